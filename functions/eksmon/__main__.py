@@ -1,0 +1,3 @@
+from eksmon.cli import main
+
+raise SystemExit(main())

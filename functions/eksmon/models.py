@@ -1,0 +1,85 @@
+"""The finding: the one thing every check produces and every publisher consumes (SPEC.md, "Finding")."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FINDING_SCHEMA = "eksmon.scan/v1"
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 3, warning 2, info 1."""
+        return _RANK[self]
+
+    @classmethod
+    def worst(cls, severities: Any) -> Severity | None:
+        found = list(severities)
+        return max(found, key=lambda s: s.rank) if found else None
+
+
+_RANK = {Severity.CRITICAL: 3, Severity.WARNING: 2, Severity.INFO: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What a check returns: the problem itself, without where it was found.
+
+    The engine turns a Problem into a Finding by adding account, region, cluster,
+    the check's title and docs, the fingerprint and the observation time, so a check
+    stays a pure function of its inputs.
+    """
+
+    severity: Severity
+    resource: str
+    message: str
+    remediation: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    title: str | None = None  # overrides the check's title when the alert needs a sharper line
+
+
+class Finding(BaseModel):
+    """One problem found. Field names and meanings are the stable contract of SPEC.md."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    check: str = Field(description="check id from the catalogue")
+    severity: Severity
+    title: str = Field(description="one line a person reads in an alert")
+    message: str = Field(description="what is wrong, with the numbers, and what happens if nothing is done")
+    remediation: str = Field(description="what to do")
+    docs: str = Field(description="the EKS / Kubernetes page behind the check")
+    account: str = Field(description="12-digit account id")
+    region: str
+    cluster: str | None = Field(description="null for account/region-level findings")
+    resource: str = Field(description="what inside the cluster/account the finding is about")
+    fingerprint: str = Field(description="stable across runs for check + account + region + cluster + resource")
+    details: dict[str, Any] = Field(default_factory=dict)
+    observed_at: str = Field(description="ISO 8601 UTC")
+
+    @property
+    def scope(self) -> tuple[str, str, str | None]:
+        """Account, region and cluster: the unit of one notification."""
+        return (self.account, self.region, self.cluster)
+
+
+def fingerprint(check: str, account: str, region: str, cluster: str | None, resource: str) -> str:
+    """A stable id for the same problem across runs (not a secret; sha256 for its spread)."""
+    key = "\x1f".join((check, account, region, cluster or "", resource))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,233 @@
+"""The one registry of checks and collectors.
+
+A check module declares itself with ``@check(...)``; a collector module with ``@collector(...)``.
+Both are discovered by importing every module of ``eksmon.checks`` and ``eksmon.collectors``,
+so adding a check is one new module plus its tests. Everything generated -- ``eksmon checks``,
+the Lambdas' IAM policies, the Kubernetes ClusterRole -- reads this registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from eksmon.models import Problem
+
+if TYPE_CHECKING:
+    from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
+
+Scope = Literal["cluster", "region"]
+Monitor = Literal["lifecycle", "quotas", "metrics", "kubernetes"]
+MONITORS: tuple[Monitor, ...] = ("lifecycle", "quotas", "metrics", "kubernetes")
+
+T = TypeVar("T")
+
+
+class Thresholds(BaseModel):
+    """Base for a check's configurable thresholds: unknown keys are errors, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoThresholds(Thresholds):
+    pass
+
+
+@dataclass(frozen=True)
+class KubePermission:
+    """One rule of the generated ClusterRole."""
+
+    api_group: str  # "" for the core group
+    resource: str
+    verbs: tuple[str, ...] = ("get", "list")
+
+
+@dataclass(frozen=True)
+class KubeNonResource:
+    url: str
+    verbs: tuple[str, ...] = ("get",)
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    """A collector: does the I/O for one kind of data and returns it as a typed snapshot part."""
+
+    name: str
+    provides: type
+    scope: Scope
+    fn: Callable[..., Any]
+    iam_actions: tuple[str, ...] = ()
+    kube: tuple[KubePermission | KubeNonResource, ...] = ()
+    needs: tuple[type, ...] = ()  # other data this collector reads first (same scope or region)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    monitor: Monitor
+    scope: Scope
+    needs: tuple[type, ...]
+    docs: str
+    severity_rules: str
+    fn: Callable[..., Iterable[Problem]]
+    thresholds: type[Thresholds] = NoThresholds
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    def evaluate(self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime) -> list[Problem]:
+        return list(self.fn(snapshot, settings, now))
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.checks: dict[str, CheckSpec] = {}
+        self.collectors: dict[type, CollectorSpec] = {}
+
+    # -- declaration ---------------------------------------------------------------------------
+    def add_check(self, spec: CheckSpec) -> None:
+        if spec.id in self.checks and self.checks[spec.id].fn is not spec.fn:
+            raise ValueError(f"check id {spec.id!r} is registered twice")
+        self.checks[spec.id] = spec
+
+    def add_collector(self, spec: CollectorSpec) -> None:
+        known = self.collectors.get(spec.provides)
+        if known is not None and known.fn is not spec.fn:
+            raise ValueError(f"{spec.provides.__name__} already has a collector: {known.name}")
+        self.collectors[spec.provides] = spec
+
+    # -- queries -------------------------------------------------------------------------------
+    def select(
+        self,
+        patterns: Sequence[str] = (),
+        disabled: Iterable[str] = (),
+        monitor: Monitor | None = None,
+    ) -> list[CheckSpec]:
+        """Checks matching any pattern (ids or globs; none means all), minus disabled ones."""
+        off = set(disabled)
+        chosen = []
+        for spec in sorted(self.checks.values(), key=lambda s: s.id):
+            if monitor is not None and spec.monitor != monitor:
+                continue
+            if patterns and not any(fnmatchcase(spec.id, p) for p in patterns):
+                continue
+            if spec.id in off:
+                continue
+            chosen.append(spec)
+        return chosen
+
+    def collectors_for(self, checks: Iterable[CheckSpec]) -> list[CollectorSpec]:
+        """The collectors the checks need, each after the ones it reads (dependency order)."""
+        ordered: list[CollectorSpec] = []
+        seen: set[type] = set()
+
+        def visit(kind: type, trail: tuple[type, ...]) -> None:
+            if kind in seen:
+                return
+            if kind in trail:
+                raise ValueError(f"collector cycle through {kind.__name__}")
+            spec = self.collectors.get(kind)
+            if spec is None:
+                raise ValueError(f"no collector provides {kind.__name__}")
+            for need in spec.needs:
+                visit(need, (*trail, kind))
+            seen.add(kind)
+            ordered.append(spec)
+
+        for chk in checks:
+            for need in chk.needs:
+                visit(need, ())
+        return ordered
+
+    def iam_actions(self, checks: Iterable[CheckSpec]) -> list[str]:
+        actions = {a for c in self.collectors_for(checks) for a in c.iam_actions}
+        return sorted(actions)
+
+    def kube_permissions(self, checks: Iterable[CheckSpec]) -> list[KubePermission | KubeNonResource]:
+        perms: dict[tuple[str, ...], KubePermission | KubeNonResource] = {}
+        for col in self.collectors_for(checks):
+            for p in col.kube:
+                key = (p.url,) if isinstance(p, KubeNonResource) else (p.api_group, p.resource)
+                perms[key] = p
+        return [perms[k] for k in sorted(perms)]
+
+
+REGISTRY = Registry()
+_loaded = False
+
+
+def load() -> Registry:
+    """Import every check and collector module once; return the filled registry."""
+    global _loaded  # noqa: PLW0603 - the registry is filled exactly once per process
+    if not _loaded:
+        import eksmon.checks
+        import eksmon.collectors
+
+        for package in (eksmon.collectors, eksmon.checks):
+            for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+                importlib.import_module(info.name)
+        _loaded = True
+    return REGISTRY
+
+
+def check(
+    *,
+    id: str,  # noqa: A002 - the catalogue calls it id
+    title: str,
+    monitor: Monitor,
+    needs: tuple[type, ...],
+    docs: str,
+    severity_rules: str,
+    scope: Scope = "cluster",
+    thresholds: type[Thresholds] = NoThresholds,
+    sources: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Iterable[Problem]]], Callable[..., Iterable[Problem]]]:
+    def register(fn: Callable[..., Iterable[Problem]]) -> Callable[..., Iterable[Problem]]:
+        REGISTRY.add_check(
+            CheckSpec(
+                id=id,
+                title=title,
+                monitor=monitor,
+                scope=scope,
+                needs=needs,
+                docs=docs,
+                severity_rules=severity_rules,
+                fn=fn,
+                thresholds=thresholds,
+                sources=sources,
+            )
+        )
+        return fn
+
+    return register
+
+
+def collector(
+    *,
+    provides: type[T],
+    scope: Scope = "cluster",
+    iam_actions: tuple[str, ...] = (),
+    kube: tuple[KubePermission | KubeNonResource, ...] = (),
+    needs: tuple[type, ...] = (),
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def register(fn: Callable[..., T]) -> Callable[..., T]:
+        REGISTRY.add_collector(
+            CollectorSpec(
+                name=fn.__module__.rsplit(".", 1)[-1] + "." + fn.__name__,
+                provides=provides,
+                scope=scope,
+                fn=fn,
+                iam_actions=iam_actions,
+                kube=kube,
+                needs=needs,
+            )
+        )
+        return fn
+
+    return register

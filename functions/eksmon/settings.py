@@ -1,0 +1,187 @@
+"""One configuration schema for the CLI's ``--config`` YAML, the CDK context in cdk.json and the Lambdas.
+
+Every error names the key that is wrong (``checks.thresholds.etcd.db_size.warning_percent``),
+unknown keys are errors, and an empty document is a working configuration of the current region.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
+
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names every bad key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccountsSettings(_Model):
+    ids: list[AccountId] = Field(default_factory=list, description="member accounts to scan; empty: this one")
+    role_name: str = Field("eksmon-reader", description="role the monitor assumes in each member account")
+    organization: bool = Field(False, description="discover every ACTIVE account of the AWS Organization")
+    exclude: list[AccountId] = Field(default_factory=list)
+
+
+class ClusterFilter(_Model):
+    include: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns of cluster names")
+    exclude: list[str] = Field(default_factory=list)
+
+
+class KubernetesSettings(_Model):
+    enabled: bool = Field(True, description="read the Kubernetes API of each cluster")
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    page_size: int = Field(500, ge=10, le=5000)
+
+
+class SlackSettings(_Model):
+    workspace_id: str | None = Field(None, description="AWS Chatbot Slack workspace (team) id")
+    channel_id: str | None = None
+    webhook_secret_arn: str | None = Field(None, description="Secrets Manager secret holding an incoming webhook URL")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SlackSettings:
+        chatbot = self.workspace_id is not None or self.channel_id is not None
+        if chatbot and (self.workspace_id is None or self.channel_id is None):
+            raise ValueError("workspace_id and channel_id go together")
+        if chatbot and self.webhook_secret_arn:
+            raise ValueError("choose AWS Chatbot (workspace_id, channel_id) or a webhook, not both")
+        return self
+
+
+class NotificationSettings(_Model):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
+    slack: SlackSettings | None = None
+    renotify_days: float = Field(7.0, gt=0, description="re-send a still-open finding after this many days")
+
+
+class Schedules(_Model):
+    lifecycle: str = "rate(1 day)"
+    quotas: str = "rate(6 hours)"
+    metrics: str = "rate(15 minutes)"
+    kubernetes: str = "rate(1 hour)"
+
+    @field_validator("*")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not _SCHEDULE.match(value):
+            raise ValueError(f"{value!r} is not an EventBridge Scheduler rate(...) or cron(...) expression")
+        return value
+
+
+class AwsSettings(_Model):
+    retry_mode: Literal["adaptive", "standard"] = "adaptive"
+    max_attempts: int = Field(8, ge=1, le=20)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+
+
+class ChecksSettings(_Model):
+    disabled: list[str] = Field(default_factory=list)
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Settings(_Model):
+    regions: list[str] = Field(default_factory=list, description="empty: the current region")
+    accounts: AccountsSettings = AccountsSettings()
+    clusters: ClusterFilter = ClusterFilter()
+    checks: ChecksSettings = ChecksSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    schedules: Schedules = Schedules()
+    aws: AwsSettings = AwsSettings()
+    max_workers: int = Field(8, ge=1, le=64, description="clusters and regions scanned at once")
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            if not _REGION.match(region):
+                raise ValueError(f"{region!r} is not an AWS region name")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _checks_exist(self) -> Settings:
+        registry = load()
+        for check_id in self.checks.disabled:
+            if check_id not in registry.checks:
+                raise ValueError(f"checks.disabled: unknown check id {check_id!r}")
+        for check_id, values in self.checks.thresholds.items():
+            spec = registry.checks.get(check_id)
+            if spec is None:
+                raise ValueError(f"checks.thresholds: unknown check id {check_id!r}")
+            try:
+                spec.thresholds.model_validate(values)
+            except ValidationError as exc:
+                raise ValueError(_describe(exc, prefix=f"checks.thresholds.{check_id}")) from None
+        return self
+
+    def thresholds_for(self, spec: CheckSpec) -> Thresholds:
+        return spec.thresholds.model_validate(self.checks.thresholds.get(spec.id, {}))
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+
+def _describe(exc: ValidationError, prefix: str = "") -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+        key = ".".join(p for p in (prefix, loc) if p)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{key}: {message}" if key else message)
+    return "; ".join(lines)
+
+
+def parse_settings(data: Any, source: str = "configuration") -> Settings:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(data).__name__}")
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Settings from a YAML file (``--config``); no file means the defaults."""
+    if path is None:
+        return parse_settings({})
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    return parse_settings(data, source=str(file))
+
+
+def settings_from_json(text: str, source: str = "EKSMON_CONFIG") -> Settings:
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON: {exc}") from None
+    return parse_settings(data, source=source)
+
+
+__all__ = ["MONITORS", "ConfigError", "Settings", "load_settings", "parse_settings", "settings_from_json"]

@@ -1,0 +1,133 @@
+"""The demo fleet: one account, two regions, clusters that between them trip every check.
+
+Each simulator extension seeds its own part (EKS details, quotas, metrics, Kubernetes objects)
+from the ``scenarios`` tags below, so a new monitor adds a tag here and its data in its module.
+The fleet is frozen at ``DEMO_NOW`` so that the demo and the tests are reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+DEMO_ACCOUNT = "123456789012"
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+DEMO_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+ALL_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+@dataclass(frozen=True)
+class DemoInsight:
+    name: str
+    status: str  # PASSING | WARNING | ERROR | UNKNOWN
+    category: str = "UPGRADE_READINESS"
+    deprecated_api: str | None = None  # e.g. /apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas
+    replaced_with: str | None = None
+    stop_serving_version: str | None = None
+    user_agents: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoCluster:
+    name: str
+    region: str
+    version: str
+    status: str = "ACTIVE"
+    support_type: str = "EXTENDED"
+    authentication_mode: str = "API_AND_CONFIG_MAP"
+    logs_enabled: tuple[str, ...] = ALL_LOGS
+    health_issues: tuple[tuple[str, str], ...] = ()  # (code, message)
+    nodegroups: tuple[tuple[str, str], ...] = ()  # (name, kubernetes minor version)
+    addons: tuple[tuple[str, str], ...] = ()  # (name, installed version)
+    insights: tuple[DemoInsight, ...] = ()
+    scenarios: frozenset[str] = field(default_factory=frozenset)
+    """Tags other extensions read: etcd-near-quota, etcd-growing, apiserver-errors, webhook-failing,
+    no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods."""
+
+
+FLOWCONTROL = DemoInsight(
+    name="Deprecated APIs removed in Kubernetes v1.32",
+    status="ERROR",
+    deprecated_api="/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas",
+    replaced_with="/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas",
+    stop_serving_version="1.32",
+    user_agents=(("kube-prometheus-stack/v0.65.1", 1433), ("argocd-application-controller/v2.8.4", 91)),
+)
+KUBELET_SKEW = DemoInsight(name="Kubelet version skew", status="WARNING")
+AL2_PASSING = DemoInsight(name="Amazon Linux 2 compatibility", status="PASSING")
+NEW_CATEGORY = DemoInsight(name="Cluster health recommendation", status="WARNING", category="FUTURE_CATEGORY")
+
+DEMO_FLEET: tuple[DemoCluster, ...] = (
+    DemoCluster(
+        name="payments-prod",
+        region="us-east-1",
+        version="1.34",
+        nodegroups=(("system", "1.34"), ("payments-workers", "1.31")),
+        addons=(("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
+        insights=(AL2_PASSING,),
+        scenarios=frozenset({"etcd-near-quota"}),
+    ),
+    DemoCluster(
+        name="checkout-prod",
+        region="us-east-1",
+        version="1.35",
+        authentication_mode="API",
+        nodegroups=(("general", "1.35"),),
+        addons=(("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
+        insights=(AL2_PASSING,),
+        scenarios=frozenset({"k8s-clean"}),
+    ),
+    DemoCluster(
+        name="data-platform",
+        region="us-east-1",
+        version="1.32",
+        authentication_mode="CONFIG_MAP",
+        logs_enabled=("api",),
+        nodegroups=(("spark", "1.32"),),
+        addons=(("vpc-cni", "v1.18.3-eksbuild.1"), ("kube-proxy", "v1.32.0-eksbuild.2")),
+        insights=(KUBELET_SKEW, NEW_CATEGORY),
+        scenarios=frozenset({"etcd-growing"}),
+    ),
+    DemoCluster(
+        name="analytics-legacy",
+        region="eu-west-1",
+        version="1.31",
+        nodegroups=(("batch", "1.28"), ("reports", "1.27")),
+        addons=(("vpc-cni", "v1.19.0-eksbuild.1"),),
+        insights=(FLOWCONTROL,),
+        scenarios=frozenset({"no-vended-metrics"}),
+    ),
+    DemoCluster(
+        name="ml-training",
+        region="eu-west-1",
+        version="1.34",
+        support_type="STANDARD",
+        health_issues=(("Ec2SubnetNotFound", "One or more subnets of the cluster no longer exist."),),
+        nodegroups=(("gpu", "1.34"),),
+        scenarios=frozenset({"webhook-failing", "apiserver-errors"}),
+    ),
+    DemoCluster(
+        name="search-staging",
+        region="eu-west-1",
+        version="1.35",
+        nodegroups=(("search", "1.34"),),
+        insights=(KUBELET_SKEW,),
+        scenarios=frozenset({"k8s-hazards", "many-services", "many-pods"}),
+    ),
+    DemoCluster(
+        name="sandbox",
+        region="eu-west-1",
+        version="1.36",
+        status="CREATING",
+        scenarios=frozenset(),
+    ),
+)
+
+
+def demo_clusters(region: str | None = None, scenario: str | None = None) -> list[DemoCluster]:
+    return [
+        c
+        for c in DEMO_FLEET
+        if (region is None or c.region == region) and (scenario is None or scenario in c.scenarios)
+    ]

@@ -1,0 +1,325 @@
+"""A moto server on 127.0.0.1 (port 0, in-process) with extensions in front of it.
+
+Each module of ``eksmon.sim`` that defines ``install(sim)`` adds an :class:`Extension`: it may
+answer a request moto does not implement, rewrite moto's answer (e.g. add ``upgradePolicy`` to
+DescribeCluster), and seed the demo fleet. Faults (AccessDenied, throttling) are injected per
+service, region and operation, so tests see real botocore retries and errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import pkgutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import run_wsgi_app
+from werkzeug.wrappers import Request, Response
+
+ACCESS_KEY = "AKIAEKSMONSIMULATOR0"  # moto maps unknown keys to its default account
+SECRET_KEY = "simulator-secret-not-a-real-key"  # noqa: S105 - a fake credential for loopback only
+
+
+@dataclass
+class SimRequest:
+    """One AWS request as the simulator sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    service: str
+    region: str
+    account: str
+
+    @property
+    def operation(self) -> str:
+        """X-Amz-Target's operation, the query Action, or 'METHOD /path' for REST APIs."""
+        target = self.headers.get("x-amz-target")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        action = self.query.get("Action") or self.form().get("Action")
+        if action:
+            return action[0]
+        return f"{self.method} {self.path}"
+
+    def form(self) -> dict[str, list[str]]:
+        if "x-www-form-urlencoded" in self.headers.get("content-type", ""):
+            return parse_qs(self.body.decode(), keep_blank_values=True)
+        return {}
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+
+class Extension:
+    """Base class: override what the extension adds. Every hook may return None to pass."""
+
+    service: str = ""
+
+    def handle(self, req: SimRequest) -> Response | None:
+        return None
+
+    def after(self, req: SimRequest, status: int, body: bytes) -> bytes | None:
+        """Rewrite moto's successful answer; None keeps it."""
+        return None
+
+    def reset(self) -> None:
+        """Forget all state (between tests)."""
+
+    def seed_demo(self, sim: Simulator) -> None:
+        """Add this extension's part of the demo fleet (after the EKS clusters exist)."""
+
+    seed_order: int = 50
+
+
+@dataclass
+class Fault:
+    service: str
+    operation: str | None = None  # None: every operation of the service
+    region: str | None = None
+    account: str | None = None
+    code: str = "AccessDeniedException"
+    status: int = 403
+    times: int | None = None  # None: forever
+    message: str = "injected by the simulator"
+    hits: int = 0
+
+    def matches(self, req: SimRequest) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        return (
+            req.service == self.service
+            and (self.operation is None or self.operation == req.operation or req.operation.endswith(self.operation))
+            and (self.region is None or self.region == req.region)
+            and (self.account is None or self.account == req.account)
+        )
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, default=str), status=status, content_type="application/json")
+
+
+def error_response(req: SimRequest, code: str, message: str, status: int = 400) -> Response:
+    """An error in the wire format of the request's protocol, as botocore parses it."""
+    request_id = str(uuid.uuid4())
+    if req.service == "ec2":
+        xml = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+        return Response(xml, status=status, content_type="text/xml")
+    if "x-amz-target" in req.headers or req.headers.get("content-type", "").startswith("application/x-amz-json") or (
+        "x-www-form-urlencoded" not in req.headers.get("content-type", "") and not req.query.get("Action")
+    ):
+        resp = Response(json.dumps({"__type": code, "message": message}), status=status)
+        resp.headers["x-amzn-ErrorType"] = code
+        resp.headers["Content-Type"] = "application/x-amz-json-1.1"
+        resp.headers["x-amzn-RequestId"] = request_id
+        return resp
+    xml = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return Response(xml, status=status, content_type="text/xml")
+
+
+class Simulator:
+    """The simulated AWS endpoint. Use as a context manager or call start()/stop()."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self.extensions: list[Extension] = []
+        self.faults: list[Fault] = []
+        self.requests: list[tuple[str, str, str]] = []  # (service, region, operation) seen
+        self._lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        for info in pkgutil.iter_modules(_package_path(), "eksmon.sim."):
+            module = importlib.import_module(info.name)
+            install: Callable[[Simulator], None] | None = getattr(module, "install", None)
+            if install is not None:
+                install(self)
+        self.extensions.sort(key=lambda e: e.seed_order)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        self._server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="eksmon-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("simulator not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def reset(self) -> None:
+        """Empty every backend: moto's and each extension's."""
+        self._moto_reset()
+        for ext in self.extensions:
+            ext.reset()
+        with self._lock:
+            self.faults.clear()
+            self.requests.clear()
+
+    def _moto_reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+
+    # -- client side helpers -----------------------------------------------------------------------
+    def environ(self, region: str = "us-east-1") -> dict[str, str]:
+        """Environment variables that point any boto3 program at the simulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    @contextmanager
+    def patched_environ(self, region: str = "us-east-1") -> Iterator[None]:
+        keep = {k: os.environ.get(k) for k in (*self.environ(region), "AWS_PROFILE", "AWS_SESSION_TOKEN")}
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.update(self.environ(region))
+        try:
+            yield
+        finally:
+            for k, v in keep.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def session(self, region: str = "us-east-1") -> boto3.Session:
+        """A boto3 session whose clients all reach the simulator (as AWS_ENDPOINT_URL would do)."""
+        return _EndpointSession(self.endpoint_url, region)
+
+    def fault(self, service: str, **kwargs: Any) -> Fault:
+        f = Fault(service=service, **kwargs)
+        with self._lock:
+            self.faults.append(f)
+        return f
+
+    def extension(self, kind: type[Any]) -> Any:
+        for ext in self.extensions:
+            if isinstance(ext, kind):
+                return ext
+        raise LookupError(kind.__name__)
+
+    def seed_demo(self) -> None:
+        """Create the demo fleet (eksmon.sim.fleet) in every extension, in seed order."""
+        for ext in self.extensions:
+            ext.seed_demo(self)
+
+    def calls(self, service: str | None = None) -> list[tuple[str, str, str]]:
+        with self._lock:
+            return [c for c in self.requests if service is None or c[0] == service]
+
+    # -- WSGI --------------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        body = request.get_data(cache=True)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        req = _sim_request(request, body)
+        if req is None:  # moto's own API (/moto-api) and anything unsigned
+            return self._moto(environ, start_response)
+        with self._lock:
+            self.requests.append((req.service, req.region, req.operation))
+            fault = next((f for f in self.faults if f.matches(req)), None)
+            if fault is not None:
+                fault.hits += 1
+        if fault is not None:
+            return error_response(req, fault.code, fault.message, fault.status)(environ, start_response)
+        for ext in self.extensions:
+            if ext.service == req.service:
+                answer = ext.handle(req)
+                if answer is not None:
+                    return answer(environ, start_response)
+        app_iter, status, headers = run_wsgi_app(self._moto, environ, buffered=True)
+        data = b"".join(app_iter)
+        code = int(status.split()[0])
+        if code < 300:
+            for ext in self.extensions:
+                if ext.service == req.service:
+                    changed = ext.after(req, code, data)
+                    if changed is not None:
+                        data = changed
+        response = Response(data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"])
+        return response(environ, start_response)
+
+
+def _package_path() -> list[str]:
+    import eksmon.sim
+
+    return list(eksmon.sim.__path__)
+
+
+def _sim_request(request: Request, body: bytes) -> SimRequest | None:
+    auth = request.headers.get("Authorization", "")
+    if "Credential=" not in auth:
+        return None
+    try:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
+        key, _date, region, service, _ = scope.split("/")
+    except ValueError:
+        return None
+    from moto.iam.models import get_account_id_from
+
+    account = get_account_id_from(key)  # moto's default account for keys it never issued
+    return SimRequest(
+        method=request.method,
+        path=request.path,
+        query={k: request.args.getlist(k) for k in request.args},
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+        service=service,
+        region=region,
+        account=account,
+    )
+
+
+class _EndpointSession(boto3.Session):
+    """A boto3 session that sends every client to one endpoint with the simulator's credentials."""
+
+    def __init__(self, endpoint: str, region: str) -> None:
+        super().__init__(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=region)
+        self._endpoint = endpoint
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("endpoint_url", self._endpoint)
+        return super().client(*args, **kwargs)
