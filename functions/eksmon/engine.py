@@ -204,7 +204,7 @@ class Scanner:
         settings: Settings,
         checks: Sequence[CheckSpec],
         now: datetime,
-        session_factory: Callable[[], boto3.Session] = boto3.Session,
+        session_factory: Callable[..., boto3.Session] = boto3.Session,
         services: Services | None = None,
         progress: ProgressFn | None = None,
         registry: Registry | None = None,
@@ -257,7 +257,9 @@ class Scanner:
         if not regions:
             raise ScanAborted("no AWS region: set regions in the configuration, --region, or AWS_REGION")
         config = client_config(self.settings.aws, pool=max(10, self.settings.max_workers * 2))
-        accounts, failures = resolve_accounts(base, self.settings, config, self.counter, regions[0])
+        accounts, failures = resolve_accounts(
+            base, self.settings, config, self.counter, regions[0], self.session_factory
+        )
         for account_id, exc in failures:
             for region in regions:
                 self._add([collection_error(account_id, region, None, "sts:AssumeRole", exc, self.now)])
@@ -345,7 +347,7 @@ def scan(
     now: datetime,
     patterns: Sequence[str] = (),
     monitor: Any = None,
-    session_factory: Callable[[], boto3.Session] = boto3.Session,
+    session_factory: Callable[..., boto3.Session] = boto3.Session,
     services: Services | None = None,
     progress: ProgressFn | None = None,
 ) -> ScanResult:

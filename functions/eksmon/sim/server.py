@@ -157,9 +157,7 @@ class Simulator:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> Simulator:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-        self._server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=_QuietHandler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="eksmon-sim", daemon=True)
         self._thread.start()
         return self
@@ -224,9 +222,18 @@ class Simulator:
                 else:
                     os.environ[k] = v
 
-    def session(self, region: str = "us-east-1") -> boto3.Session:
+    def session(self, region: str = "us-east-1", **credentials: Any) -> boto3.Session:
         """A boto3 session whose clients all reach the simulator (as AWS_ENDPOINT_URL would do)."""
-        return _EndpointSession(self.endpoint_url, region)
+        return _EndpointSession(self.endpoint_url, region_name=region, **credentials)
+
+    def session_factory(self, region: str = "us-east-1") -> Callable[..., boto3.Session]:
+        """What the engine calls for the base session and for each assumed-role session."""
+
+        def make(**kwargs: Any) -> boto3.Session:
+            kwargs.setdefault("region_name", region)
+            return _EndpointSession(self.endpoint_url, **kwargs)
+
+        return make
 
     def fault(self, service: str, **kwargs: Any) -> Fault:
         f = Fault(service=service, **kwargs)
@@ -283,6 +290,16 @@ class Simulator:
         return response(environ, start_response)
 
 
+def _QuietHandler() -> type:  # noqa: N802 - a class factory, moto imported lazily
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class Quiet(MotoRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            """No access log: the demo's output is the product's, not the simulator's."""
+
+    return Quiet
+
+
 def _package_path() -> list[str]:
     import eksmon.sim
 
@@ -316,8 +333,10 @@ def _sim_request(request: Request, body: bytes) -> SimRequest | None:
 class _EndpointSession(boto3.Session):
     """A boto3 session that sends every client to one endpoint with the simulator's credentials."""
 
-    def __init__(self, endpoint: str, region: str) -> None:
-        super().__init__(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=region)
+    def __init__(self, endpoint: str, **kwargs: Any) -> None:
+        if "aws_access_key_id" not in kwargs:
+            kwargs.update(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        super().__init__(**kwargs)
         self._endpoint = endpoint
 
     def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -1,0 +1,296 @@
+"""EKS control-plane data: clusters, the version calendar, node groups, add-ons, insights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from eksmon.engine import CollectContext
+from eksmon.registry import collector
+from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
+
+
+# -- parts --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClusterNames:
+    """Clusters of one account+region that the configuration includes."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionCalendar:
+    versions: dict[str, VersionDates]
+    source: str  # "eks:DescribeClusterVersions" or "bundled"
+
+    def get(self, version: str | None) -> VersionDates | None:
+        return self.versions.get(version or "")
+
+
+@dataclass(frozen=True, slots=True)
+class HealthIssue:
+    code: str
+    message: str
+    resource_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    name: str
+    arn: str
+    version: str | None
+    status: str
+    platform_version: str | None
+    support_type: str | None  # EXTENDED | STANDARD; None when the API did not say
+    authentication_mode: str | None
+    logging_enabled: frozenset[str] | None  # None when the API did not say
+    health_issues: tuple[HealthIssue, ...]
+    endpoint: str | None
+    certificate_authority: str | None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Nodegroup:
+    name: str
+    version: str | None
+    status: str
+    release_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Nodegroups:
+    items: tuple[Nodegroup, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Addon:
+    name: str
+    version: str
+    status: str | None
+    next_kubernetes_version: str | None
+    compatible_with_next: bool | None  # None: unknown (no next version in the calendar, or no data)
+    latest_for_next: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Addons:
+    items: tuple[Addon, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStat:
+    user_agent: str
+    requests_last_30_days: int | None
+    last_request_time: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deprecation:
+    usage: str
+    replaced_with: str | None
+    stop_serving_version: str | None
+    clients: tuple[ClientStat, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Insight:
+    id: str
+    name: str
+    category: str
+    status: str
+    reason: str | None
+    description: str | None
+    kubernetes_version: str | None
+    recommendation: str | None = None
+    deprecations: tuple[Deprecation, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    items: tuple[Insight, ...]
+
+
+# -- collectors ---------------------------------------------------------------------------------------
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+@collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
+def list_clusters(ctx: CollectContext) -> ClusterNames:
+    flt = ctx.settings.clusters
+    names = [
+        n
+        for n in _pages(ctx.client("eks"), "list_clusters", "clusters")
+        if any(fnmatchcase(n, p) for p in flt.include) and not any(fnmatchcase(n, p) for p in flt.exclude)
+    ]
+    return ClusterNames(tuple(sorted(names)))
+
+
+@collector(provides=VersionCalendar, scope="region", iam_actions=("eks:DescribeClusterVersions",))
+def version_calendar(ctx: CollectContext) -> VersionCalendar:
+    """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
+    try:
+        versions: dict[str, VersionDates] = {}
+        for item in _pages(ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True):
+            dates = VersionDates(
+                version=item["clusterVersion"],
+                release=_date(item.get("releaseDate")),
+                end_of_standard=_date(item.get("endOfStandardSupportDate")),
+                end_of_extended=_date(item.get("endOfExtendedSupportDate")),
+                status=item.get("versionStatus") or item.get("status"),
+            )
+            versions[dates.version] = dates
+        if not versions:
+            raise LookupError("DescribeClusterVersions returned no versions")
+    except Exception as exc:  # noqa: BLE001 - any failure falls back to the bundled table, reported
+        ctx.report(
+            "eks:DescribeClusterVersions",
+            exc,
+            f"{exc}; support dates come from eksmon's bundled calendar instead, which may be out of date",
+        )
+        return VersionCalendar(dict(BUNDLED_CALENDAR), "bundled")
+    for version, dates in BUNDLED_CALENDAR.items():
+        versions.setdefault(version, dates)  # long-retired versions the API no longer lists
+    return VersionCalendar(versions, "eks:DescribeClusterVersions")
+
+
+@collector(provides=ClusterInfo, iam_actions=("eks:DescribeCluster",), needs=(ClusterNames,))
+def describe_cluster(ctx: CollectContext) -> ClusterInfo:
+    c = ctx.client("eks").describe_cluster(name=ctx.cluster)["cluster"]
+    logging_types: set[str] | None = None
+    if "logging" in c:
+        logging_types = set()
+        for entry in c["logging"].get("clusterLogging", []):
+            if entry.get("enabled"):
+                logging_types.update(entry.get("types", []))
+    issues = tuple(
+        HealthIssue(i.get("code", "Unknown"), i.get("message", ""), tuple(i.get("resourceIds", [])))
+        for i in (c.get("health") or {}).get("issues", [])
+    )
+    return ClusterInfo(
+        name=c["name"],
+        arn=c.get("arn", ""),
+        version=c.get("version"),
+        status=c.get("status", "UNKNOWN"),
+        platform_version=c.get("platformVersion"),
+        support_type=(c.get("upgradePolicy") or {}).get("supportType"),
+        authentication_mode=(c.get("accessConfig") or {}).get("authenticationMode"),
+        logging_enabled=frozenset(logging_types) if logging_types is not None else None,
+        health_issues=issues,
+        endpoint=c.get("endpoint"),
+        certificate_authority=(c.get("certificateAuthority") or {}).get("data"),
+        created_at=c.get("createdAt"),
+    )
+
+
+@collector(
+    provides=Nodegroups,
+    iam_actions=("eks:ListNodegroups", "eks:DescribeNodegroup"),
+    needs=(ClusterInfo,),
+)
+def nodegroups(ctx: CollectContext) -> Nodegroups:
+    eks = ctx.client("eks")
+    items = []
+    for name in _pages(eks, "list_nodegroups", "nodegroups", clusterName=ctx.cluster):
+        ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
+        items.append(Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion")))
+    return Nodegroups(tuple(items))
+
+
+@collector(
+    provides=Addons,
+    iam_actions=("eks:ListAddons", "eks:DescribeAddon", "eks:DescribeAddonVersions"),
+    needs=(ClusterInfo, VersionCalendar),
+)
+def addons(ctx: CollectContext) -> Addons:
+    eks = ctx.client("eks")
+    info = ctx.get(ClusterInfo)
+    calendar = ctx.get(VersionCalendar)
+    target = next_minor(info.version or "")
+    if target is not None and calendar.get(target) is None:
+        target = None  # no next version to upgrade to yet
+    items = []
+    for name in _pages(eks, "list_addons", "addons", clusterName=ctx.cluster):
+        addon = eks.describe_addon(clusterName=ctx.cluster, addonName=name)["addon"]
+        version = addon.get("addonVersion", "")
+        compatible: bool | None = None
+        latest: str | None = None
+        if target is not None:
+            supported = ctx.memo(("addon-versions", name), lambda n=name: _addon_versions(eks, n))
+            for_next = [v for v, clusters in supported if target in clusters]
+            if version in {v for v, _ in supported}:  # unknown versions stay "unknown", not "incompatible"
+                compatible = version in for_next
+            latest = for_next[0] if for_next else None
+        items.append(Addon(name, version, addon.get("status"), target, compatible, latest))
+    return Addons(tuple(items))
+
+
+def _addon_versions(eks: Any, name: str) -> list[tuple[str, frozenset[str]]]:
+    """Every version of one add-on with the cluster versions it supports (newest first, as EKS lists)."""
+    out: list[tuple[str, frozenset[str]]] = []
+    for addon in _pages(eks, "describe_addon_versions", "addons", addonName=name):
+        for v in addon.get("addonVersions", []):
+            clusters = frozenset(c.get("clusterVersion", "") for c in v.get("compatibilities", []))
+            out.append((v["addonVersion"], clusters))
+    return out
+
+
+@collector(provides=Insights, iam_actions=("eks:ListInsights", "eks:DescribeInsight"), needs=(ClusterInfo,))
+def insights(ctx: CollectContext) -> Insights:
+    """Every insight; DescribeInsight only for those not PASSING (their details are what alerts need)."""
+    eks = ctx.client("eks")
+    items = []
+    for summary in _pages(eks, "list_insights", "insights", clusterName=ctx.cluster):
+        status = (summary.get("insightStatus") or {}).get("status", "UNKNOWN")
+        detail: dict[str, Any] = summary
+        if status in {"WARNING", "ERROR"}:
+            detail = eks.describe_insight(clusterName=ctx.cluster, id=summary["id"]).get("insight", summary)
+        items.append(_insight(detail, status))
+    return Insights(tuple(items))
+
+
+def _insight(d: dict[str, Any], status: str) -> Insight:
+    specific = d.get("categorySpecificSummary") or {}
+    deprecations = tuple(
+        Deprecation(
+            usage=dep.get("usage", ""),
+            replaced_with=dep.get("replacedWith"),
+            stop_serving_version=dep.get("stopServingVersion"),
+            clients=tuple(
+                ClientStat(
+                    cs.get("userAgent", ""),
+                    cs.get("numberOfRequestsLast30Days"),
+                    str(cs["lastRequestTime"]) if cs.get("lastRequestTime") else None,
+                )
+                for cs in dep.get("clientStats", [])
+            ),
+        )
+        for dep in specific.get("deprecationDetails", [])
+    )
+    return Insight(
+        id=d.get("id", ""),
+        name=d.get("name", ""),
+        category=d.get("category", "UNKNOWN"),
+        status=status,
+        reason=(d.get("insightStatus") or {}).get("reason"),
+        description=d.get("description"),
+        kubernetes_version=d.get("kubernetesVersion"),
+        recommendation=d.get("recommendation"),
+        deprecations=deprecations,
+    )
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

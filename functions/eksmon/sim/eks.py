@@ -1,0 +1,298 @@
+"""EKS behaviour moto lacks: version calendar, upgrade policy, access config, health, logging,
+insights, add-ons and access entries, in the EKS REST-JSON wire format."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight
+from eksmon.sim.server import Extension, SimRequest, Simulator, error_response, json_response
+from eksmon.versions import BUNDLED_CALENDAR
+
+PAGE = 3  # small pages by default, so every client must follow nextToken
+
+# add-on versions, newest first, each with the Kubernetes minor versions it supports
+ADDON_CATALOGUE: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "vpc-cni": [
+        ("v1.21.1-eksbuild.1", ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36")),
+        ("v1.20.4-eksbuild.1", ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")),
+        ("v1.19.0-eksbuild.1", ("1.28", "1.29", "1.30", "1.31", "1.32")),
+        ("v1.18.3-eksbuild.1", ("1.27", "1.28", "1.29", "1.30", "1.31", "1.32")),
+    ],
+    "coredns": [
+        ("v1.13.1-eksbuild.1", ("1.34", "1.35", "1.36")),
+        ("v1.12.3-eksbuild.1", ("1.33", "1.34", "1.35")),
+        ("v1.11.4-eksbuild.2", ("1.31", "1.32", "1.33")),
+    ],
+    "kube-proxy": [
+        (f"v1.{m}.0-eksbuild.2", (f"1.{m}",)) for m in range(36, 27, -1)
+    ],
+}
+
+
+@dataclass
+class ClusterExtra:
+    status: str | None = None
+    support_type: str = "EXTENDED"
+    authentication_mode: str = "API_AND_CONFIG_MAP"
+    logs_enabled: tuple[str, ...] = ()
+    health_issues: list[dict[str, Any]] = field(default_factory=list)
+    insights: list[dict[str, Any]] = field(default_factory=list)
+    addons: dict[str, str] = field(default_factory=dict)
+    access_entries: list[str] = field(default_factory=list)
+    endpoint: str | None = None
+    certificate_authority: str | None = None
+
+
+class EksExtension(Extension):
+    service = "eks"
+    seed_order = 10  # clusters first: every other extension seeds around them
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.extra: dict[tuple[str, str, str], ClusterExtra] = {}
+        self.now: datetime | None = None  # None: the real clock; the demo freezes it
+        self.versions_available = True
+
+    def reset(self) -> None:
+        self.extra.clear()
+        self.now = None
+        self.versions_available = True
+
+    def cluster(self, account: str, region: str, name: str) -> ClusterExtra:
+        return self.extra.setdefault((account, region, name), ClusterExtra())
+
+    def set_kubernetes_endpoint(self, account: str, region: str, name: str, url: str, ca_b64: str) -> None:
+        extra = self.cluster(account, region, name)
+        extra.endpoint, extra.certificate_authority = url, ca_b64
+
+    # -- request routing ---------------------------------------------------------------------------
+    def handle(self, req: SimRequest) -> Response | None:
+        path = req.path
+        if req.method == "GET" and path == "/cluster-versions":
+            return self._cluster_versions(req)
+        if req.method == "GET" and path == "/addons/supported-versions":
+            return self._addon_versions(req)
+        m = re.fullmatch(r"/clusters/([^/]+)/(insights|addons|access-entries)(?:/([^/]+))?", path)
+        if m is None:
+            return None
+        name, kind, item = m.groups()
+        if (req.account, req.region, name) not in self.extra:
+            return error_response(req, "ResourceNotFoundException", f"No cluster found for name: {name}.", 404)
+        extra = self.extra[(req.account, req.region, name)]
+        if kind == "insights" and item is None and req.method == "POST":
+            summaries = [{k: v for k, v in i.items() if k != "categorySpecificSummary"} for i in extra.insights]
+            categories = (req.json().get("filter") or {}).get("categories")
+            if categories:
+                summaries = [s for s in summaries if s["category"] in categories]
+            return self._page(req, "insights", summaries, token_source="json")
+        if kind == "insights" and item is not None:
+            found = next((i for i in extra.insights if i["id"] == item), None)
+            if found is None:
+                return error_response(req, "ResourceNotFoundException", f"No insight {item}", 404)
+            return json_response({"insight": found})
+        if kind == "addons" and item is None:
+            return self._page(req, "addons", sorted(extra.addons))
+        if kind == "addons" and item is not None:
+            if item not in extra.addons:
+                return error_response(req, "ResourceNotFoundException", f"No addon: {item}", 404)
+            return json_response({"addon": self._addon(req, name, item, extra.addons[item])})
+        if kind == "access-entries" and item is None:
+            return self._page(req, "accessEntries", extra.access_entries)
+        return None
+
+    def after(self, req: SimRequest, status: int, body: bytes) -> bytes | None:
+        m = re.fullmatch(r"/clusters/([^/]+)", req.path)
+        if req.method != "GET" or m is None:
+            return None
+        extra = self.extra.get((req.account, req.region, m.group(1)))
+        if extra is None:
+            return None  # a plain moto cluster: moto's answer as it is
+        doc = json.loads(body)
+        c = doc["cluster"]
+        if extra.status:
+            c["status"] = extra.status
+        c["upgradePolicy"] = {"supportType": extra.support_type}
+        c["accessConfig"] = {"authenticationMode": extra.authentication_mode}
+        c["health"] = {"issues": extra.health_issues}
+        off = [t for t in ("api", "audit", "authenticator", "controllerManager", "scheduler") if t not in extra.logs_enabled]
+        c["logging"] = {"clusterLogging": [e for e in (
+            {"types": list(extra.logs_enabled), "enabled": True},
+            {"types": off, "enabled": False},
+        ) if e["types"]]}
+        if extra.endpoint:
+            c["endpoint"] = extra.endpoint
+            c["certificateAuthority"] = {"data": extra.certificate_authority}
+        return json.dumps(doc).encode()
+
+    # -- operations --------------------------------------------------------------------------------
+    def _today(self) -> date:
+        return (self.now or datetime.now(UTC)).date()
+
+    def _cluster_versions(self, req: SimRequest) -> Response:
+        if not self.versions_available:
+            return error_response(req, "InvalidRequestException", "DescribeClusterVersions is not available", 400)
+        today = self._today()
+        include_all = req.query.get("includeAll", ["false"])[0] == "true"
+        wanted = set(req.query.get("clusterVersions", []))
+        items = []
+        for v in sorted(BUNDLED_CALENDAR.values(), key=lambda d: tuple(map(int, d.version.split("."))), reverse=True):
+            if v.release is None or v.release > today or v.end_of_standard is None or v.end_of_extended is None:
+                continue
+            status = (
+                "STANDARD_SUPPORT" if today < v.end_of_standard
+                else "EXTENDED_SUPPORT" if today < v.end_of_extended else "UNSUPPORTED"
+            )
+            if status == "UNSUPPORTED" or (not include_all and status != "STANDARD_SUPPORT"):
+                continue
+            if wanted and v.version not in wanted:
+                continue
+            items.append({
+                "clusterVersion": v.version,
+                "clusterType": "eks",
+                "defaultPlatformVersion": "eks.1",
+                "defaultVersion": False,
+                "releaseDate": _epoch(v.release),
+                "endOfStandardSupportDate": _epoch(v.end_of_standard),
+                "endOfExtendedSupportDate": _epoch(v.end_of_extended),
+                "status": status.split("_")[0],
+                "versionStatus": status,
+                "kubernetesPatchVersion": f"{v.version}.0",
+            })
+        standard = [i for i in items if i["versionStatus"] == "STANDARD_SUPPORT"]
+        if standard:
+            standard[min(1, len(standard) - 1)]["defaultVersion"] = True
+        return self._page(req, "clusterVersions", items)
+
+    def _addon_versions(self, req: SimRequest) -> Response:
+        names = req.query.get("addonName") or sorted(ADDON_CATALOGUE)
+        k8s = req.query.get("kubernetesVersion", [None])[0]
+        addons = []
+        for name in names:
+            versions = [
+                {
+                    "addonVersion": v,
+                    "architecture": ["amd64", "arm64"],
+                    "compatibilities": [{"clusterVersion": c, "platformVersions": ["*"], "defaultVersion": i == 0}
+                                        for c in clusters],
+                    "requiresConfiguration": False,
+                }
+                for i, (v, clusters) in enumerate(ADDON_CATALOGUE.get(name, []))
+                if k8s is None or k8s in clusters
+            ]
+            if versions:
+                addons.append({"addonName": name, "type": "networking", "addonVersions": versions,
+                               "publisher": "eks", "owner": "aws"})
+        return self._page(req, "addons", addons, size=2)
+
+    def _addon(self, req: SimRequest, cluster: str, name: str, version: str) -> dict[str, Any]:
+        return {
+            "addonName": name,
+            "clusterName": cluster,
+            "status": "ACTIVE",
+            "addonVersion": version,
+            "health": {"issues": []},
+            "addonArn": f"arn:aws:eks:{req.region}:{req.account}:addon/{cluster}/{name}/{uuid.uuid5(uuid.NAMESPACE_DNS, cluster + name)}",
+        }
+
+    def _page(self, req: SimRequest, key: str, items: list[Any], size: int = PAGE,
+              token_source: str = "query") -> Response:
+        if token_source == "json":
+            body = req.json()
+            token, max_results = body.get("nextToken"), body.get("maxResults")
+        else:
+            token = req.query.get("nextToken", [None])[0]
+            max_results = req.query.get("maxResults", [None])[0]
+        start = int(token) if token else 0
+        size = int(max_results) if max_results else size
+        payload: dict[str, Any] = {key: items[start:start + size]}
+        if start + size < len(items):
+            payload["nextToken"] = str(start + size)
+        return json_response(payload)
+
+    # -- seeding ----------------------------------------------------------------------------------
+    def add_cluster(self, c: DemoCluster, account: str) -> None:
+        """Create one cluster through the EKS API (moto) and record what moto does not model."""
+        from moto.eks.models import eks_backends
+
+        backend = eks_backends[account][c.region]  # moto's own model, seeded directly (fast)
+        backend.create_cluster(
+            name=c.name,
+            version=c.version,
+            role_arn=f"arn:aws:iam::{account}:role/eks-cluster-role",
+            resources_vpc_config={"subnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]},
+        )
+        for ng_name, ng_version in c.nodegroups:
+            backend.create_nodegroup(
+                cluster_name=c.name,
+                nodegroup_name=ng_name,
+                version=ng_version,
+                node_role=f"arn:aws:iam::{account}:role/eks-node-role",
+                subnets=["subnet-0a1b2c3d"],
+                scaling_config={"minSize": 1, "maxSize": 10, "desiredSize": 3},
+            )
+        extra = self.cluster(account, c.region, c.name)
+        extra.status = c.status
+        extra.support_type = c.support_type
+        extra.authentication_mode = c.authentication_mode
+        extra.logs_enabled = c.logs_enabled
+        extra.health_issues = [{"code": code, "message": msg, "resourceIds": ["subnet-4e5f6a7b"]}
+                               for code, msg in c.health_issues]
+        extra.addons = dict(c.addons)
+        extra.insights = [_insight(c, i) for i in c.insights]
+        extra.access_entries = [f"arn:aws:iam::{account}:role/platform-admin"] if c.authentication_mode != "CONFIG_MAP" else []
+
+    def seed_demo(self, sim: Simulator) -> None:
+        from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW
+
+        self.now = DEMO_NOW
+        for c in DEMO_FLEET:
+            self.add_cluster(c, DEMO_ACCOUNT)
+
+
+def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
+    next_version = f"1.{int(c.version.split('.')[1]) + 1}"
+    doc: dict[str, Any] = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.region}/{c.name}/{i.name}")),
+        "name": i.name,
+        "category": i.category,
+        "kubernetesVersion": next_version,
+        "lastRefreshTime": 1764000000,
+        "lastTransitionTime": 1763000000,
+        "description": f"Checks for {i.name.lower()} before upgrading to {next_version}.",
+        "insightStatus": {"status": i.status, "reason": {
+            "ERROR": "Deprecated API usage detected within last 30 days.",
+            "WARNING": "Some node groups run an older kubelet minor version.",
+            "PASSING": "No issue detected.",
+        }.get(i.status, "Unknown")},
+        "recommendation": "Update the listed clients to the replacement API before upgrading."
+        if i.deprecated_api else "Upgrade the node groups to the control plane's version.",
+        "additionalInfo": {"EKS update documentation": "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"},
+        "resources": [],
+        "categorySpecificSummary": {"deprecationDetails": [], "addonCompatibilityDetails": []},
+    }
+    if i.deprecated_api:
+        doc["categorySpecificSummary"]["deprecationDetails"] = [{
+            "usage": i.deprecated_api,
+            "replacedWith": i.replaced_with,
+            "stopServingVersion": i.stop_serving_version,
+            "startServingReplacementVersion": "1.29",
+            "clientStats": [{"userAgent": ua, "numberOfRequestsLast30Days": n, "lastRequestTime": 1764000000}
+                            for ua, n in i.user_agents],
+        }]
+    return doc
+
+
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def install(sim: Simulator) -> None:
+    sim.extensions.append(EksExtension(sim))
