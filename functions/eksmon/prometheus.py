@@ -1,0 +1,390 @@
+"""Streaming parser for the Prometheus text exposition format, keeping only the families asked for.
+
+A big cluster's kube-apiserver serves tens of MB on ``/metrics``; the monitor needs a handful of
+families from it (etcd size, deprecated APIs, admission webhooks, request totals). So the parser
+never holds the whole body and never splits or decodes the lines it does not need:
+
+* the body arrives as chunks of any size (``urllib3``'s ``response.stream(65536)``), cut anywhere,
+  even inside a line or a multi-byte UTF-8 character;
+* complete lines are searched, a chunk at a time, with one compiled regular expression anchored
+  on the newline before a line (``\\n`` + one of the family names). Every other line costs only the C
+  loop that scans past it; only the matching lines are decoded and parsed;
+* what is kept is the bytes of at most one partial line between chunks, plus the selected samples.
+
+A family name selects the samples of that name and, for histograms and summaries, their
+``_bucket``/``_sum``/``_count``/``_created`` samples (as declared by ``# TYPE``; with no ``# TYPE`` line
+those suffixes are accepted too, unless the suffixed name has a ``# TYPE`` of its own). Counters
+also get ``_total``/``_created`` (the OpenMetrics naming), gauge histograms ``_bucket``/``_gsum``/``_gcount``.
+
+Bad input never raises: a garbled line of a selected family is skipped and counted in ``errors``
+(the first ``max_errors`` messages carry line numbers). A body that ends without a final newline is
+``truncated`` and its partial last line is not parsed. OpenMetrics' ``# EOF`` ends the exposition.
+Escapes in label values follow Prometheus: ``\\\\``, ``\\"`` and ``\\n``; any other backslash pair
+is kept as written (as ``prometheus_client`` does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "ParsedMetrics", "Sample", "parse", "parse_text"]
+
+# A selected line longer than this is skipped (an error), so that a body without newlines
+# cannot make the parser buffer it whole. Unselected lines of any length are skipped silently.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+
+_SUFFIXES_BY_TYPE: dict[str, frozenset[str]] = {
+    "counter": frozenset({"_total", "_created"}),
+    "histogram": frozenset({"_bucket", "_sum", "_count", "_created"}),
+    "gaugehistogram": frozenset({"_bucket", "_gsum", "_gcount"}),
+    "summary": frozenset({"_sum", "_count", "_created"}),
+    "info": frozenset({"_info"}),
+}
+# No `# TYPE` line for the family: accept what histograms and summaries add.
+_UNTYPED_SUFFIXES = frozenset({"_bucket", "_sum", "_count", "_created"})
+_ALL_SUFFIXES = sorted(set().union(*_SUFFIXES_BY_TYPE.values()), key=len, reverse=True)
+_KNOWN_TYPES = frozenset({*_SUFFIXES_BY_TYPE, "gauge", "untyped", "unknown", "stateset"})
+
+_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
+_QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_LABEL = re.compile(rf"[ \t]*({_NAME})[ \t]*=[ \t]*{_QUOTED}[ \t]*(,)?")
+_CLOSE = re.compile(r"[ \t]*\}")
+# The whole rest of a well-formed sample line in one match: {labels} value [timestamp].
+# Lines it refuses go through the step-by-step parser, which says what is wrong (or accepts them).
+_PAIR_SHAPE = rf'[ \t]*{_NAME}[ \t]*=[ \t]*"[^"\\]*(?:\\.[^"\\]*)*"[ \t]*'
+_SAMPLE_REST = re.compile(
+    rf"[ \t]*(?:\{{((?:{_PAIR_SHAPE},)*(?:{_PAIR_SHAPE},?)?)[ \t]*\}})?[ \t]*(\S+)(?:[ \t]+(\S+))?[ \t]*"
+)
+_PAIRS = re.compile(rf"[ \t]*({_NAME})[ \t]*=[ \t]*{_QUOTED}")
+_ESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"\\": "\\", '"': '"', "n": "\n"}
+_EOF_LINE = b"\n# EOF"
+_MAX_QUOTED = 200
+
+
+class Sample(NamedTuple):
+    """One sample line: its full name (e.g. ``..._bucket``), labels, value and optional timestamp."""
+
+    name: str
+    labels: dict[str, str]
+    value: float
+    timestamp_ms: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedMetrics:
+    """What :func:`parse` found. ``samples`` has a key only for families with at least one sample."""
+
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    lines: int = 0
+    bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    truncated: bool = False
+    saw_eof: bool = False
+
+    def get(self, family: str) -> list[Sample]:
+        """The samples of one family, or an empty list."""
+        return self.samples.get(family, [])
+
+
+class _BadLine(Exception):
+    """A selected line that does not parse; the message says why."""
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return _UNESCAPED.get(char, "\\" + char)
+
+
+def _parse_float(token: str) -> float:
+    if "_" in token:  # Python's float() takes "1_000"; Prometheus does not
+        raise _BadLine(f"invalid value {token!r}")
+    try:
+        return float(token)
+    except ValueError:
+        raise _BadLine(f"invalid value {token!r}") from None
+
+
+def _parse_labels(text: str) -> tuple[dict[str, str], int]:
+    """Parse ``{...}`` at the start of ``text``; return the labels and the index after ``}``."""
+    labels: dict[str, str] = {}
+    pos = 1
+    while True:
+        close = _CLOSE.match(text, pos)
+        if close is not None:
+            return labels, close.end()
+        match = _LABEL.match(text, pos)
+        if match is None:
+            raise _BadLine("invalid label set")
+        name, value = match.group(1), match.group(2)
+        if "\\" in value:
+            value = _ESCAPE.sub(_unescape_one, value)
+        if name in labels:
+            raise _BadLine(f"duplicate label {name!r}")
+        labels[name] = value
+        pos = match.end()
+        if match.group(3) is None:  # no comma: the set must end here
+            close = _CLOSE.match(text, pos)
+            if close is None:
+                raise _BadLine("invalid label set")
+            return labels, close.end()
+
+
+def _parse_sample_rest(name: str, rest: str) -> Sample:
+    """Parse what follows the metric name on a sample line."""
+    match = _SAMPLE_REST.fullmatch(rest)
+    if match is not None:
+        body: str | None = match.group(1)
+        value_token: str = match.group(2)
+        timestamp_token: str | None = match.group(3)
+        pairs: list[tuple[str, str]] = _PAIRS.findall(body) if body else []
+        labels = dict(pairs)
+        if len(labels) == len(pairs) and "_" not in value_token:
+            if body and "\\" in body:
+                labels = {k: _ESCAPE.sub(_unescape_one, v) if "\\" in v else v for k, v in labels.items()}
+            try:
+                value = float(value_token)
+                timestamp_ms = None if timestamp_token is None else _parse_timestamp(timestamp_token)
+            except ValueError:
+                pass  # the step-by-step parser below says which token is wrong
+            else:
+                return Sample(name, labels, value, timestamp_ms)
+    return _parse_sample_slowly(name, rest)
+
+
+def _parse_timestamp(token: str) -> int:
+    if "_" in token:  # int() takes "1_000"; Prometheus does not
+        raise ValueError(token)
+    return int(token)
+
+
+def _parse_sample_slowly(name: str, rest: str) -> Sample:
+    text = rest.lstrip(" \t")
+    labels: dict[str, str] = {}
+    if text.startswith("{"):
+        labels, end = _parse_labels(text)
+        text = text[end:]
+    tokens = text.split()
+    if not tokens:
+        raise _BadLine("no value")
+    if len(tokens) > 2:
+        raise _BadLine("unexpected text after the value")
+    value = _parse_float(tokens[0])
+    timestamp_ms: int | None = None
+    if len(tokens) == 2:
+        try:
+            timestamp_ms = _parse_timestamp(tokens[1])
+        except ValueError:
+            raise _BadLine(f"invalid timestamp {tokens[1]!r}") from None
+    return Sample(name, labels, value, timestamp_ms)
+
+
+class _Parser:
+    def __init__(self, families: Collection[str], max_errors: int, max_line_bytes: int) -> None:
+        if isinstance(families, str):  # parse(body, "name") means that one family, not its letters
+            families = [families]
+        names = sorted({f for f in families if f}, key=len, reverse=True)
+        self.max_errors = max_errors
+        self.max_line_bytes = max(max_line_bytes, 1024)
+        self.result = ParsedMetrics()
+        self.separately_typed: set[str] = set()
+        self.reported_after_eof = False
+        self.pattern: re.Pattern[bytes] | None = None
+        if names:
+            # Longest name first, so that an exact family name wins over a shorter one plus a suffix.
+            alternatives = b"|".join(re.escape(n.encode()) for n in names)
+            suffixes = b"|".join(s.encode() for s in _ALL_SUFFIXES)
+            self.pattern = re.compile(
+                rb"\n[ \t]*(?P<type>#[ \t]*TYPE[ \t]+)?(?P<name>" + alternatives + rb")"
+                rb"(?P<suffix>" + suffixes + rb")?(?=[ \t{\r\n])"
+            )
+
+    # -- errors -----------------------------------------------------------------------------------
+    def error(self, line_no: int, reason: str, line: bytes) -> None:
+        self.result.error_count += 1
+        if len(self.result.errors) < self.max_errors:
+            quoted = line[:_MAX_QUOTED].decode("utf-8", "replace")
+            more = "..." if len(line) > _MAX_QUOTED else ""
+            self.result.errors.append(f"line {line_no}: {reason}: {quoted!r}{more}")
+
+    def error_at(self, buf: bytes, line_start: int, line_end: int, reason: str) -> None:
+        line_no = 0
+        if len(self.result.errors) < self.max_errors:  # counting is only needed for a message
+            line_no = self.result.lines + buf.count(b"\n", 0, line_start)
+        self.error(line_no, reason, buf[line_start:line_end])
+
+    # -- the stream -------------------------------------------------------------------------------
+    def feed(self, chunks: Iterable[bytes]) -> ParsedMetrics:
+        result = self.result
+        # The bytes after the last newline seen, always led by that newline (or a made-up first one),
+        # so that every line in a buffer is preceded by b"\n" and one search covers them all.
+        pending: list[bytes] = [b"\n"]
+        pending_len = 1
+        skipping = False  # inside an over-long line: drop bytes up to the next newline
+        for chunk in chunks:
+            if not chunk:
+                continue
+            result.bytes += len(chunk)
+            if result.saw_eof:
+                self.after_eof(chunk)
+                continue
+            last_nl = chunk.rfind(b"\n")
+            if last_nl < 0:
+                if not skipping:
+                    pending.append(chunk)
+                    pending_len += len(chunk)
+                    if pending_len > self.max_line_bytes:
+                        self.too_long(b"".join(pending))
+                        pending, pending_len, skipping = [b"\n"], 1, True
+                continue
+            if skipping:
+                first_nl = chunk.find(b"\n")
+                result.lines += 1  # the over-long line ends here
+                buf, end = chunk[first_nl:], last_nl - first_nl
+                skipping = False
+            else:
+                buf = pending[0] + chunk if len(pending) == 1 else b"".join([*pending, chunk])
+                end = len(buf) - len(chunk) + last_nl
+            self.scan(buf, end)
+            pending = [buf[end:]]
+            pending_len = len(pending[0])
+        self.finish(b"".join(pending)[1:], skipping)
+        return result
+
+    def too_long(self, partial: bytes) -> None:
+        """A line grew past the limit before its newline came: report it if it is a selected one."""
+        if self.pattern is not None and self.pattern.match(partial) is not None:
+            self.error(
+                self.result.lines + 1, f"line longer than {self.max_line_bytes} bytes skipped", partial[1:]
+            )
+
+    def finish(self, tail: bytes, skipping: bool) -> None:
+        result = self.result
+        if result.saw_eof:
+            if tail.strip():
+                self.after_eof(tail)
+            return
+        if skipping:
+            result.lines += 1
+            result.truncated = True
+        elif tail:
+            result.lines += 1
+            if tail.rstrip(b"\r") == b"# EOF":  # OpenMetrics allows the last newline to be missing
+                result.saw_eof = True
+            else:
+                result.truncated = True
+
+    def after_eof(self, data: bytes) -> None:
+        self.result.lines += data.count(b"\n")
+        if data.strip() and not self.reported_after_eof:
+            self.reported_after_eof = True
+            self.error(self.result.lines, "content after # EOF ignored", data.strip()[:_MAX_QUOTED])
+
+    def scan(self, buf: bytes, end: int) -> None:
+        """Handle the complete lines of ``buf``: ``buf[0]`` and ``buf[end]`` are newlines."""
+        result = self.result
+        stop = end
+        eof = self.find_eof(buf, end)
+        if eof >= 0:
+            stop = eof
+        if self.pattern is not None:
+            for match in self.pattern.finditer(buf, 0, stop + 1):
+                self.line(buf, match)
+        if eof >= 0:
+            result.lines += buf.count(b"\n", 0, eof + 1)
+            result.saw_eof = True
+            eof_end = buf.find(b"\n", eof + 1)
+            self.after_eof(buf[eof_end + 1 : end + 1])
+        else:
+            result.lines += buf.count(b"\n", 0, end)
+
+    @staticmethod
+    def find_eof(buf: bytes, end: int) -> int:
+        """Index of the newline before a ``# EOF`` line within ``buf[:end]``, or -1."""
+        pos = buf.find(_EOF_LINE, 0, end)
+        while pos >= 0:
+            after = pos + len(_EOF_LINE)
+            if buf[after : after + 1] == b"\n" or buf[after : after + 2] == b"\r\n":
+                return pos
+            pos = buf.find(_EOF_LINE, after, end)
+        return -1
+
+    def line(self, buf: bytes, match: re.Match[bytes]) -> None:
+        """Parse one line that starts with a selected family's name (or its ``# TYPE``)."""
+        line_start = match.start() + 1
+        line_end = buf.find(b"\n", match.end())
+        if line_end - line_start > self.max_line_bytes:
+            self.error_at(buf, line_start, line_end, f"line longer than {self.max_line_bytes} bytes skipped")
+            return
+        if buf[line_end - 1 : line_end] == b"\r":
+            line_end -= 1
+        name = match.group("name").decode()
+        raw_suffix = match.group("suffix")
+        suffix = raw_suffix.decode() if raw_suffix is not None else ""
+        try:
+            rest = buf[match.end() : line_end].decode()
+            if match.group("type") is not None:
+                self.type_line(name, suffix, rest)
+                return
+            family = self.family_of(name, suffix)
+            if family is None:
+                return
+            sample = _parse_sample_rest(name + suffix, rest)
+        except (_BadLine, UnicodeDecodeError) as exc:
+            reason = "invalid UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            self.error_at(buf, line_start, line_end, reason)
+            return
+        samples = self.result.samples.get(family)
+        if samples is None:
+            self.result.samples[family] = [sample]
+        else:
+            samples.append(sample)
+
+    def type_line(self, name: str, suffix: str, rest: str) -> None:
+        if suffix:  # e.g. "# TYPE foo_count gauge": foo_count is a family of its own
+            self.separately_typed.add(name + suffix)
+            return
+        tokens = rest.split()
+        if len(tokens) != 1 or tokens[0] not in _KNOWN_TYPES:
+            raise _BadLine("invalid TYPE line")
+        self.result.types.setdefault(name, tokens[0])
+
+    def family_of(self, name: str, suffix: str) -> str | None:
+        if not suffix:
+            return name
+        typ = self.result.types.get(name)
+        allowed = _UNTYPED_SUFFIXES if typ is None else _SUFFIXES_BY_TYPE.get(typ, frozenset())
+        if suffix in allowed and name + suffix not in self.separately_typed:
+            return name
+        return None
+
+
+def parse(
+    chunks: Iterable[bytes],
+    families: Collection[str],
+    *,
+    max_errors: int = 20,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> ParsedMetrics:
+    """Parse a Prometheus text body given as chunks, keeping only the samples of ``families``.
+
+    ``chunks`` may be cut anywhere (``urllib3`` ``response.stream(65536)``, a file read in blocks...).
+    Memory stays at one chunk plus one partial line plus the kept samples, whatever the body's size.
+    """
+    return _Parser(families, max_errors, max_line_bytes).feed(chunks)
+
+
+def parse_text(
+    text: str,
+    families: Collection[str],
+    *,
+    max_errors: int = 20,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> ParsedMetrics:
+    """:func:`parse` for a body already in memory as a string (tests, small inputs)."""
+    return parse([text.encode()], families, max_errors=max_errors, max_line_bytes=max_line_bytes)
