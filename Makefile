@@ -5,6 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 PY_STAMP   := $(VENV)/.installed-python
 NODE_STAMP := $(VENV)/.installed-node
+LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
 
 .PHONY: help install demo test test-fast lint format typecheck synth layer bench clean
@@ -34,7 +35,12 @@ $(NODE_STAMP): $(PY_STAMP) package.json package-lock.json
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# The dependency layer is built here (PyPI, once) so that `make synth` works offline afterwards.
+$(LAYER_STAMP): $(PY_STAMP) layers/requirements.txt layers/build.py
+	$(BIN)/python layers/build.py
+	@touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(LAYER_STAMP)
 
 demo: $(PY_STAMP)
 	$(BIN)/eksmon demo
