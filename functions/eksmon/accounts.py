@@ -32,7 +32,9 @@ def resolve_accounts(
     try:
         identity = sts.get_caller_identity()
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError) as exc:
-        raise ScanAborted("no AWS credentials: set AWS_PROFILE or the AWS_* variables, or run inside AWS") from exc
+        raise ScanAborted(
+            "no AWS credentials: set AWS_PROFILE or the AWS_* variables, or run inside AWS"
+        ) from exc
     except botocore.exceptions.ClientError as exc:
         raise ScanAborted(f"the AWS credentials do not work: {exc}") from exc
     current = str(identity["Account"])
@@ -54,7 +56,9 @@ def resolve_accounts(
             continue
         role_arn = f"arn:{partition}:iam::{account_id}:role/{settings.accounts.role_name}"
         try:
-            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="eksmon", DurationSeconds=3600)["Credentials"]
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="eksmon", DurationSeconds=3600)[
+                "Credentials"
+            ]
         except botocore.exceptions.ClientError as exc:
             failures.append((account_id, exc))
             continue
@@ -68,7 +72,9 @@ def resolve_accounts(
     return accounts, failures
 
 
-def _organization_accounts(base: boto3.Session, config: Config, counter: ApiCallCounter, region: str) -> list[str]:
+def _organization_accounts(
+    base: boto3.Session, config: Config, counter: ApiCallCounter, region: str
+) -> list[str]:
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
     found: list[str] = []

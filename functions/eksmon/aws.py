@@ -71,7 +71,7 @@ class AwsAccount:
         with self._lock:  # boto3 sessions are not thread-safe; clients are
             found = self._clients.get(key)
             if found is None:
-                found = self.session.client(service, region_name=region, config=self.config)  # type: ignore[call-overload]
+                found = self.session.client(service, region_name=region, config=self.config)
                 self.counter.attach(found)
                 self._clients[key] = found
             return found

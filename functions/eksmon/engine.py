@@ -8,6 +8,7 @@ for that account, region or cluster only: nothing else is hidden by it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -80,7 +81,9 @@ class CollectContext:
 
     def report(self, source: str, exc: BaseException, message: str | None = None) -> None:
         """A non-fatal problem reading a source: reported, and the collector goes on."""
-        self._errors.append(collection_error(self.account, self.region, self.cluster, source, exc, self.now, message))
+        self._errors.append(
+            collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
+        )
 
 
 class _Memo:
@@ -175,7 +178,9 @@ def collection_error(
     )
 
 
-def to_finding(spec: CheckSpec, problem: Problem, account: str, region: str, cluster: str | None, now: datetime) -> Finding:
+def to_finding(
+    spec: CheckSpec, problem: Problem, account: str, region: str, cluster: str | None, now: datetime
+) -> Finding:
     return Finding(
         check=spec.id,
         severity=problem.severity,
@@ -253,20 +258,24 @@ class Scanner:
             base = self.session_factory()
         except Exception as exc:
             raise ScanAborted(f"cannot create an AWS session: {exc}") from exc
-        regions = list(self.settings.regions) or ([base.region_name] if base.region_name else [])
+        # boto3 reads AWS_DEFAULT_REGION; AWS_REGION (Lambda, most SDKs) is honoured too
+        current = base.region_name or os.environ.get("AWS_REGION")
+        regions = list(self.settings.regions) or ([current] if current else [])
         if not regions:
             raise ScanAborted("no AWS region: set regions in the configuration, --region, or AWS_REGION")
         config = client_config(self.settings.aws, pool=max(10, self.settings.max_workers * 2))
         accounts, failures = resolve_accounts(
             base, self.settings, config, self.counter, regions[0], self.session_factory
         )
-        for account_id, exc in failures:
+        for account_id, error in failures:
             for region in regions:
-                self._add([collection_error(account_id, region, None, "sts:AssumeRole", exc, self.now)])
+                self._add([collection_error(account_id, region, None, "sts:AssumeRole", error, self.now)])
         return [Target(a, r) for a in accounts for r in regions]
 
     # -- collection --------------------------------------------------------------------------------
-    def _context(self, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot | None) -> CollectContext:
+    def _context(
+        self, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot | None
+    ) -> CollectContext:
         return CollectContext(
             account=target.account.account_id,
             region=target.region,
@@ -286,7 +295,8 @@ class Scanner:
 
         if self.cluster_collectors and region.has(ClusterNames):
             region.clusters = [
-                ClusterSnapshot(region.account, region.region, name, region) for name in region.get(ClusterNames).names
+                ClusterSnapshot(region.account, region.region, name, region)
+                for name in region.get(ClusterNames).names
             ]
 
     def _scan_cluster(self, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot) -> None:
@@ -294,7 +304,9 @@ class Scanner:
         self._run_collectors(self.cluster_collectors, ctx, cluster.parts)
         self._evaluate(cluster, "cluster", target.region)
 
-    def _run_collectors(self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]) -> None:
+    def _run_collectors(
+        self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
+    ) -> None:
         for spec in collectors:
             if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
                 continue  # what it reads is missing; that failure is already reported
@@ -302,8 +314,14 @@ class Scanner:
                 parts[spec.provides] = spec.fn(ctx)
             except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
                 source = _source_name(spec, exc)
-                log.warning("collector %s failed for %s/%s/%s: %s", spec.name, ctx.account, ctx.region,
-                            ctx.cluster or "-", error_code(exc))
+                log.warning(
+                    "collector %s failed for %s/%s/%s: %s",
+                    spec.name,
+                    ctx.account,
+                    ctx.region,
+                    ctx.cluster or "-",
+                    error_code(exc),
+                )
                 ctx.report(source, exc)
         self._add(ctx._errors)
 
@@ -318,7 +336,7 @@ class Scanner:
                 problems = spec.evaluate(snap, self.settings.thresholds_for(spec), self.now)
             except MissingData:
                 continue
-            except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
+            except Exception as exc:
                 log.exception("check %s failed", spec.id)
                 out.append(collection_error(snap.account, region, cluster, f"check/{spec.id}", exc, self.now))
                 continue

@@ -65,7 +65,9 @@ class Finding(BaseModel):
     region: str
     cluster: str | None = Field(description="null for account/region-level findings")
     resource: str = Field(description="what inside the cluster/account the finding is about")
-    fingerprint: str = Field(description="stable across runs for check + account + region + cluster + resource")
+    fingerprint: str = Field(
+        description="stable across runs for check + account + region + cluster + resource"
+    )
     details: dict[str, Any] = Field(default_factory=dict)
     observed_at: str = Field(description="ISO 8601 UTC")
 
@@ -73,6 +75,16 @@ class Finding(BaseModel):
     def scope(self) -> tuple[str, str, str | None]:
         """Account, region and cluster: the unit of one notification."""
         return (self.account, self.region, self.cluster)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One CloudWatch metric value in namespace EKSMonitor (published as EMF)."""
+
+    name: str
+    value: float
+    unit: str = "NoUnit"  # a Powertools MetricUnit name: Count, Seconds, Bytes, Percent, NoUnit
+    dimensions: dict[str, str] = field(default_factory=dict)
 
 
 def fingerprint(check: str, account: str, region: str, cluster: str | None, resource: str) -> str:

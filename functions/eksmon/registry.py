@@ -81,14 +81,28 @@ class CheckSpec:
     thresholds: type[Thresholds] = NoThresholds
     sources: tuple[str, ...] = field(default_factory=tuple)
 
-    def evaluate(self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime) -> list[Problem]:
+    def evaluate(
+        self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime
+    ) -> list[Problem]:
         return list(self.fn(snapshot, settings, now))
+
+
+@dataclass(frozen=True)
+class MetricSourceSpec:
+    """Turns a snapshot into CloudWatch metric points (published by eksmon.publish.metrics)."""
+
+    name: str
+    monitor: Monitor
+    scope: Scope
+    needs: tuple[type, ...]
+    fn: Callable[..., Iterable[Any]]
 
 
 class Registry:
     def __init__(self) -> None:
         self.checks: dict[str, CheckSpec] = {}
         self.collectors: dict[type, CollectorSpec] = {}
+        self.metric_sources: dict[str, MetricSourceSpec] = {}
 
     # -- declaration ---------------------------------------------------------------------------
     def add_check(self, spec: CheckSpec) -> None:
@@ -178,7 +192,7 @@ def load() -> Registry:
 
 def check(
     *,
-    id: str,  # noqa: A002 - the catalogue calls it id
+    id: str,
     title: str,
     monitor: Monitor,
     needs: tuple[type, ...],
@@ -203,6 +217,19 @@ def check(
                 sources=sources,
             )
         )
+        return fn
+
+    return register
+
+
+def metric_source(
+    *, monitor: Monitor, needs: tuple[type, ...], scope: Scope = "cluster"
+) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
+    """Declare a function (snapshot, now) -> MetricPoints, run after the monitor's scan."""
+
+    def register(fn: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
+        name = f"{fn.__module__}.{fn.__name__}"
+        REGISTRY.metric_sources[name] = MetricSourceSpec(name, monitor, scope, needs, fn)
         return fn
 
     return register

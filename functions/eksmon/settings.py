@@ -51,7 +51,9 @@ class KubernetesSettings(_Model):
 class SlackSettings(_Model):
     workspace_id: str | None = Field(None, description="AWS Chatbot Slack workspace (team) id")
     channel_id: str | None = None
-    webhook_secret_arn: str | None = Field(None, description="Secrets Manager secret holding an incoming webhook URL")
+    webhook_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret holding an incoming webhook URL"
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> SlackSettings:

@@ -35,7 +35,7 @@ def control_plane_logging(snap: ClusterSnapshot, _t: NoThresholds, _now: datetim
         f"Cluster {info.name} does not send these control-plane logs to CloudWatch Logs: {', '.join(off)}. "
         "Without them an apiserver, authentication or scheduling incident leaves no trace to investigate.",
         f"Enable them: aws eks update-cluster-config --name {info.name} --logging "
-        f"'{{\"clusterLogging\":[{{\"types\":[{', '.join(repr(t).replace(chr(39), chr(34)) for t in off)}],\"enabled\":true}}]}}'"
+        f'\'{{"clusterLogging":[{{"types":[{", ".join(repr(t).replace(chr(39), chr(34)) for t in off)}],"enabled":true}}]}}\''
         " (CloudWatch Logs ingestion is charged).",
         {"disabled": off, "enabled": sorted(info.logging_enabled)},
         title=f"{len(off)} control-plane log type{'s' if len(off) > 1 else ''} off",

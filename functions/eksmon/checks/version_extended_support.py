@@ -16,7 +16,9 @@ from eksmon.versions import next_minor
 
 
 class ExtendedSupportThresholds(Thresholds):
-    critical_days: int = Field(30, ge=0, description="critical this many days or fewer before the forced upgrade")
+    critical_days: int = Field(
+        30, ge=0, description="critical this many days or fewer before the forced upgrade"
+    )
     extra_cost_per_cluster_hour_usd: float = Field(DEFAULT_EXTENDED_EXTRA_PER_HOUR, ge=0)
 
 
@@ -59,7 +61,8 @@ def extended_support(snap: ClusterSnapshot, t: ExtendedSupportThresholds, now: d
         title=(
             f"Kubernetes {info.version} is in paid extended support"
             if days is None or days > t.critical_days
-            else f"Kubernetes {info.version}: forced upgrade {in_days(days)}" if days > 0
+            else f"Kubernetes {info.version}: forced upgrade {in_days(days)}"
+            if days > 0
             else f"Kubernetes {info.version}: extended support is over, forced upgrade due"
         ),
         message=f"Cluster {info.name} runs Kubernetes {info.version}, in extended support since "

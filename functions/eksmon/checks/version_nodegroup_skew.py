@@ -65,7 +65,9 @@ def nodegroup_skew(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) -> I
                 title=f"Node group {ng.name} is {skew} versions behind: unsupported skew",
             )
         else:
-            blocked = " The control plane cannot be upgraded again until it catches up." if skew == allowed else ""
+            blocked = (
+                " The control plane cannot be upgraded again until it catches up." if skew == allowed else ""
+            )
             yield Problem(
                 Severity.WARNING,
                 f"nodegroup/{ng.name}",

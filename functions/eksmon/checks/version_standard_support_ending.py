@@ -9,8 +9,8 @@ from pydantic import Field, model_validator
 
 from eksmon.checks._common import DEFAULT_EXTENDED_EXTRA_PER_HOUR, GONE, days_until, in_days, monthly
 from eksmon.collectors.eks import ClusterInfo, VersionCalendar
-from eksmon.models import Problem, Severity
-from eksmon.registry import Thresholds, check
+from eksmon.models import MetricPoint, Problem, Severity
+from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import next_minor
 
@@ -37,7 +37,9 @@ class StandardSupportThresholds(Thresholds):
     thresholds=StandardSupportThresholds,
     sources=("eks:DescribeCluster", "eks:DescribeClusterVersions"),
 )
-def standard_support_ending(snap: ClusterSnapshot, t: StandardSupportThresholds, now: datetime) -> Iterator[Problem]:
+def standard_support_ending(
+    snap: ClusterSnapshot, t: StandardSupportThresholds, now: datetime
+) -> Iterator[Problem]:
     info = snap.get(ClusterInfo)
     if info.status in GONE or info.version is None:
         return
@@ -51,8 +53,12 @@ def standard_support_ending(snap: ClusterSnapshot, t: StandardSupportThresholds,
             "does not list, so eksmon cannot say when its support ends.",
             remediation="Check the version with `aws eks describe-cluster-versions`; if EKS no longer lists it, "
             "upgrade the cluster.",
-            details={"version": info.version, "end_of_standard_support": None, "days_left": None,
-                     "support_type": info.support_type},
+            details={
+                "version": info.version,
+                "end_of_standard_support": None,
+                "days_left": None,
+                "support_type": info.support_type,
+            },
         )
         return
     end = dates.end_of_standard
@@ -80,13 +86,16 @@ def standard_support_ending(snap: ClusterSnapshot, t: StandardSupportThresholds,
         consequence = (
             f"From {end} it runs in paid extended support: ${t.extra_cost_per_cluster_hour_usd:.2f} more per "
             f"cluster-hour, about ${extra:,.0f} more a month"
-            + (f", until {dates.end_of_extended}, when AWS upgrades it automatically." if dates.end_of_extended else ".")
+            + (
+                f", until {dates.end_of_extended}, when AWS upgrades it automatically."
+                if dates.end_of_extended
+                else "."
+            )
         )
     yield Problem(
         severity=severity,
         resource=f"version/{info.version}",
-        title=f"Kubernetes {info.version} leaves EKS standard support {in_days(days)}"
-        if days >= 0 else f"Kubernetes {info.version} is past EKS standard support",
+        title=_title(info.version, target, days, support),
         message=f"Cluster {info.name} runs Kubernetes {info.version}; standard support ends on {end} "
         f"({in_days(days)}). {consequence}",
         remediation=f"Upgrade the control plane to {target} (then node groups and add-ons) before {end}; "
@@ -98,3 +107,22 @@ def standard_support_ending(snap: ClusterSnapshot, t: StandardSupportThresholds,
             "support_type": support,
         },
     )
+
+
+def _title(version: str, target: str, days: int, support: str) -> str:
+    if support == "STANDARD":
+        return f"Kubernetes {version}: forced upgrade to {target} {in_days(days) if days > 0 else 'due now'}"
+    return f"Kubernetes {version} leaves EKS standard support {in_days(days)}"
+
+
+@metric_source(monitor="lifecycle", needs=(ClusterInfo, VersionCalendar))
+def days_to_end_of_standard_support(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
+    info = snap.get(ClusterInfo)
+    dates = snap.get(VersionCalendar).get(info.version)
+    if info.status not in GONE and dates is not None and dates.end_of_standard is not None:
+        yield MetricPoint(
+            "DaysToEndOfStandardSupport",
+            days_until(dates.end_of_standard, now),
+            "Count",
+            {"ClusterName": snap.name},
+        )

@@ -31,14 +31,19 @@ def upgrade_insight(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) -> 
         apis = [_deprecation(d) for d in insight.deprecations]
         callers = sorted({c["user_agent"] for d in apis for c in d["clients"]})
         what = f" Deprecated APIs still called: {', '.join(d['usage'] for d in apis)}" if apis else ""
-        who = f" by {', '.join(callers[:5])}{' and others' if len(callers) > 5 else ''}." if callers else ("." if apis else "")
+        who = (
+            f" by {', '.join(callers[:5])}{' and others' if len(callers) > 5 else ''}."
+            if callers
+            else ("." if apis else "")
+        )
         version = insight.kubernetes_version or "the next version"
         yield Problem(
             severity,
             f"insight/{insight.id}",
-            f"EKS insight \"{insight.name}\" is {insight.status} on cluster {snap.name}"
-            f" for the upgrade to {version}: {insight.reason or insight.description or 'see the insight'}.{what}{who}",
-            insight.recommendation or "Open the insight in the EKS console (Upgrade insights) and fix what it "
+            f'EKS insight "{insight.name}" is {insight.status} on cluster {snap.name}'
+            f" for the upgrade to {version}: {_sentence(insight.reason or insight.description or 'see the insight')}{what}{who}",
+            insight.recommendation
+            or "Open the insight in the EKS console (Upgrade insights) and fix what it "
             "lists before upgrading; update the listed clients to the replacement APIs.",
             {
                 "insight": insight.name,
@@ -52,14 +57,22 @@ def upgrade_insight(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) -> 
         )
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _deprecation(d: Any) -> dict[str, Any]:
     return {
         "usage": d.usage,
         "replaced_with": d.replaced_with,
         "stop_serving_version": d.stop_serving_version,
         "clients": [
-            {"user_agent": c.user_agent, "requests_last_30_days": c.requests_last_30_days,
-             "last_request_time": c.last_request_time}
+            {
+                "user_agent": c.user_agent,
+                "requests_last_30_days": c.requests_last_30_days,
+                "last_request_time": c.last_request_time,
+            }
             for c in d.clients
         ],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -137,7 +138,9 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
     """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
     try:
         versions: dict[str, VersionDates] = {}
-        for item in _pages(ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True):
+        for item in _pages(
+            ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True
+        ):
             dates = VersionDates(
                 version=item["clusterVersion"],
                 release=_date(item.get("releaseDate")),
@@ -199,7 +202,9 @@ def nodegroups(ctx: CollectContext) -> Nodegroups:
     items = []
     for name in _pages(eks, "list_nodegroups", "nodegroups", clusterName=ctx.cluster):
         ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
-        items.append(Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion")))
+        items.append(
+            Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion"))
+        )
     return Nodegroups(tuple(items))
 
 
@@ -222,7 +227,7 @@ def addons(ctx: CollectContext) -> Addons:
         compatible: bool | None = None
         latest: str | None = None
         if target is not None:
-            supported = ctx.memo(("addon-versions", name), lambda n=name: _addon_versions(eks, n))
+            supported = ctx.memo(("addon-versions", name), functools.partial(_addon_versions, eks, name))
             for_next = [v for v, clusters in supported if target in clusters]
             if version in {v for v, _ in supported}:  # unknown versions stay "unknown", not "incompatible"
                 compatible = version in for_next

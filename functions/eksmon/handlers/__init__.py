@@ -1,1 +1,32 @@
-"""handlers"""
+"""Lambda entry points, one module per monitor: ``eksmon.handlers.<monitor>.handler``.
+
+Each is the same stack of Powertools decorators around one call to :func:`eksmon.runner.run_monitor`;
+:func:`monitor_handler` builds it so that the four handlers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eksmon.observability import logger, metrics, tracer
+from eksmon.registry import Monitor
+from eksmon.runner import MonitorEnvironment, run_monitor
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def monitor_handler(monitor: Monitor) -> Handler:
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        summary = run_monitor(monitor, MonitorEnvironment.from_environ(), event)
+        logger.info(f"{monitor} run done", extra=summary.model_dump())
+        return summary.model_dump()
+
+    handler.__name__ = f"{monitor}_handler"
+    return cast(Handler, handler)

@@ -1,1 +1,1 @@
-"""publish"""
+"""Publishers: everything that consumes findings (CLI output, SNS messages, CloudWatch metrics)."""

@@ -31,9 +31,7 @@ ADDON_CATALOGUE: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("v1.12.3-eksbuild.1", ("1.33", "1.34", "1.35")),
         ("v1.11.4-eksbuild.2", ("1.31", "1.32", "1.33")),
     ],
-    "kube-proxy": [
-        (f"v1.{m}.0-eksbuild.2", (f"1.{m}",)) for m in range(36, 27, -1)
-    ],
+    "kube-proxy": [(f"v1.{m}.0-eksbuild.2", (f"1.{m}",)) for m in range(36, 27, -1)],
 }
 
 
@@ -85,10 +83,14 @@ class EksExtension(Extension):
             return None
         name, kind, item = m.groups()
         if (req.account, req.region, name) not in self.extra:
-            return error_response(req, "ResourceNotFoundException", f"No cluster found for name: {name}.", 404)
+            return error_response(
+                req, "ResourceNotFoundException", f"No cluster found for name: {name}.", 404
+            )
         extra = self.extra[(req.account, req.region, name)]
         if kind == "insights" and item is None and req.method == "POST":
-            summaries = [{k: v for k, v in i.items() if k != "categorySpecificSummary"} for i in extra.insights]
+            summaries = [
+                {k: v for k, v in i.items() if k != "categorySpecificSummary"} for i in extra.insights
+            ]
             categories = (req.json().get("filter") or {}).get("categories")
             if categories:
                 summaries = [s for s in summaries if s["category"] in categories]
@@ -122,11 +124,21 @@ class EksExtension(Extension):
         c["upgradePolicy"] = {"supportType": extra.support_type}
         c["accessConfig"] = {"authenticationMode": extra.authentication_mode}
         c["health"] = {"issues": extra.health_issues}
-        off = [t for t in ("api", "audit", "authenticator", "controllerManager", "scheduler") if t not in extra.logs_enabled]
-        c["logging"] = {"clusterLogging": [e for e in (
-            {"types": list(extra.logs_enabled), "enabled": True},
-            {"types": off, "enabled": False},
-        ) if e["types"]]}
+        off = [
+            t
+            for t in ("api", "audit", "authenticator", "controllerManager", "scheduler")
+            if t not in extra.logs_enabled
+        ]
+        c["logging"] = {
+            "clusterLogging": [
+                e
+                for e in (
+                    {"types": list(extra.logs_enabled), "enabled": True},
+                    {"types": off, "enabled": False},
+                )
+                if e["types"]
+            ]
+        }
         if extra.endpoint:
             c["endpoint"] = extra.endpoint
             c["certificateAuthority"] = {"data": extra.certificate_authority}
@@ -138,34 +150,48 @@ class EksExtension(Extension):
 
     def _cluster_versions(self, req: SimRequest) -> Response:
         if not self.versions_available:
-            return error_response(req, "InvalidRequestException", "DescribeClusterVersions is not available", 400)
+            return error_response(
+                req, "InvalidRequestException", "DescribeClusterVersions is not available", 400
+            )
         today = self._today()
         include_all = req.query.get("includeAll", ["false"])[0] == "true"
         wanted = set(req.query.get("clusterVersions", []))
         items = []
-        for v in sorted(BUNDLED_CALENDAR.values(), key=lambda d: tuple(map(int, d.version.split("."))), reverse=True):
-            if v.release is None or v.release > today or v.end_of_standard is None or v.end_of_extended is None:
+        for v in sorted(
+            BUNDLED_CALENDAR.values(), key=lambda d: tuple(map(int, d.version.split("."))), reverse=True
+        ):
+            if (
+                v.release is None
+                or v.release > today
+                or v.end_of_standard is None
+                or v.end_of_extended is None
+            ):
                 continue
             status = (
-                "STANDARD_SUPPORT" if today < v.end_of_standard
-                else "EXTENDED_SUPPORT" if today < v.end_of_extended else "UNSUPPORTED"
+                "STANDARD_SUPPORT"
+                if today < v.end_of_standard
+                else "EXTENDED_SUPPORT"
+                if today < v.end_of_extended
+                else "UNSUPPORTED"
             )
             if status == "UNSUPPORTED" or (not include_all and status != "STANDARD_SUPPORT"):
                 continue
             if wanted and v.version not in wanted:
                 continue
-            items.append({
-                "clusterVersion": v.version,
-                "clusterType": "eks",
-                "defaultPlatformVersion": "eks.1",
-                "defaultVersion": False,
-                "releaseDate": _epoch(v.release),
-                "endOfStandardSupportDate": _epoch(v.end_of_standard),
-                "endOfExtendedSupportDate": _epoch(v.end_of_extended),
-                "status": status.split("_")[0],
-                "versionStatus": status,
-                "kubernetesPatchVersion": f"{v.version}.0",
-            })
+            items.append(
+                {
+                    "clusterVersion": v.version,
+                    "clusterType": "eks",
+                    "defaultPlatformVersion": "eks.1",
+                    "defaultVersion": False,
+                    "releaseDate": _epoch(v.release),
+                    "endOfStandardSupportDate": _epoch(v.end_of_standard),
+                    "endOfExtendedSupportDate": _epoch(v.end_of_extended),
+                    "status": status.split("_", maxsplit=1)[0],
+                    "versionStatus": status,
+                    "kubernetesPatchVersion": f"{v.version}.0",
+                }
+            )
         standard = [i for i in items if i["versionStatus"] == "STANDARD_SUPPORT"]
         if standard:
             standard[min(1, len(standard) - 1)]["defaultVersion"] = True
@@ -180,16 +206,25 @@ class EksExtension(Extension):
                 {
                     "addonVersion": v,
                     "architecture": ["amd64", "arm64"],
-                    "compatibilities": [{"clusterVersion": c, "platformVersions": ["*"], "defaultVersion": i == 0}
-                                        for c in clusters],
+                    "compatibilities": [
+                        {"clusterVersion": c, "platformVersions": ["*"], "defaultVersion": i == 0}
+                        for c in clusters
+                    ],
                     "requiresConfiguration": False,
                 }
                 for i, (v, clusters) in enumerate(ADDON_CATALOGUE.get(name, []))
                 if k8s is None or k8s in clusters
             ]
             if versions:
-                addons.append({"addonName": name, "type": "networking", "addonVersions": versions,
-                               "publisher": "eks", "owner": "aws"})
+                addons.append(
+                    {
+                        "addonName": name,
+                        "type": "networking",
+                        "addonVersions": versions,
+                        "publisher": "eks",
+                        "owner": "aws",
+                    }
+                )
         return self._page(req, "addons", addons, size=2)
 
     def _addon(self, req: SimRequest, cluster: str, name: str, version: str) -> dict[str, Any]:
@@ -202,8 +237,9 @@ class EksExtension(Extension):
             "addonArn": f"arn:aws:eks:{req.region}:{req.account}:addon/{cluster}/{name}/{uuid.uuid5(uuid.NAMESPACE_DNS, cluster + name)}",
         }
 
-    def _page(self, req: SimRequest, key: str, items: list[Any], size: int = PAGE,
-              token_source: str = "query") -> Response:
+    def _page(
+        self, req: SimRequest, key: str, items: list[Any], size: int = PAGE, token_source: str = "query"
+    ) -> Response:
         if token_source == "json":
             body = req.json()
             token, max_results = body.get("nextToken"), body.get("maxResults")
@@ -212,7 +248,7 @@ class EksExtension(Extension):
             max_results = req.query.get("maxResults", [None])[0]
         start = int(token) if token else 0
         size = int(max_results) if max_results else size
-        payload: dict[str, Any] = {key: items[start:start + size]}
+        payload: dict[str, Any] = {key: items[start : start + size]}
         if start + size < len(items):
             payload["nextToken"] = str(start + size)
         return json_response(payload)
@@ -243,11 +279,15 @@ class EksExtension(Extension):
         extra.support_type = c.support_type
         extra.authentication_mode = c.authentication_mode
         extra.logs_enabled = c.logs_enabled
-        extra.health_issues = [{"code": code, "message": msg, "resourceIds": ["subnet-4e5f6a7b"]}
-                               for code, msg in c.health_issues]
+        extra.health_issues = [
+            {"code": code, "message": msg, "resourceIds": ["subnet-4e5f6a7b"]}
+            for code, msg in c.health_issues
+        ]
         extra.addons = dict(c.addons)
         extra.insights = [_insight(c, i) for i in c.insights]
-        extra.access_entries = [f"arn:aws:iam::{account}:role/platform-admin"] if c.authentication_mode != "CONFIG_MAP" else []
+        extra.access_entries = (
+            [f"arn:aws:iam::{account}:role/platform-admin"] if c.authentication_mode != "CONFIG_MAP" else []
+        )
 
     def seed_demo(self, sim: Simulator) -> None:
         from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW
@@ -267,26 +307,36 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
         "lastRefreshTime": 1764000000,
         "lastTransitionTime": 1763000000,
         "description": f"Checks for {i.name.lower()} before upgrading to {next_version}.",
-        "insightStatus": {"status": i.status, "reason": {
-            "ERROR": "Deprecated API usage detected within last 30 days.",
-            "WARNING": "Some node groups run an older kubelet minor version.",
-            "PASSING": "No issue detected.",
-        }.get(i.status, "Unknown")},
+        "insightStatus": {
+            "status": i.status,
+            "reason": {
+                "ERROR": "Deprecated API usage detected within last 30 days.",
+                "WARNING": "Some node groups run an older kubelet minor version.",
+                "PASSING": "No issue detected.",
+            }.get(i.status, "Unknown"),
+        },
         "recommendation": "Update the listed clients to the replacement API before upgrading."
-        if i.deprecated_api else "Upgrade the node groups to the control plane's version.",
-        "additionalInfo": {"EKS update documentation": "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"},
+        if i.deprecated_api
+        else "Upgrade the node groups to the control plane's version.",
+        "additionalInfo": {
+            "EKS update documentation": "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"
+        },
         "resources": [],
         "categorySpecificSummary": {"deprecationDetails": [], "addonCompatibilityDetails": []},
     }
     if i.deprecated_api:
-        doc["categorySpecificSummary"]["deprecationDetails"] = [{
-            "usage": i.deprecated_api,
-            "replacedWith": i.replaced_with,
-            "stopServingVersion": i.stop_serving_version,
-            "startServingReplacementVersion": "1.29",
-            "clientStats": [{"userAgent": ua, "numberOfRequestsLast30Days": n, "lastRequestTime": 1764000000}
-                            for ua, n in i.user_agents],
-        }]
+        doc["categorySpecificSummary"]["deprecationDetails"] = [
+            {
+                "usage": i.deprecated_api,
+                "replacedWith": i.replaced_with,
+                "stopServingVersion": i.stop_serving_version,
+                "startServingReplacementVersion": "1.29",
+                "clientStats": [
+                    {"userAgent": ua, "numberOfRequestsLast30Days": n, "lastRequestTime": 1764000000}
+                    for ua, n in i.user_agents
+                ],
+            }
+        ]
     return doc
 
 
@@ -295,4 +345,11 @@ def _epoch(day: date) -> int:
 
 
 def install(sim: Simulator) -> None:
+    import functools
+
+    import moto.eks.models
+
+    # moto re-reads botocore's endpoint data for every role ARN it validates; the ARNs repeat.
+    validate = getattr(moto.eks.models, "validate_role_arn")  # noqa: B009 - not exported by moto
+    moto.eks.models.validate_role_arn = functools.lru_cache(maxsize=256)(validate)  # type: ignore[attr-defined]
     sim.extensions.append(EksExtension(sim))

@@ -27,7 +27,7 @@ from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
 ACCESS_KEY = "AKIAEKSMONSIMULATOR0"  # moto maps unknown keys to its default account
-SECRET_KEY = "simulator-secret-not-a-real-key"  # noqa: S105 - a fake credential for loopback only
+SECRET_KEY = "simulator-secret-not-a-real-key"
 
 
 @dataclass
@@ -81,6 +81,9 @@ class Extension:
     def seed_demo(self, sim: Simulator) -> None:
         """Add this extension's part of the demo fleet (after the EKS clusters exist)."""
 
+    def stop(self) -> None:
+        """Release what the extension started (e.g. the Kubernetes API stand-in's server)."""
+
     seed_order: int = 50
 
 
@@ -101,7 +104,11 @@ class Fault:
             return False
         return (
             req.service == self.service
-            and (self.operation is None or self.operation == req.operation or req.operation.endswith(self.operation))
+            and (
+                self.operation is None
+                or self.operation == req.operation
+                or req.operation.endswith(self.operation)
+            )
             and (self.region is None or self.region == req.region)
             and (self.account is None or self.account == req.account)
         )
@@ -120,8 +127,12 @@ def error_response(req: SimRequest, code: str, message: str, status: int = 400) 
             f"<RequestID>{request_id}</RequestID></Response>"
         )
         return Response(xml, status=status, content_type="text/xml")
-    if "x-amz-target" in req.headers or req.headers.get("content-type", "").startswith("application/x-amz-json") or (
-        "x-www-form-urlencoded" not in req.headers.get("content-type", "") and not req.query.get("Action")
+    if (
+        "x-amz-target" in req.headers
+        or req.headers.get("content-type", "").startswith("application/x-amz-json")
+        or (
+            "x-www-form-urlencoded" not in req.headers.get("content-type", "") and not req.query.get("Action")
+        )
     ):
         resp = Response(json.dumps({"__type": code, "message": message}), status=status)
         resp.headers["x-amzn-ErrorType"] = code
@@ -167,6 +178,8 @@ class Simulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        for ext in self.extensions:  # servers the extensions started stop with the simulator
+            ext.stop()
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -286,11 +299,13 @@ class Simulator:
                     changed = ext.after(req, code, data)
                     if changed is not None:
                         data = changed
-        response = Response(data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"])
+        response = Response(
+            data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"]
+        )
         return response(environ, start_response)
 
 
-def _QuietHandler() -> type:  # noqa: N802 - a class factory, moto imported lazily
+def _QuietHandler() -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     class Quiet(MotoRequestHandler):
@@ -330,7 +345,7 @@ def _sim_request(request: Request, body: bytes) -> SimRequest | None:
     )
 
 
-class _EndpointSession(boto3.Session):
+class _EndpointSession(boto3.Session):  # type: ignore[misc]
     """A boto3 session that sends every client to one endpoint with the simulator's credentials."""
 
     def __init__(self, endpoint: str, **kwargs: Any) -> None:
@@ -339,6 +354,6 @@ class _EndpointSession(boto3.Session):
         super().__init__(**kwargs)
         self._endpoint = endpoint
 
-    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def client(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("endpoint_url", self._endpoint)
         return super().client(*args, **kwargs)

@@ -1,0 +1,213 @@
+"""The command line: ``eksmon scan | demo | checks`` (SPEC.md, "The command line").
+
+Exit codes: 0 done, nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or
+configuration (the message names the key); 3 the scan could not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
+FORMATS = ("table", "json", "markdown", "html")
+
+
+def _now(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--now: {text!r} is not an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _context(text: str) -> tuple[str, str]:
+    cluster, sep, context = text.partition("=")
+    if not sep or not cluster or not context:
+        raise argparse.ArgumentTypeError(f"--kube-context: expected CLUSTER=CONTEXT, got {text!r}")
+    return cluster, context
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="eksmon", description="Watch Amazon EKS control planes before they hurt."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("scan", help="run the checks with the current AWS credentials")
+    s.add_argument("--config", metavar="FILE", help="YAML configuration (see README)")
+    s.add_argument("--region", action="append", default=[], metavar="R", help="region to scan (repeatable)")
+    s.add_argument(
+        "--cluster", action="append", default=[], metavar="NAME", help="cluster name or glob (repeatable)"
+    )
+    s.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.add_argument("--fail-on", choices=("critical", "warning", "never"), default="never")
+    s.add_argument("--now", type=_now, help="evaluate as of this ISO 8601 instant")
+    s.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig for --kube-context")
+    s.add_argument("--kube-context", type=_context, action="append", default=[], metavar="CLUSTER=CONTEXT")
+    s.add_argument(
+        "--no-kubernetes", action="store_true", help="skip every check that reads the Kubernetes API"
+    )
+
+    d = sub.add_parser("demo", help="run the deployed code path against a built-in simulated fleet")
+    d.add_argument("--format", choices=FORMATS, default="table")
+    d.add_argument("--now", type=_now, help="evaluate the simulated fleet as of this instant")
+
+    c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
+    c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    from eksmon.settings import ConfigError
+
+    try:
+        if args.command == "checks":
+            return _checks(args, out)
+        if args.command == "demo":
+            from eksmon.demo import run_demo
+
+            return run_demo(args.format, out=out, err=err, now=args.now)
+        return _scan(args, out, err)
+    except ConfigError as exc:
+        print(f"eksmon: configuration error: {exc}", file=err)
+        return EXIT_USAGE
+
+
+def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from eksmon.engine import ScanAborted, scan
+    from eksmon.publish.output import render
+    from eksmon.registry import load
+    from eksmon.settings import load_settings
+
+    settings = load_settings(args.config)
+    update: dict[str, Any] = {}
+    if args.region:
+        update["regions"] = list(dict.fromkeys(args.region))
+    if args.cluster:
+        update["clusters"] = settings.clusters.model_copy(update={"include": args.cluster})
+    if args.no_kubernetes:
+        update["kubernetes"] = settings.kubernetes.model_copy(update={"enabled": False})
+    if update:
+        from eksmon.settings import parse_settings
+
+        settings = parse_settings(
+            {**settings.model_dump(), **{k: _dump(v) for k, v in update.items()}}, "command line"
+        )
+    registry = load()
+    for pattern in args.check:
+        if not registry.select([pattern]):
+            print(f"eksmon: --check {pattern!r} matches no check; see `eksmon checks`", file=err)
+            return EXIT_USAGE
+    now = args.now or datetime.now(UTC)
+    progress = _progress(err) if args.format != "json" and err.isatty() else None
+    try:
+        result = scan(
+            settings, now, patterns=args.check, progress=progress, services=_services(args, settings)
+        )
+    except ScanAborted as exc:
+        print(f"eksmon: cannot scan: {exc}", file=err)
+        return EXIT_ABORTED
+    if progress:
+        err.write("\r\033[K")
+    print(render(result, args.format, now), file=out)
+    return _exit_code(result.findings, args.fail_on)
+
+
+def _dump(value: Any) -> Any:
+    return value.model_dump() if hasattr(value, "model_dump") else value
+
+
+def _services(args: argparse.Namespace, settings: Any) -> Any:
+    """Kubernetes access for the scan; filled in by the Kubernetes access layer when present."""
+    try:
+        from eksmon.kube import cli_services
+    except ImportError:
+        return None
+    return cli_services(settings, kubeconfig=args.kubeconfig, contexts=dict(args.kube_context))
+
+
+def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    from eksmon.engine import COLLECTION_ERROR
+    from eksmon.models import Severity
+
+    bar = Severity(fail_on).rank
+    hit = any(f.severity.rank >= bar and f.check != COLLECTION_ERROR for f in findings)
+    return EXIT_FINDINGS if hit else EXIT_OK
+
+
+def _progress(err: TextIO) -> Any:
+    def show(done: int, total: int) -> None:
+        err.write(f"\r\033[Kscanning clusters: {done}/{total}")
+        err.flush()
+
+    return show
+
+
+def _checks(args: argparse.Namespace, out: TextIO) -> int:
+    from eksmon.registry import load
+
+    registry = load()
+    rows: list[dict[str, Any]] = []
+    for spec in registry.select():
+        cols = registry.collectors_for([spec])
+        rows.append(
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "monitor": spec.monitor,
+                "severity": spec.severity_rules,
+                "sources": list(spec.sources) or sorted({c.name for c in cols}),
+                "thresholds": spec.thresholds().model_dump(),
+                "iam_actions": registry.iam_actions([spec]),
+                "kubernetes": [_perm(p) for c in cols for p in c.kube],
+                "docs": spec.docs,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps(rows, indent=2), file=out)
+    elif args.format == "markdown":
+        print(
+            "| id | monitor | raises | default thresholds | IAM actions | docs |\n|---|---|---|---|---|---|",
+            file=out,
+        )
+        for r in rows:
+            th = ", ".join(f"{k}={v}" for k, v in r["thresholds"].items()) or "—"
+            print(
+                f"| `{r['id']}` | {r['monitor']} | {r['severity']} | {th} | {', '.join(r['iam_actions'])} | "
+                f"{r['docs']} |",
+                file=out,
+            )
+    else:
+        for r in rows:
+            th = ", ".join(f"{k}={v}" for k, v in r["thresholds"].items()) or "none"
+            print(f"{r['id']}  [{r['monitor']}]  {r['title']}", file=out)
+            print(f"    raises:     {r['severity']}", file=out)
+            print(f"    thresholds: {th}", file=out)
+            print(f"    sources:    {', '.join(r['sources'])}", file=out)
+            print(f"    IAM:        {', '.join(r['iam_actions']) or 'none'}", file=out)
+            if r["kubernetes"]:
+                print(f"    Kubernetes: {', '.join(r['kubernetes'])}", file=out)
+            print(f"    docs:       {r['docs']}", file=out)
+    return EXIT_OK
+
+
+def _perm(p: Any) -> str:
+    if hasattr(p, "url"):
+        return f"{'/'.join(p.verbs)} {p.url}"
+    group = p.api_group or "core"
+    return f"{'/'.join(p.verbs)} {p.resource}.{group}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

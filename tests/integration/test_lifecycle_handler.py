@@ -1,0 +1,78 @@
+"""The lifecycle Lambda handler end to end: environment in, SNS messages and EMF metrics out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
+from eksmon.settings import ConfigError, Settings
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.server import Simulator
+
+
+@pytest.fixture
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str, str]:
+    session = demo_sim.session("us-east-1")
+    topic_arn, queue_url = _inbox(session)
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    return demo_sim, topic_arn, queue_url
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from eksmon.handlers.lifecycle import handler
+
+    return handler(event, LambdaContextStandIn("eksmon-lifecycle"))  # type: ignore[arg-type]
+
+
+def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, capsys) -> None:
+    sim, _topic_arn, queue_url = lambda_env
+    summary = invoke({"now": DEMO_NOW.isoformat()})
+    assert summary["clusters"] == len(DEMO_FLEET)
+    assert summary["collection_errors"] == 0
+    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    assert summary["messages_published"] == len(messages) == 5  # 7 clusters, 2 without findings
+    by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
+    assert set(by_cluster) == {
+        "payments-prod",
+        "data-platform",
+        "analytics-legacy",
+        "ml-training",
+        "search-staging",
+    }
+    legacy = by_cluster["analytics-legacy"]
+    assert legacy["MessageAttributes"]["severity"]["Value"] == "critical"
+    assert legacy["MessageAttributes"]["region"]["Value"] == "eu-west-1"
+    assert legacy["MessageAttributes"]["account"]["Value"] == "123456789012"
+    assert "forced upgrade" in legacy["Subject"].lower() or "CRITICAL" in legacy["Subject"]
+    assert "What to do:" in legacy["Message"] and "1.31" in legacy["Message"]
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    days = {
+        r["ClusterName"]: r["DaysToEndOfStandardSupport"] for r in emf if "DaysToEndOfStandardSupport" in r
+    }
+    assert days["payments-prod"] in (6, [6]) and days["checkout-prod"] in (121, [121])
+    assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EKSMonitor" for r in emf)
+
+
+def test_handler_rejects_a_bad_environment_naming_the_key(lambda_env, monkeypatch) -> None:
+    monkeypatch.setenv("EKSMON_CONFIG", json.dumps({"regions": ["us-east-1"], "colour": "blue"}))
+    with pytest.raises(ConfigError, match="colour: unknown key"):
+        invoke({})
+    monkeypatch.setenv("EKSMON_CONFIG", "{}")
+    monkeypatch.setenv("TOPIC_ARN", "not-an-arn")
+    with pytest.raises(ConfigError, match="TOPIC_ARN"):
+        invoke({})
+
+
+def test_handler_logs_no_credentials(lambda_env, capsys) -> None:
+    invoke({"now": DEMO_NOW.isoformat()})
+    out = capsys.readouterr()
+    from eksmon.sim.server import SECRET_KEY
+
+    assert SECRET_KEY not in out.out + out.err

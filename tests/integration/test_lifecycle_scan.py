@@ -1,0 +1,218 @@
+"""The lifecycle collectors and checks against the simulator, over HTTP, as against AWS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from eksmon.engine import COLLECTION_ERROR, ScanAborted, ScanResult, scan
+from eksmon.models import Severity
+from eksmon.settings import parse_settings
+from eksmon.sim.eks import EksExtension
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_REGIONS, DemoCluster
+from eksmon.sim.server import Simulator
+
+SETTINGS = parse_settings({"regions": list(DEMO_REGIONS)})
+
+
+def run(sim: Simulator, now: datetime, settings=SETTINGS, **kwargs) -> ScanResult:
+    return scan(settings, now, monitor="lifecycle", session_factory=sim.session_factory(), **kwargs)
+
+
+def keyed(result: ScanResult) -> dict[tuple[str, str | None, str], Severity]:
+    return {(f.check, f.cluster, f.resource): f.severity for f in result.findings}
+
+
+def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alone(
+    demo_sim: Simulator, now
+) -> None:
+    result = run(demo_sim, now)
+    found = keyed(result)
+    assert found[("version.standard_support_ending", "payments-prod", "version/1.34")] is Severity.CRITICAL
+    assert found[("version.standard_support_ending", "ml-training", "version/1.34")] is Severity.CRITICAL
+    assert found[("version.extended_support", "data-platform", "version/1.32")] is Severity.WARNING
+    assert found[("version.extended_support", "analytics-legacy", "version/1.31")] is Severity.CRITICAL
+    assert found[("version.nodegroup_skew", "analytics-legacy", "nodegroup/reports")] is Severity.CRITICAL
+    assert (
+        found[("version.nodegroup_skew", "payments-prod", "nodegroup/payments-workers")] is Severity.WARNING
+    )
+    assert found[("version.addon_incompatible", "data-platform", "addon/vpc-cni")] is Severity.WARNING
+    assert found[("cluster.health_issue", "ml-training", "health/Ec2SubnetNotFound")] is Severity.CRITICAL
+    assert found[("auth.config_map_only", "data-platform", "access-config")] is Severity.WARNING
+    assert found[("cluster.control_plane_logging", "data-platform", "logging")] is Severity.INFO
+    insight = [
+        f for f in result.findings if f.check == "version.upgrade_insight" and f.cluster == "analytics-legacy"
+    ]
+    assert insight[0].severity is Severity.CRITICAL
+    assert (
+        insight[0]
+        .details["deprecated_apis"][0]["clients"][0]["user_agent"]
+        .startswith("kube-prometheus-stack")
+    )
+    assert {f.check for f in result.findings} >= {
+        "version.standard_support_ending",
+        "version.extended_support",
+        "version.nodegroup_skew",
+        "version.addon_incompatible",
+        "version.upgrade_insight",
+        "cluster.control_plane_logging",
+        "cluster.health_issue",
+        "auth.config_map_only",
+    }
+    clean = {"checkout-prod", "sandbox"}
+    assert not [f for f in result.findings if f.cluster in clean]
+    assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert len(result.clusters) == len(DEMO_FLEET)
+    assert all(f.account == "123456789012" for f in result.findings)
+
+
+def test_fingerprints_are_stable_across_runs(demo_sim: Simulator, now) -> None:
+    first = {f.fingerprint for f in run(demo_sim, now).findings}
+    second = {f.fingerprint for f in run(demo_sim, now).findings}
+    assert first == second and len(first) > 10
+
+
+def test_every_page_of_describe_cluster_versions_is_read(demo_sim: Simulator, now) -> None:
+    # The simulator serves 3 versions a page; the 1.35 and 1.36 dates are only on page 2.
+    result = run(demo_sim, now)
+    assert result.api_calls.calls["eks.DescribeClusterVersions"] >= 2 * len(DEMO_REGIONS)
+    assert not [
+        f
+        for f in result.findings
+        if f.check == "version.standard_support_ending" and f.severity is Severity.INFO
+    ]
+
+
+def test_api_calls_grow_with_clusters_not_checks(demo_sim: Simulator, now) -> None:
+    result = run(demo_sim, now)
+    calls = result.api_calls.calls
+    assert calls["eks.DescribeCluster"] == len(DEMO_FLEET)
+    assert calls["eks.ListClusters"] == len(DEMO_REGIONS)
+    # add-on versions are read once per add-on name and region, not once per cluster
+    assert calls["eks.DescribeAddonVersions"] <= 3 * len(DEMO_REGIONS) * 2
+
+
+def test_access_denied_in_one_region_hides_nothing_else(demo_sim: Simulator, now) -> None:
+    demo_sim.fault(
+        "eks",
+        region="eu-west-1",
+        operation="GET /clusters",
+        code="AccessDeniedException",
+        status=403,
+        message="User is not authorized to perform: eks:ListClusters",
+    )
+    result = run(demo_sim, now)
+    errors = [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert [(e.region, e.resource) for e in errors] == [("eu-west-1", "source/eks:ListClusters")]
+    assert errors[0].details["error_code"] == "AccessDeniedException"
+    assert "eks:ListClusters" in errors[0].message
+    us = {f.cluster for f in result.findings if f.region == "us-east-1"}
+    assert {"payments-prod", "data-platform"} <= us
+
+
+def test_one_failing_cluster_source_is_reported_for_that_cluster_only(demo_sim: Simulator, now) -> None:
+    demo_sim.fault(
+        "eks", operation="GET /clusters/payments-prod/node-groups", code="AccessDeniedException", status=403
+    )
+    result = run(demo_sim, now)
+    errors = [(f.cluster, f.resource) for f in result.findings if f.check == COLLECTION_ERROR]
+    assert errors == [("payments-prod", "source/eks:ListNodegroups")]
+    # the cluster's other checks still ran
+    assert any(
+        f.check == "version.standard_support_ending" and f.cluster == "payments-prod" for f in result.findings
+    )
+    assert any(
+        f.check == "version.nodegroup_skew" and f.cluster == "analytics-legacy" for f in result.findings
+    )
+
+
+def test_throttling_that_clears_after_retries_is_invisible(demo_sim: Simulator, now) -> None:
+    fault = demo_sim.fault(
+        "eks", operation="GET /clusters/data-platform", code="ThrottlingException", status=400, times=2
+    )
+    settings = parse_settings({"regions": list(DEMO_REGIONS), "aws": {"retry_mode": "standard"}})
+    result = run(demo_sim, now, settings)
+    assert fault.hits == 2
+    assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert result.api_calls.attempts > result.api_calls.total  # the retries happened
+    assert any(f.cluster == "data-platform" for f in result.findings)
+
+
+def test_throttling_past_the_retries_becomes_a_collection_error(demo_sim: Simulator, now) -> None:
+    demo_sim.fault("eks", operation="GET /clusters/data-platform", code="ThrottlingException", status=400)
+    settings = parse_settings(
+        {"regions": list(DEMO_REGIONS), "aws": {"max_attempts": 2, "retry_mode": "standard"}}
+    )
+    result = run(demo_sim, now, settings)
+    (err,) = [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert err.cluster == "data-platform" and err.details["error_code"] == "ThrottlingException"
+
+
+def test_calendar_api_unavailable_falls_back_to_bundled_dates_and_says_so(demo_sim: Simulator, now) -> None:
+    demo_sim.extension(EksExtension).versions_available = False
+    result = run(demo_sim, now)
+    errors = [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert {e.resource for e in errors} == {"source/eks:DescribeClusterVersions"}
+    assert len(errors) == len(DEMO_REGIONS)
+    assert "bundled calendar" in errors[0].message
+    assert any(
+        f.check == "version.extended_support" and f.cluster == "analytics-legacy" for f in result.findings
+    )
+
+
+def test_cluster_filters(demo_sim: Simulator, now) -> None:
+    settings = parse_settings(
+        {"regions": list(DEMO_REGIONS), "clusters": {"include": ["*-prod"], "exclude": ["checkout-*"]}}
+    )
+    result = run(demo_sim, now, settings)
+    assert [c.name for c in result.clusters] == ["payments-prod"]
+
+
+def test_plain_moto_cluster_without_the_extensions(sim: Simulator, now) -> None:
+    # Given a cluster moto alone knows (no upgradePolicy, accessConfig, health, insights API)
+    from moto.eks.models import eks_backends
+
+    eks_backends["123456789012"]["us-east-1"].create_cluster(
+        name="plain", role_arn="arn:aws:iam::123456789012:role/r", resources_vpc_config={}, version="1.31"
+    )
+    result = run(sim, now, parse_settings({"regions": ["us-east-1"]}))
+    checks = {f.check for f in result.findings if f.cluster == "plain"}
+    assert "version.extended_support" in checks  # dates still known, default policy EXTENDED
+    assert "auth.config_map_only" not in checks  # unknown mode is not guessed
+
+
+def test_cross_account_role_that_cannot_be_assumed(demo_sim: Simulator, now) -> None:
+    demo_sim.fault("sts", operation="AssumeRole", code="AccessDenied", status=403)
+    settings = parse_settings(
+        {"regions": ["us-east-1"], "accounts": {"ids": ["123456789012", "210987654321"]}}
+    )
+    result = run(demo_sim, now, settings)
+    errors = [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert [(e.account, e.resource) for e in errors] == [("210987654321", "source/sts:AssumeRole")]
+    assert any(f.cluster == "payments-prod" for f in result.findings)
+
+
+def test_no_region_aborts_the_scan(sim: Simulator, now) -> None:
+    import boto3
+
+    with pytest.raises(ScanAborted, match="no AWS region"):
+        scan(
+            parse_settings({}),
+            now,
+            session_factory=lambda **kw: boto3.Session(
+                region_name=None, aws_access_key_id="x", aws_secret_access_key="y"
+            ),
+        )
+
+
+def test_updating_cluster_is_still_warned(sim: Simulator, now) -> None:
+    ext = sim.extension(EksExtension)
+    ext.now = now
+    ext.add_cluster(
+        DemoCluster(name="moving", region="us-east-1", version="1.34", status="UPDATING"), "123456789012"
+    )
+    result = run(sim, now, parse_settings({"regions": ["us-east-1"]}))
+    assert any(
+        f.check == "version.standard_support_ending" and f.cluster == "moving" for f in result.findings
+    )

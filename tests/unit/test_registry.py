@@ -1,0 +1,60 @@
+"""The registry is the one source for the catalogue, IAM policies and RBAC: keep it honest."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from eksmon.registry import MONITORS, load
+
+REGISTRY = load()
+SPEC_IDS = {
+    "version.standard_support_ending",
+    "version.extended_support",
+    "version.nodegroup_skew",
+    "version.addon_incompatible",
+    "version.upgrade_insight",
+    "cluster.control_plane_logging",
+    "cluster.health_issue",
+    "auth.config_map_only",
+}
+READ_ONLY = re.compile(r"^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$")
+
+
+def test_lifecycle_checks_of_the_catalogue_are_registered() -> None:
+    assert set(REGISTRY.checks) >= SPEC_IDS
+
+
+@pytest.mark.parametrize("check_id", sorted(REGISTRY.checks))
+def test_every_check_declares_what_the_generators_need(check_id: str) -> None:
+    spec = REGISTRY.checks[check_id]
+    assert spec.docs.startswith("https://") and spec.title and spec.severity_rules
+    assert spec.monitor in MONITORS
+    assert re.fullmatch(r"[a-z_]+\.[a-z_]+", spec.id)
+    collectors = REGISTRY.collectors_for([spec])  # raises if a needed part has no collector
+    assert collectors
+    spec.thresholds()  # defaults must validate
+
+
+def test_iam_actions_are_read_only() -> None:
+    actions = REGISTRY.iam_actions(REGISTRY.select())
+    assert actions and all(READ_ONLY.match(a) for a in actions), actions
+
+
+def test_select_by_glob_monitor_and_disabled() -> None:
+    assert {c.id for c in REGISTRY.select(["version.*"])} >= {
+        "version.extended_support",
+        "version.nodegroup_skew",
+    }
+    assert all(c.monitor == "lifecycle" for c in REGISTRY.select(monitor="lifecycle"))
+    ids = {c.id for c in REGISTRY.select(["version.*"], disabled=["version.extended_support"])}
+    assert "version.extended_support" not in ids
+
+
+def test_collectors_come_in_dependency_order() -> None:
+    order = [
+        c.provides.__name__ for c in REGISTRY.collectors_for(REGISTRY.select(["version.addon_incompatible"]))
+    ]
+    assert order.index("ClusterNames") < order.index("ClusterInfo") < order.index("Addons")
+    assert order.index("VersionCalendar") < order.index("Addons")
