@@ -1,0 +1,99 @@
+"""Read-only access to each cluster's Kubernetes API, for the Lambdas and the CLI.
+
+How a collector reads the cluster::
+
+    from eksmon.collectors.eks import ClusterInfo
+    from eksmon.kube import kube_client
+    from eksmon.registry import KubePermission, collector
+
+    @collector(provides=Webhooks, needs=(ClusterInfo,),
+               kube=(KubePermission("admissionregistration.k8s.io", "validatingwebhookconfigurations"),))
+    def webhooks(ctx):
+        client = kube_client(ctx)  # == ctx.services.kubernetes(ctx)
+        for item in client.list("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"):
+            ...
+
+* ``client.get(path) -> dict``; ``client.list(path, fields=None, labels=None) -> Iterator[dict]``
+  (paged with ``limit``/``continue``, ``settings.kubernetes.page_size`` per request, one page held
+  at a time); ``client.stream("/metrics") -> Iterator[bytes]`` (64 KiB chunks). Per-request timeout
+  ``settings.kubernetes.timeout_seconds``; bounded retries on connection errors, 429 and 5xx only.
+* Failures are :class:`KubeError` subclasses (``KubeForbidden`` names the missing permission,
+  ``KubeUnauthorized`` says the access entry is missing, ``KubeTimeout``, ``KubeConnectionError``,
+  ``KubeTLSError``, ``KubeNotFound`` for an absent object); a collector lets them propagate and the
+  engine reports a ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an
+  absent object is normal (no aws-auth ConfigMap on an API-only cluster).
+* Declare every permission in ``kube=``: it is the generated ClusterRole, and the simulator's
+  Kubernetes stand-in allows exactly those, so a forgotten one fails in the tests as in a cluster.
+* A collector declares ``needs=(ClusterInfo,)``: the default access reads the endpoint and CA
+  from it. The IAM token is made as ``aws eks get-token`` makes it (:mod:`eksmon.kube.token`).
+
+Kubernetes switched off (``kubernetes.enabled: false``, ``eksmon scan --no-kubernetes``): the
+choice is that the engine does not run collectors that read the cluster. A collector reads the
+cluster exactly when it declares ``kube=`` permissions (:func:`needs_kubernetes`), so the engine
+skips those when :func:`kubernetes_enabled` is false, and the checks that need their parts are
+skipped as for any missing part: no finding, no noise. As a backstop, :func:`kube_client` raises
+:class:`KubernetesDisabled` when called anyway, which the engine would report as a collection
+error -- a visible bug rather than a silent read of a cluster the operator asked not to touch.
+
+The Lambda path imports only urllib3, ssl and botocore (already loaded); the ``kubernetes``
+package is never imported. ``--kubeconfig``/``--kube-context`` are handled by
+:mod:`eksmon.kube.kubeconfig`, which parses kubeconfig files itself (exec plugins included).
+"""
+
+from eksmon.kube.access import (
+    KubernetesAccess,
+    cli_services,
+    default_access,
+    kube_client,
+    kubernetes_enabled,
+    needs_kubernetes,
+)
+from eksmon.kube.client import CHUNK_SIZE, KubeClient
+from eksmon.kube.errors import (
+    KubeconfigError,
+    KubeConnectionError,
+    KubeError,
+    KubeForbidden,
+    KubeGone,
+    KubeNotFound,
+    KubernetesDisabled,
+    KubeServerError,
+    KubeTimeout,
+    KubeTLSError,
+    KubeUnauthorized,
+    KubeUnavailable,
+)
+from eksmon.kube.paths import RequestAttributes, request_attributes
+from eksmon.kube.token import TOKENS, IamToken, TokenCache, decode_token, encode_token, get_token, presigner
+
+__all__ = [
+    "CHUNK_SIZE",
+    "TOKENS",
+    "IamToken",
+    "KubeClient",
+    "KubeConnectionError",
+    "KubeError",
+    "KubeForbidden",
+    "KubeGone",
+    "KubeNotFound",
+    "KubeServerError",
+    "KubeTLSError",
+    "KubeTimeout",
+    "KubeUnauthorized",
+    "KubeUnavailable",
+    "KubeconfigError",
+    "KubernetesAccess",
+    "KubernetesDisabled",
+    "RequestAttributes",
+    "TokenCache",
+    "cli_services",
+    "decode_token",
+    "default_access",
+    "encode_token",
+    "get_token",
+    "kube_client",
+    "kubernetes_enabled",
+    "needs_kubernetes",
+    "presigner",
+    "request_attributes",
+]

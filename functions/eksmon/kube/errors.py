@@ -1,0 +1,127 @@
+"""Errors of the Kubernetes access layer.
+
+Every failure is a :class:`KubeError` with ``status`` (HTTP status, None when there was no answer),
+``reason`` (a short code) and ``path``; its message says what to do and never carries a token.
+The subclass names what happened, and the engine shows that name as the collection error's code
+(``KubeForbidden``, ``KubeUnauthorized``, ``KubeTimeout``...).
+"""
+
+from __future__ import annotations
+
+from eksmon.kube.paths import request_attributes
+from eksmon.settings import ConfigError
+
+
+class KubeError(Exception):
+    """A Kubernetes API request failed."""
+
+    def __init__(self, status: int | None, reason: str, path: str, message: str | None = None) -> None:
+        self.status = status
+        self.reason = reason
+        self.path = path
+        super().__init__(message or f"{reason}: {path}" + (f" (HTTP {status})" if status else ""))
+
+
+class KubeUnauthorized(KubeError):
+    """401: the cluster does not know the monitor's identity (no access entry / aws-auth mapping)."""
+
+
+class KubeForbidden(KubeError):
+    """403: the identity is known but the ClusterRole lacks a permission; the message names it."""
+
+    def __init__(
+        self, status: int | None, reason: str, path: str, message: str | None = None, permission: str = ""
+    ) -> None:
+        self.permission = permission
+        super().__init__(status, reason, path, message)
+
+
+class KubeNotFound(KubeError):
+    """404: the object (or the API) does not exist in this cluster."""
+
+
+class KubeGone(KubeError):
+    """410: a list's continue token expired before the list was read to the end."""
+
+
+class KubeServerError(KubeError):
+    """429 or 5xx still failing after the bounded retries, or another unexpected status."""
+
+
+class KubeTimeout(KubeError):
+    """No answer within the request timeout."""
+
+
+class KubeConnectionError(KubeError):
+    """The connection could not be made or was reset, after the bounded retries."""
+
+
+class KubeTLSError(KubeError):
+    """The endpoint's certificate is not signed by the cluster's CA (or the handshake failed)."""
+
+
+class KubeUnavailable(KubeError):
+    """The cluster has no API endpoint to reach (e.g. still CREATING)."""
+
+
+class KubernetesDisabled(RuntimeError):
+    """Kubernetes access is turned off (``kubernetes.enabled: false`` or ``--no-kubernetes``)."""
+
+
+class KubeconfigError(ConfigError):
+    """A kubeconfig that cannot be used; the message names the file, context and key (CLI exit 2)."""
+
+
+def error_for_status(
+    status: int,
+    path: str,
+    *,
+    method: str = "GET",
+    server_message: str = "",
+    server_reason: str = "",
+    attempts: int = 1,
+) -> KubeError:
+    """The error for an HTTP error answer, with a message that says what to fix."""
+    attrs = request_attributes(path, method)
+    permission = attrs.describe()
+    if status == 401:
+        return KubeUnauthorized(
+            status,
+            "Unauthorized",
+            path,
+            f"unauthorized: the cluster did not accept the monitor's IAM identity for {method} {path} "
+            "(no EKS access entry or aws-auth mapping for the monitor's role, or an expired token)",
+        )
+    if status == 403:
+        return KubeForbidden(
+            status,
+            "Forbidden",
+            path,
+            f"forbidden: {permission} (add it to the monitor's ClusterRole, see `eksmon rbac`)",
+            permission=permission,
+        )
+    if status == 404:
+        return KubeNotFound(status, "NotFound", path, f"not found: {method} {path}")
+    if status == 410:
+        return KubeGone(
+            status,
+            server_reason or "Expired",
+            path,
+            f"gone: the continue token of {permission} expired before the list was read to the end; "
+            "the next run starts a new list",
+        )
+    detail = f": {server_message[:300]}" if server_message else ""
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if status == 429:
+        return KubeServerError(
+            status,
+            server_reason or "TooManyRequests",
+            path,
+            f"throttled: the apiserver kept answering 429 to {method} {path}{tries}{detail}",
+        )
+    return KubeServerError(
+        status,
+        server_reason or f"HTTP{status}",
+        path,
+        f"the apiserver answered {status} to {method} {path}{tries}{detail}",
+    )
