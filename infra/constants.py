@@ -1,0 +1,84 @@
+"""Names, sizes and paths of the deployment, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR: Final = ROOT / "functions"
+LAYER_BUILD_SCRIPT: Final = ROOT / "layers" / "build.py"
+LAYER_DIR: Final = ROOT / "layers" / "build"
+
+# -- the CDK app ---------------------------------------------------------------------------------------
+STACK_NAME: Final = "EksMonitor"
+STACK_DESCRIPTION: Final = "eksmon: scheduled monitors of Amazon EKS control planes"
+CONTEXT_KEY: Final = "eksmon"  # cdk.json context holding the settings (same schema as the CLI's --config)
+CONTEXT_SOURCE: Final = "cdk.json context eksmon"  # how a ConfigError names where the bad key is
+ACCOUNT_CONTEXT_KEY: Final = "eksmon:account"  # optional: pin the stack to an account ...
+REGION_CONTEXT_KEY: Final = "eksmon:region"  # ... and a region; environment-agnostic without them
+
+# -- functions -----------------------------------------------------------------------------------------
+# AwsSolutions-L1 (cdk-nag 3.0.2) accepts only the newest Python that aws-cdk-lib knows: 3.14 in 2.275.0.
+# layers/build.py PYTHON_VERSION must be the same version (tests/infra/test_layer.py checks).
+LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
+LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+LAMBDA_MEMORY_MB: Final = 512
+LAMBDA_TIMEOUT: Final = Duration.minutes(5)
+LAMBDA_ENV_LIMIT_BYTES: Final = 4096  # all environment variables of a function together
+LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
+HANDLER_MODULE: Final = "eksmon.handlers.{monitor}"
+HANDLER: Final = HANDLER_MODULE + ".handler"
+# Not shipped in the function asset: the simulator, tests, caches and build leftovers.
+ASSET_EXCLUDES: Final = (
+    "eksmon/sim",
+    "*.egg-info",
+    "**/__pycache__",
+    "*.pyc",
+    "**/tests",
+    "**/test_*.py",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+)
+LAYER_ASSET_EXCLUDES: Final = (".stamp", ".lock", ".tmp-*")
+
+# Environment the handlers read (through the settings model).
+ENV_CONFIG: Final = "EKSMON_CONFIG"
+ENV_TOPIC_ARN: Final = "TOPIC_ARN"
+POWERTOOLS_SERVICE_NAME: Final = "eksmon"
+METRICS_NAMESPACE: Final = "EKSMonitor"
+LOG_LEVEL: Final = "INFO"
+
+# -- schedules -----------------------------------------------------------------------------------------
+SCHEDULE_RETRY_ATTEMPTS: Final = 3
+SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # an older run is superseded by the next one anyway
+SCHEDULE_EVENT_SOURCE: Final = "eksmon.schedule"
+DLQ_RETENTION: Final = Duration.days(14)
+
+# -- alerts --------------------------------------------------------------------------------------------
+TOPIC_DISPLAY_NAME: Final = "eksmon"
+KEY_DESCRIPTION: Final = "eksmon: encrypts the findings topic and the schedules' dead-letter queues"
+
+# -- IAM -----------------------------------------------------------------------------------------------
+# Read actions (from the registry) that support resource-level permissions, with the ARN pattern to
+# grant them on, in this account and any region. Service Authorization Reference, "Actions defined by
+# Amazon Elastic Kubernetes Service". Any action not listed here has no resource type there and is
+# granted on "*" (ListClusters, DescribeClusterVersions, DescribeAddonVersions, CloudWatch reads, ...).
+_EKS: Final = "arn:{partition}:eks:*:{account}:"
+RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
+    "eks:DescribeCluster": _EKS + "cluster/*",
+    "eks:ListNodegroups": _EKS + "cluster/*",
+    "eks:ListAddons": _EKS + "cluster/*",
+    "eks:ListInsights": _EKS + "cluster/*",
+    "eks:DescribeInsight": _EKS + "cluster/*",
+    "eks:ListFargateProfiles": _EKS + "cluster/*",
+    "eks:ListAccessEntries": _EKS + "cluster/*",
+    "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
+    "eks:DescribeAddon": _EKS + "addon/*/*/*",
+    "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
+}

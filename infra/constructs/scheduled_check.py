@@ -1,0 +1,313 @@
+"""One monitor: its Lambda, a least-privilege role built from the check registry, and its schedule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from eksmon.settings import Settings
+from infra.constants import (
+    ASSET_EXCLUDES,
+    DLQ_RETENTION,
+    ENV_CONFIG,
+    ENV_TOPIC_ARN,
+    FUNCTIONS_DIR,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_ENV_LIMIT_BYTES,
+    LAMBDA_MEMORY_MB,
+    LAMBDA_RUNTIME,
+    LAMBDA_TIMEOUT,
+    LOG_LEVEL,
+    LOG_RETENTION,
+    METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+    RESOURCE_SCOPED_ACTIONS,
+    SCHEDULE_EVENT_SOURCE,
+    SCHEDULE_MAX_EVENT_AGE,
+    SCHEDULE_RETRY_ATTEMPTS,
+)
+from infra.monitors import MonitorPlan
+from infra.nag import acknowledge
+
+
+class ScheduledCheck(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        plan: MonitorPlan,
+        settings: Settings,
+        layer: lambda_.ILayerVersion,
+        topic: sns.ITopic,
+        key: kms.IKey,
+        code_dir: Path = FUNCTIONS_DIR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.plan = plan
+        self.log_group = self._build_log_group()
+        self.role = self._build_role()
+        self.read_policy = self._build_read_policy(plan.iam_actions, settings)
+        self._grant_basic_execution(self.role, self.log_group)
+        self._grant_publish(self.role, topic, key)
+        self.function = self._build_function(settings, layer, topic, code_dir)
+        self.dead_letter_queue = self._build_dead_letter_queue(key)
+        self.scheduler_role = self._build_scheduler_role(key)
+        self.schedule = self._build_schedule(getattr(settings.schedules, plan.monitor), self.scheduler_role)
+
+    # -- pieces ------------------------------------------------------------------------------------------
+    def _build_log_group(self) -> logs.LogGroup:
+        return logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
+
+    def _build_role(self) -> iam.Role:
+        # No AWS managed policy (AwsSolutions-IAM4): the basic-execution permissions are written inline,
+        # scoped to this function's own log group.
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"eksmon {self.plan.monitor} monitor: read-only access for its checks",
+        )
+
+    def _build_function(
+        self, settings: Settings, layer: lambda_.ILayerVersion, topic: sns.ITopic, code_dir: Path
+    ) -> lambda_.Function:
+        config = settings.to_json()
+        size = len(ENV_CONFIG) + len(config.encode())
+        if size > LAMBDA_ENV_LIMIT_BYTES:
+            raise ValueError(
+                f"the eksmon settings take {size} bytes as JSON, more than the"
+                f" {LAMBDA_ENV_LIMIT_BYTES} bytes Lambda allows for environment variables"
+            )
+        function = lambda_.Function(
+            self,
+            "Function",
+            description=f"eksmon {self.plan.monitor} monitor ({len(self.plan.check_ids)} checks)",
+            runtime=LAMBDA_RUNTIME,
+            architecture=LAMBDA_ARCHITECTURE,
+            handler=self.plan.handler,
+            code=lambda_.Code.from_asset(str(code_dir), exclude=list(ASSET_EXCLUDES)),
+            layers=[layer],
+            role=self.role,
+            memory_size=LAMBDA_MEMORY_MB,
+            timeout=LAMBDA_TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment={
+                ENV_CONFIG: config,
+                ENV_TOPIC_ARN: topic.topic_arn,
+                "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "LOG_LEVEL": LOG_LEVEL,
+            },
+        )
+        # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to the role's default policy.
+        acknowledge(
+            self.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
+            "CDK adds them on '*' for active tracing.",
+        )
+        return function
+
+    def _build_dead_letter_queue(self, key: kms.IKey) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the monitor's EventBridge Scheduler target.",
+        )
+        return queue
+
+    def _build_scheduler_role(self, key: kms.IKey) -> iam.Role:
+        """The schedule's own execution role: it can invoke this monitor's function and nothing else."""
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},  # confused deputy
+            ),
+            description=f"EventBridge Scheduler: runs the eksmon {self.plan.monitor} monitor",
+        )
+        # The LambdaInvoke target grants lambda:InvokeFunction and sqs:SendMessage on the dead-letter queue,
+        # but not the KMS key the queue is encrypted with: without it, no dead-letter message could be sent.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EncryptDeadLetters",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[key.key_arn],
+            )
+        )
+        function_id = Stack.of(self).get_logical_id(self.function.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+            "The LambdaInvoke target grants lambda:InvokeFunction on the function's versions and aliases "
+            "('<function ARN>:*') besides the function itself; it is this monitor's function only.",
+        )
+        return role
+
+    def _build_schedule(self, expression: str, role: iam.IRole) -> scheduler.Schedule:
+        target = targets.LambdaInvoke(
+            self.function,
+            role=role,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+            max_event_age=SCHEDULE_MAX_EVENT_AGE,
+            # EventBridge-like fields, so Powertools' correlation_paths.EVENT_BRIDGE finds the "id".
+            input=scheduler.ScheduleTargetInput.from_object(
+                {
+                    "source": SCHEDULE_EVENT_SOURCE,
+                    "detail-type": "Scheduled Check",
+                    "monitor": self.plan.monitor,
+                    "id": scheduler.ContextAttribute.execution_id,
+                    "time": scheduler.ContextAttribute.scheduled_time,
+                    "attempt": scheduler.ContextAttribute.attempt_number,
+                }
+            ),
+        )
+        return scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(expression),
+            target=target,
+            description=f"eksmon {self.plan.monitor} monitor",
+        )
+
+    # -- permissions -------------------------------------------------------------------------------------
+    def _build_read_policy(self, actions: Sequence[str], settings: Settings) -> iam.Policy:
+        """The registry's read-only actions for this monitor's checks, plus the member-account roles.
+
+        Every wildcard resource is acknowledged to cdk-nag with the reason it cannot be narrower.
+        """
+        policy = iam.Policy(self, "ReadPolicy", roles=[self.role])
+        wildcards: dict[str, list[str]] = defaultdict(list)
+        for pattern, grouped in group_by_resource(actions).items():
+            policy.add_statements(iam.PolicyStatement(actions=grouped, resources=[_render(pattern)]))
+            if "*" in pattern:
+                wildcards[pattern].extend(grouped)
+        for sid, grouped, pattern, conditions in _assume_role_grants(settings):
+            policy.add_statements(
+                iam.PolicyStatement(
+                    sid=sid, actions=grouped, resources=[_render(pattern)], conditions=conditions
+                )
+            )
+            if "*" in pattern:
+                wildcards[pattern].extend(grouped)
+        for pattern, grouped in wildcards.items():
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{_render(pattern, nag=True)}]",
+                _reason(pattern, grouped),
+            )
+        return policy
+
+    @staticmethod
+    def _grant_basic_execution(role: iam.Role, log_group: logs.ILogGroup) -> None:
+        """AWSLambdaBasicExecutionRole, written inline and limited to the function's log group."""
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+
+    @staticmethod
+    def _grant_publish(role: iam.Role, topic: sns.ITopic, key: kms.IKey) -> None:
+        role.add_to_policy(
+            iam.PolicyStatement(sid="PublishFindings", actions=["sns:Publish"], resources=[topic.topic_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EncryptFindings",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[key.key_arn],
+            )
+        )
+
+
+def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:
+    """Actions by the resource pattern to grant them on.
+
+    "*" only for actions absent from RESOURCE_SCOPED_ACTIONS: those IAM defines no resource type for
+    (e.g. eks:ListClusters, eks:DescribeClusterVersions), where a narrower Resource would deny the call.
+    """
+    by_resource: dict[str, list[str]] = defaultdict(list)
+    for action in sorted(set(actions)):
+        by_resource[RESOURCE_SCOPED_ACTIONS.get(action, "*")].append(action)
+    return dict(sorted(by_resource.items()))
+
+
+def _assume_role_grants(
+    settings: Settings,
+) -> list[tuple[str, list[str], str, dict[str, Any] | None]]:
+    """(sid, actions, resource pattern, conditions) for reaching member accounts."""
+    accounts = settings.accounts
+    name = accounts.role_name
+    grants: list[tuple[str, list[str], str, dict[str, Any] | None]] = []
+    members = [a for a in accounts.ids if a not in set(accounts.exclude)]
+    for account in members:
+        grants.append(
+            (
+                f"AssumeReadRole{account}",
+                ["sts:AssumeRole"],
+                f"arn:{{partition}}:iam::{account}:role/{name}",
+                None,
+            )
+        )
+    if accounts.organization:
+        # any account id, but only a role of this organization, and only the configured role name
+        same_org = {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+        grants.append(
+            (
+                "AssumeOrganizationReadRoles",
+                ["sts:AssumeRole"],
+                f"arn:{{partition}}:iam::*:role/{name}",
+                same_org,
+            )
+        )
+        grants.append(("ListOrganizationAccounts", ["organizations:ListAccounts"], "*", None))
+    return grants
+
+
+def _render(pattern: str, nag: bool = False) -> str:
+    """The pattern with this stack's partition and account, or as cdk-nag spells them in finding ids."""
+    partition, account = ("<AWS::Partition>", "<AWS::AccountId>") if nag else (Aws.PARTITION, Aws.ACCOUNT_ID)
+    return pattern.replace("{partition}", partition).replace("{account}", account)
+
+
+def _reason(pattern: str, actions: Sequence[str]) -> str:
+    listed = ", ".join(sorted(actions))
+    if pattern == "*":
+        return f"{listed}: no resource-level permissions exist for these actions, so IAM only accepts '*'."
+    if ":iam::*:role/" in pattern:
+        return (
+            f"{listed}: organization mode reaches every member account; the role name is fixed and the "
+            "aws:ResourceOrgID = aws:PrincipalOrgID condition keeps it inside this organization."
+        )
+    return (
+        f"{listed}: read-only, on every EKS resource of this type in this account and any region, "
+        "because the monitor covers the whole fleet; service, account and resource type are fixed."
+    )
