@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eksmon.engine import Services, scan
+from eksmon.engine import ScanResult, Services, scan
+from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
+from eksmon.observability import logger
 from eksmon.publish.metrics import emit, monitor_points
-from eksmon.publish.notify import build_messages, publish
+from eksmon.publish.notify import (
+    Change,
+    ChangeKind,
+    Message,
+    build_messages,
+    changes_without_state,
+    publish,
+)
 from eksmon.registry import Monitor
 from eksmon.settings import ConfigError, Settings, settings_from_json
+from eksmon.state import FindingsState
 
 
 class MonitorEnvironment(BaseModel):
@@ -28,6 +38,12 @@ class MonitorEnvironment(BaseModel):
     config_json: str = Field("", alias="EKSMON_CONFIG", description="the settings, as the CDK app wrote them")
     topic_arn: str | None = Field(
         None, alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$"
+    )
+    findings_table: str | None = Field(
+        None,
+        alias="FINDINGS_TABLE",
+        pattern=r"^[A-Za-z0-9_.-]{3,255}$",
+        description="DynamoDB findings state; without it every run reports every open finding",
     )
 
     @classmethod
@@ -43,11 +59,13 @@ class MonitorEnvironment(BaseModel):
 
 
 class ScheduledEvent(BaseModel):
-    """What the schedule sends; ``now`` replays a run as of an instant (tests, the demo)."""
+    """What the schedule sends; ``now`` replays a run as of an instant (tests, the demo);
+    ``notify_test`` sends one sample finding through the notification path instead of scanning."""
 
     model_config = ConfigDict(extra="ignore")
 
     now: datetime | None = None
+    notify_test: bool = False
 
 
 class RunSummary(BaseModel):
@@ -62,6 +80,10 @@ class RunSummary(BaseModel):
     duration_seconds: float
 
 
+class NotificationError(RuntimeError):
+    """Some messages could not be published; their changes are retried by the next run."""
+
+
 def run_monitor(
     monitor: Monitor,
     env: MonitorEnvironment,
@@ -70,15 +92,19 @@ def run_monitor(
     services: Services | None = None,
 ) -> RunSummary:
     settings = env.settings()
-    now = ScheduledEvent.model_validate(event or {}).now or datetime.now(UTC)
+    parsed = ScheduledEvent.model_validate(event or {})
+    now = parsed.now or datetime.now(UTC)
+    if parsed.notify_test:
+        return _notify_test(monitor, env, now, session_factory)
     result = scan(settings, now, monitor=monitor, session_factory=session_factory, services=services)
-    messages = build_messages(result.findings)
-    published = 0
-    if env.topic_arn and messages:
-        region = env.topic_arn.split(":")[3]
-        sns = session_factory().client("sns", region_name=region)
-        published = len(publish(sns, env.topic_arn, messages))
-    emitted = emit(monitor_points(monitor, result, now))
+    published, failures = _notify(monitor, env, settings, result, now, session_factory)
+    points = monitor_points(monitor, result, now)
+    points.append(MetricPoint("NotificationsPublished", published, "Count", {"Monitor": monitor}))
+    emitted = emit(points)
+    if failures:
+        raise NotificationError(
+            f"{failures} SNS message(s) could not be published; the next run retries them"
+        )
     s = result.summary()
     return RunSummary(
         monitor=monitor,
@@ -90,4 +116,107 @@ def run_monitor(
         metrics_emitted=emitted,
         api_calls=s["api_calls"],
         duration_seconds=s["duration_seconds"],
+    )
+
+
+def _sns(env: MonitorEnvironment, session_factory: Callable[..., boto3.Session]) -> Any:
+    assert env.topic_arn is not None
+    return session_factory().client("sns", region_name=env.topic_arn.split(":")[3])
+
+
+def _notify(
+    monitor: Monitor,
+    env: MonitorEnvironment,
+    settings: Settings,
+    result: ScanResult,
+    now: datetime,
+    session_factory: Callable[..., boto3.Session],
+) -> tuple[int, int]:
+    """Publish what changed; returns (messages published, messages failed)."""
+    if not env.topic_arn:
+        return 0, 0  # nowhere to send: the state is left as it is, so nothing is recorded as told
+    renotify_days = settings.notifications.renotify_days
+    if not env.findings_table:
+        messages = build_messages(changes_without_state(result.findings))
+        outcome = publish(_sns(env, session_factory), env.topic_arn, messages)
+        return len(outcome.sent), len(outcome.failed)
+    state = FindingsState(
+        session_factory().client("dynamodb"),
+        env.findings_table,
+        monitor,
+        now,
+        timedelta(days=renotify_days),
+    )
+    claims = state.claim(state.plan(result))
+    if not claims:
+        return 0, 0
+    by_fingerprint = {c.change.fingerprint: c for c in claims}
+    messages = build_messages([c.change for c in claims], result.findings, renotify_days)
+    outcome = publish(_sns(env, session_factory), env.topic_arn, messages)
+    for message, _id in outcome.sent:
+        state.commit(by_fingerprint[fp] for fp in message.fingerprints)
+    for message, exc in outcome.failed:
+        logger.error(
+            "SNS publish failed; the changes are given back for the next run",
+            extra={"cluster": message.cluster, "region": message.region, "error": type(exc).__name__},
+        )
+        state.release(by_fingerprint[fp] for fp in message.fingerprints)
+    return len(outcome.sent), len(outcome.failed)
+
+
+TEST_CHECK = "monitor.notify_test"
+
+
+def sample_finding(account: str, region: str, now: datetime, severity: Severity = Severity.INFO) -> Finding:
+    """The one finding `eksmon notify-test` sends: obviously a test, with every field filled in."""
+    resource = "notify-test"
+    return Finding(
+        check=TEST_CHECK,
+        severity=severity,
+        title="eksmon test notification: alerts from this deployment reach you",
+        message=f"This is a test sent at {iso_utc(now)} through the same SNS topic, message format and "
+        "attributes as real findings. Nothing is wrong with any cluster.",
+        remediation="Nothing to do. If Slack or e-mail did not receive this, check the topic's subscriptions "
+        "(e-mail subscriptions must be confirmed) and their filter policies.",
+        docs="https://github.com/eksmon/eksmon#notifications",
+        account=account,
+        region=region,
+        cluster=None,
+        resource=resource,
+        fingerprint=fingerprint(TEST_CHECK, account, region, None, resource),
+        details={"sent_at": iso_utc(now)},
+        observed_at=iso_utc(now),
+    )
+
+
+def send_test_notification(
+    sns: Any, topic_arn: str, now: datetime, severity: Severity = Severity.INFO
+) -> tuple[str, Message]:
+    """Publish one sample finding to the topic; returns (SNS message id, the message)."""
+    _arn, _partition, _service, region, account, _name = topic_arn.split(":", 5)
+    (message,) = build_messages([Change(ChangeKind.TEST, sample_finding(account, region, now, severity))])
+    outcome = publish(sns, topic_arn, [message])
+    if outcome.failed:
+        raise NotificationError(f"test notification not published: {outcome.failed[0][1]}")
+    return outcome.sent[0][1], message
+
+
+def _notify_test(
+    monitor: Monitor, env: MonitorEnvironment, now: datetime, session_factory: Callable[..., boto3.Session]
+) -> RunSummary:
+    if not env.topic_arn:
+        raise ConfigError("Lambda environment: TOPIC_ARN is not set; a test notification has nowhere to go")
+    severity = Severity.INFO
+    message_id, _message = send_test_notification(_sns(env, session_factory), env.topic_arn, now, severity)
+    logger.info("test notification published", extra={"message_id": message_id})
+    return RunSummary(
+        monitor=monitor,
+        findings=1,
+        by_severity={s.value: int(s is severity) for s in Severity},
+        clusters=0,
+        collection_errors=0,
+        messages_published=1,
+        metrics_emitted=0,
+        api_calls=1,
+        duration_seconds=0.0,
     )
