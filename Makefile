@@ -8,7 +8,7 @@ NODE_STAMP := $(VENV)/.installed-node
 LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-fast lint format typecheck synth layer bench clean
+.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench clean
 
 help:
 	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
@@ -42,6 +42,10 @@ $(LAYER_STAMP): $(PY_STAMP) layers/requirements.txt layers/build.py
 
 install: $(PY_STAMP) $(NODE_STAMP) $(LAYER_STAMP)
 
+# Headless Chromium (Debian's package) for the HTML report test (pytest -m browser).
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 demo: $(PY_STAMP)
 	$(BIN)/eksmon demo
 
@@ -56,7 +60,7 @@ format: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install browser lint typecheck
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-fast: $(PY_STAMP)

@@ -97,10 +97,17 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def render_html(result: ScanResult, generated_at: datetime) -> str:
+    from eksmon.publish.html import render_html as html
+
+    return html(result, generated_at)
+
+
 RENDERERS: dict[str, Callable[[ScanResult, datetime], str]] = {
     "table": render_table,
     "json": render_json,
     "markdown": render_markdown,
+    "html": render_html,
 }
 
 

@@ -1,0 +1,425 @@
+"""``--format html``: one self-contained page a person can look at (no script, no network fetch).
+
+It shows the findings and, as inline SVG, each cluster's support timeline (standard and extended
+windows, today, its version), etcd size against the 8 GiB quota and quota utilisation. The pictures
+read what the scan collected: the support dates from the EKS collector's parts, etcd size and quota
+utilisation from the same ``@metric_source`` points that go to CloudWatch (``EtcdDatabaseSizeBytes``,
+``QuotaUtilization``), with the findings' details as a fallback. Whatever is missing is drawn as
+"no data"; one picture failing never stops the page. A Content-Security-Policy forbids every fetch.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from eksmon.engine import ScanResult
+from eksmon.models import Finding, MetricPoint, iso_utc
+from eksmon.registry import load
+from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
+
+log = logging.getLogger(__name__)
+
+ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota, 8 GiB
+ETCD_METRIC = "EtcdDatabaseSizeBytes"
+QUOTA_METRIC = "QuotaUtilization"
+QUOTA_ROWS_MAX = 25
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+_COLOUR = {"critical": "#c62828", "warning": "#ef6c00", "info": "#1565c0", "ok": "#2e7d32"}
+_ROW = 30  # px per row in the pictures
+_LABEL = 260  # px for the row labels
+_WIDTH = 1000
+
+
+def render_html(result: ScanResult, generated_at: datetime) -> str:
+    points = _points(result, generated_at)
+    sections = [
+        ("Support timeline", lambda: _timeline_section(result, generated_at)),
+        ("etcd size against 8 GiB", lambda: _etcd_section(result, points)),
+        ("Quota utilisation", lambda: _quota_section(result, points)),
+        ("Findings", lambda: _findings_section(result.findings)),
+    ]
+    body = [_header(result, generated_at)]
+    for title, build in sections:
+        body.append(_section(title, build))
+    return _page("\n".join(body), generated_at)
+
+
+# -- data ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Located:
+    account: str
+    region: str
+    point: MetricPoint
+
+
+def _points(result: ScanResult, now: datetime) -> list[_Located]:
+    """Every metric point the scan's snapshots give, whatever monitor declared it (pure functions)."""
+    registry = load()
+    out: list[_Located] = []
+    for source in registry.metric_sources.values():
+        snaps: Iterable[ClusterSnapshot | RegionSnapshot] = (
+            result.clusters if source.scope == "cluster" else result.regions
+        )
+        for snap in snaps:
+            if not all(snap.has(n) for n in source.needs):
+                continue
+            try:
+                out.extend(_Located(snap.account, snap.region, p) for p in source.fn(snap, now))
+            except MissingData:
+                continue
+            except Exception as exc:  # noqa: BLE001 - a picture shows "no data" rather than no page
+                log.warning("html report: metric source %s failed: %s", source.name, type(exc).__name__)
+    return out
+
+
+def _part(snap: ClusterSnapshot | RegionSnapshot, module: str, name: str) -> Any:
+    """A snapshot part by its class, looked up by name so the report never depends on a collector."""
+    for kind, value in snap.parts.items():
+        if kind.__name__ == name and kind.__module__ == module:
+            return value
+    return None
+
+
+# -- page ------------------------------------------------------------------------------------------------
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _page(body: str, generated_at: datetime) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>eksmon fleet report, {_e(iso_utc(generated_at))}</title>
+<style>
+body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1b1b1b; }}
+h1 {{ font-size: 22px; margin: 0 0 4px; }} h2 {{ font-size: 18px; margin: 28px 0 8px; }}
+.muted {{ color: #666; }} .chips span {{ display: inline-block; padding: 2px 10px; margin-right: 6px;
+  border-radius: 10px; color: #fff; font-weight: 600; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: 6px 8px;
+  border-bottom: 1px solid #e0e0e0; vertical-align: top; }}
+th {{ background: #f5f5f5; }} code {{ font-size: 12px; }}
+.sev {{ font-weight: 700; }} .critical {{ color: {_COLOUR["critical"]}; }}
+.warning {{ color: {_COLOUR["warning"]}; }} .info {{ color: {_COLOUR["info"]}; }}
+svg text {{ font: 12px system-ui, sans-serif; }} .nodata {{ color: #888; font-style: italic; }}
+details summary {{ cursor: pointer; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def _header(result: ScanResult, generated_at: datetime) -> str:
+    s = result.summary()
+    chips = "".join(
+        f'<span style="background:{_COLOUR[sev]}">{s["by_severity"][sev]} {sev}</span>'
+        for sev in ("critical", "warning", "info")
+    )
+    return (
+        f'<header id="summary"><h1>eksmon fleet report</h1>'
+        f'<p class="muted">As of {_e(iso_utc(generated_at))}: {s["clusters"]} clusters in '
+        f"{s['regions']} account-regions, {s['checks']} checks, {s['collection_errors']} collection errors.</p>"
+        f'<p class="chips">{chips}</p></header>'
+    )
+
+
+def _section(title: str, build: Callable[[], str]) -> str:
+    anchor = title.lower().replace(" ", "-")
+    try:
+        inner = build()
+    except Exception as exc:  # noqa: BLE001 - one broken picture must not lose the whole report
+        log.warning("html report: section %r failed: %s", title, type(exc).__name__)
+        inner = f'<p class="nodata">Could not draw this section ({_e(type(exc).__name__)}).</p>'
+    return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>\n{inner}\n</section>'
+
+
+def _svg(rows: int, content: str, label: str, extra_height: int = 30) -> str:
+    height = rows * _ROW + extra_height
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(label)}" '
+        f'width="100%" viewBox="0 0 {_WIDTH} {height}" preserveAspectRatio="xMinYMin meet">'
+        f"{content}</svg>"
+    )
+
+
+# -- support timeline ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Support:
+    cluster: str
+    region: str
+    version: str | None
+    support_type: str | None
+    release: date | None
+    end_standard: date | None
+    end_extended: date | None
+
+
+def _support_rows(result: ScanResult) -> list[_Support]:
+    rows = []
+    for snap in sorted(result.clusters, key=lambda c: (c.region, c.name)):
+        info = _part(snap, "eksmon.collectors.eks", "ClusterInfo")
+        calendar = _part(snap.region_snapshot, "eksmon.collectors.eks", "VersionCalendar")
+        version = getattr(info, "version", None)
+        dates = calendar.get(version) if calendar is not None and version else None
+        rows.append(
+            _Support(
+                snap.name,
+                snap.region,
+                version,
+                getattr(info, "support_type", None),
+                getattr(dates, "release", None),
+                getattr(dates, "end_of_standard", None),
+                getattr(dates, "end_of_extended", None),
+            )
+        )
+    return rows
+
+
+def _timeline_section(result: ScanResult, now: datetime) -> str:
+    rows = _support_rows(result)
+    if not rows:
+        return '<p class="nodata">No clusters scanned.</p>'
+    today = now.date()
+    known = [d for r in rows for d in (r.release, r.end_standard, r.end_extended) if d is not None]
+    start = min([today - timedelta(days=365), *known])
+    end = max([today + timedelta(days=365), *known])
+    span = max((end - start).days, 1)
+    plot = _WIDTH - _LABEL - 20
+
+    def x(day: date) -> float:
+        return _LABEL + (day - start).days / span * plot
+
+    parts: list[str] = []
+    for year in range(start.year + 1, end.year + 1):  # year ticks
+        tick = x(date(year, 1, 1))
+        parts.append(
+            f'<line x1="{tick:.1f}" y1="0" x2="{tick:.1f}" y2="{len(rows) * _ROW}" stroke="#e0e0e0"/>'
+            f'<text x="{tick + 3:.1f}" y="{len(rows) * _ROW + 14}" fill="#666">{year}</text>'
+        )
+    for i, r in enumerate(rows):
+        parts.append(_timeline_row(r, i * _ROW, x, today))
+    now_x = x(today)
+    parts.append(
+        f'<line x1="{now_x:.1f}" y1="0" x2="{now_x:.1f}" y2="{len(rows) * _ROW}" stroke="#c62828" '
+        f'stroke-width="2"/><text x="{now_x + 3:.1f}" y="{len(rows) * _ROW + 28}" fill="#c62828">today</text>'
+    )
+    legend = (
+        '<p class="muted">Green: standard support. Amber: paid extended support. Grey: no extended support '
+        "(upgrade policy STANDARD: forced upgrade at the end of standard support). Red line: today.</p>"
+    )
+    table = "".join(
+        f"<tr><td>{_e(r.cluster)}</td><td>{_e(r.region)}</td><td>{_e(r.version or '?')}</td>"
+        f"<td>{_e(r.support_type or '?')}</td><td>{_e(r.end_standard or 'no data')}</td>"
+        f"<td>{_e(r.end_extended or 'no data')}</td></tr>"
+        for r in rows
+    )
+    return (
+        _svg(len(rows), "".join(parts), "support timeline per cluster", extra_height=36)
+        + legend
+        + "<details><summary>Dates</summary><table><tr><th>cluster</th><th>region</th><th>version</th>"
+        f"<th>upgrade policy</th><th>end of standard</th><th>end of extended</th></tr>{table}</table></details>"
+    )
+
+
+def _timeline_row(r: _Support, y: int, x: Callable[[date], float], today: date) -> str:
+    label = f"{r.cluster} ({r.region}) {r.version or '?'}"
+    parts = [f'<text x="0" y="{y + 19}">{_e(_clip(label, 40))}</text>']
+    if r.end_standard is None:
+        parts.append(f'<text x="{_LABEL}" y="{y + 19}" fill="#888">no data: support dates unknown</text>')
+        return f'<g class="cluster-timeline">{"".join(parts)}</g>'
+    parts.append(
+        _bar(
+            x(r.release or today), x(r.end_standard), y, "#43a047", f"standard support until {r.end_standard}"
+        )
+    )
+    if r.end_extended is not None and r.support_type == "STANDARD":
+        note = "no extended support (upgrade policy STANDARD): forced upgrade"
+        parts.append(_bar(x(r.end_standard), x(r.end_extended), y, "#bdbdbd", note, opacity=0.5))
+    elif r.end_extended is not None:
+        note = f"extended support until {r.end_extended}"
+        parts.append(_bar(x(r.end_standard), x(r.end_extended), y, "#ffa000", note))
+    days = (r.end_standard - today).days
+    left = (
+        f"{days} days of standard support left" if days >= 0 else f"standard support ended {-days} days ago"
+    )
+    last = x(max(r.end_standard, r.end_extended or r.end_standard))
+    if last + 230 < _WIDTH:
+        parts.append(f'<text x="{last + 6:.1f}" y="{y + 19}" fill="#424242">{_e(left)}</text>')
+    else:  # no room on the right: before the bar
+        first = x(r.release or today)
+        parts.append(
+            f'<text x="{first - 6:.1f}" y="{y + 19}" fill="#424242" text-anchor="end">{_e(left)}</text>'
+        )
+    return f'<g class="cluster-timeline"><title>{_e(left)}</title>{"".join(parts)}</g>'
+
+
+def _bar(x1: float, x2: float, y: int, colour: str, title: str, opacity: float = 1.0) -> str:
+    width = max(x2 - x1, 1.0)
+    return (
+        f'<rect x="{x1:.1f}" y="{y + 6}" width="{width:.1f}" height="18" rx="3" fill="{colour}" '
+        f'fill-opacity="{opacity}"><title>{_e(title)}</title></rect>'
+    )
+
+
+# -- etcd ------------------------------------------------------------------------------------------------
+def _etcd_sizes(result: ScanResult, points: list[_Located]) -> dict[tuple[str, str, str], float]:
+    sizes: dict[tuple[str, str, str], float] = {}
+    for f in result.findings:  # fallback: the etcd findings carry the size in their details
+        size = f.details.get("bytes")
+        if f.cluster and f.check.startswith("etcd.") and isinstance(size, int | float):
+            sizes[(f.account, f.region, f.cluster)] = float(size)
+    for located in points:
+        p = located.point
+        cluster = p.dimensions.get("ClusterName")
+        if p.name == ETCD_METRIC and cluster:
+            sizes[(located.account, located.region, cluster)] = float(p.value)
+    return sizes
+
+
+def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
+    clusters = sorted(result.clusters, key=lambda c: (c.region, c.name))
+    if not clusters:
+        return '<p class="nodata">No clusters scanned.</p>'
+    sizes = _etcd_sizes(result, points)
+    plot = _WIDTH - _LABEL - 160
+    parts = []
+    for i, snap in enumerate(clusters):
+        y = i * _ROW
+        parts.append(f'<text x="0" y="{y + 19}">{_e(_clip(f"{snap.name} ({snap.region})", 40))}</text>')
+        parts.append(f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>')
+        size = sizes.get((snap.account, snap.region, snap.name))
+        if size is None:
+            parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
+            continue
+        share = min(size / ETCD_QUOTA_BYTES, 1.0)
+        colour = (
+            _COLOUR["critical"] if share >= 0.95 else _COLOUR["warning"] if share >= 0.8 else _COLOUR["ok"]
+        )
+        parts.append(
+            f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
+            f"<title>{_e(_gib(size))} of 8 GiB</title></rect>"
+            f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{_e(_gib(size))} ({share * 100:.0f} %)</text>'
+        )
+    for share, text in ((0.8, "80 %"), (0.95, "95 %"), (1.0, "8 GiB")):
+        lx = _LABEL + share * plot
+        parts.append(
+            f'<line x1="{lx:.1f}" y1="0" x2="{lx:.1f}" y2="{len(clusters) * _ROW}" stroke="#616161" '
+            f'stroke-dasharray="4 3"/><text x="{lx - 14:.1f}" y="{len(clusters) * _ROW + 14}" fill="#616161">'
+            f"{text}</text>"
+        )
+    return _svg(len(clusters), "".join(parts), "etcd database size per cluster against 8 GiB")
+
+
+def _gib(size: float) -> str:
+    return f"{size / 1024**3:.2f} GiB"
+
+
+# -- quotas ----------------------------------------------------------------------------------------------
+def _quota_rows(result: ScanResult, points: list[_Located]) -> list[tuple[str, float, str]]:
+    """(label, percent, tooltip), highest first."""
+    names: dict[tuple[str, str], str] = {}
+    values: dict[tuple[str, str, str, str], float] = {}
+    for f in result.findings:
+        d = f.details
+        if (
+            f.check == "quota.utilization"
+            and d.get("quota_code")
+            and isinstance(d.get("percent"), int | float)
+        ):
+            key = (str(d.get("service_code")), str(d["quota_code"]))
+            names[key] = str(d.get("quota_name") or "")
+            where = (f.account, f.region, *key)
+            values[where] = max(values.get(where, 0.0), float(d["percent"]))
+    for located in points:
+        p = located.point
+        service, code = p.dimensions.get("Service"), p.dimensions.get("QuotaCode")
+        if p.name == QUOTA_METRIC and service and code:
+            values[(located.account, located.region, service, code)] = float(p.value)
+    rows = []
+    for (account, region, service, code), percent in values.items():
+        name = names.get((service, code)) or _catalogue_name(service, code)
+        label = f"{region} {service} {name or code}"
+        rows.append((label, percent, f"{account} {region} {service}/{code} {name}: {percent:.1f} %"))
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return rows
+
+
+def _catalogue_name(service: str, code: str) -> str:
+    try:
+        from eksmon.quotas_catalogue import find
+    except ImportError:
+        return ""
+    quota = find(service, code)
+    return quota.name if quota is not None else ""
+
+
+def _quota_section(result: ScanResult, points: list[_Located]) -> str:
+    rows = _quota_rows(result, points)
+    if not rows:
+        return '<p class="nodata">No data: no quota was read in this scan.</p>'
+    shown = rows[:QUOTA_ROWS_MAX]
+    plot = _WIDTH - _LABEL - 80
+    parts = []
+    for i, (label, percent, tip) in enumerate(shown):
+        y = i * _ROW
+        share = min(percent / 100, 1.0)
+        colour = (
+            _COLOUR["critical"] if percent >= 95 else _COLOUR["warning"] if percent >= 80 else _COLOUR["ok"]
+        )
+        parts.append(
+            f'<text x="0" y="{y + 19}">{_e(_clip(label, 36))}</text>'
+            f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>'
+            f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
+            f"<title>{_e(tip)}</title></rect>"
+            f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{percent:.0f} %</text>'
+        )
+    for share in (0.8, 0.95):
+        lx = _LABEL + share * plot
+        parts.append(
+            f'<line x1="{lx:.1f}" y1="0" x2="{lx:.1f}" y2="{len(shown) * _ROW}" stroke="#616161" '
+            f'stroke-dasharray="4 3"/><text x="{lx - 12:.1f}" y="{len(shown) * _ROW + 14}" fill="#616161">'
+            f"{share * 100:.0f} %</text>"
+        )
+    more = (
+        f'<p class="muted">{len(rows) - len(shown)} more quotas below these.</p>'
+        if len(rows) > len(shown)
+        else ""
+    )
+    return _svg(len(shown), "".join(parts), "quota utilisation, highest first") + more
+
+
+# -- findings --------------------------------------------------------------------------------------------
+def _findings_section(findings: list[Finding]) -> str:
+    if not findings:
+        return "<p>No findings: every selected check passed.</p>"
+    rows = "\n".join(_finding_row(f) for f in findings)
+    return (
+        '<table id="findings-table"><thead><tr><th>severity</th><th>where</th><th>check</th><th>finding</th>'
+        f"</tr></thead><tbody>\n{rows}\n</tbody></table>"
+    )
+
+
+def _finding_row(f: Finding) -> str:
+    where = f"{f.cluster} ({f.region})" if f.cluster else f"{f.account}/{f.region}"
+    sev = f.severity.value
+    return (
+        f'<tr class="finding"><td class="sev {sev}">{_e(sev)}</td><td>{_e(where)}</td>'
+        f"<td><code>{_e(f.check)}</code><br><code>{_e(f.resource)}</code></td>"
+        f"<td><strong>{_e(f.title)}</strong><details><summary>details</summary>"
+        f"<p>{_e(f.message)}</p><p><strong>Do:</strong> {_e(f.remediation)}</p>"
+        f'<p><a href="{_e(f.docs)}" rel="noreferrer">{_e(f.docs)}</a></p></details></td></tr>'
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,143 @@
+"""`eksmon scan --format html` writes one page a person can open: it renders in headless Chromium
+without a console error or a network fetch, and shows the findings and the three pictures."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from eksmon.cli import main
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_REGIONS
+from eksmon.sim.server import Simulator
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Chromium's own chatter on a machine without D-Bus or a GPU is not the page's
+_NOISE = re.compile(r"dbus|gpu|viz_main|sandbox|fontconfig|ALSA|udev|Fontconfig|crashpad|GCM", re.I)
+_PAGE_ERROR = re.compile(r"CONSOLE|Uncaught|Refused to|net::ERR_|Failed to load", re.I)
+
+
+def chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def page_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if _PAGE_ERROR.search(line) and not _NOISE.search(line)]
+
+
+def png_has_content(png: bytes) -> bool:
+    """Decode the PNG's pixel rows (no imaging library needed) and look for more than one colour."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"IDAT":
+            idat += png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    return len(set(raw)) > 32  # a blank page decodes to a handful of repeated (filtered) bytes
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, simulator: Simulator) -> Path:
+    simulator.reset()
+    simulator.seed_demo()
+    out, err = io.StringIO(), io.StringIO()
+    with simulator.patched_environ("us-east-1"):
+        code = main(
+            [
+                "scan",
+                *(a for r in DEMO_REGIONS for a in ("--region", r)),
+                "--now",
+                "2026-11-26T12:00:00Z",
+                "--format",
+                "html",
+            ],
+            out=out,
+            err=err,
+        )
+    assert code == 0, err.getvalue()
+    page = tmp_path_factory.mktemp("report") / "eksmon-report.html"
+    page.write_text(out.getvalue(), encoding="utf-8")
+    return page
+
+
+def test_the_report_is_self_contained(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert not re.search(r"<(script|link|img|iframe)\b", text)
+    assert not re.search(r"""(src|href)=["']https?://""", re.sub(r"<a [^>]*>", "", text))
+
+
+def test_it_renders_in_chromium_with_the_findings_and_pictures(report: Path, tmp_path: Path) -> None:
+    done = chromium(report, tmp_path, "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert page_errors(done.stderr) == []
+    dom = done.stdout
+    assert dom.count('class="cluster-timeline"') == len(DEMO_FLEET)
+    for section in ("support-timeline", "etcd-size-against-8-gib", "quota-utilisation", "findings"):
+        assert f'id="{section}"' in dom
+    assert dom.count('<tr class="finding">') > 20
+    assert "payments-prod (us-east-1) 1.34" in dom and "6 days of standard support left" in dom
+    assert "7.68 GiB (96 %)" in dom  # payments-prod's etcd, near the 8 GiB quota
+    assert re.search(r"us-east-1 ec2 EC2-VPC Elastic IPs.*?97 %", dom, re.S)
+
+
+def test_the_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    done = chromium(report, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert page_errors(done.stderr) == []
+    assert png_has_content(shot.read_bytes())
+
+
+def test_the_blank_check_can_fail(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!DOCTYPE html><title>blank</title>", encoding="utf-8")
+    shot = tmp_path / "blank.png"
+    chromium(blank, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000")
+    assert not png_has_content(shot.read_bytes())
+
+
+def test_the_checker_catches_a_page_that_fetches(tmp_path: Path) -> None:
+    """The console check can fail: a page the CSP stops from fetching an image is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        '<img src="https://example.com/x.png"><script>console.error("boom")</script>',
+        encoding="utf-8",
+    )
+    done = chromium(bad, tmp_path, "--dump-dom")
+    assert page_errors(done.stderr) != []
