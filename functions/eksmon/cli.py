@@ -60,6 +60,11 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
     c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    n = sub.add_parser("notify-test", help="one sample finding through the configured notification path")
+    n.add_argument(
+        "--topic-arn", metavar="ARN", help="the alert topic (default: the TOPIC_ARN environment variable)"
+    )
+    n.add_argument("--severity", choices=("info", "warning", "critical"), default="info")
     return p
 
 
@@ -72,6 +77,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "checks":
             return _checks(args, out)
+        if args.command == "notify-test":
+            return _notify_test(args, out, err)
         if args.command == "demo":
             from eksmon.demo import run_demo
 
@@ -120,6 +127,45 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("\r\033[K")
     print(render(result, args.format, now), file=out)
     return _exit_code(result.findings, args.fail_on)
+
+
+def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Publish one sample finding through the same code path as the Lambdas (`eksmon notify-test`)."""
+    import os
+    import re
+
+    import boto3
+    import botocore.exceptions
+
+    from eksmon.aws import error_code
+    from eksmon.models import Severity
+    from eksmon.runner import NotificationError, send_test_notification
+
+    topic_arn = args.topic_arn or os.environ.get("TOPIC_ARN")
+    if not topic_arn:
+        print("eksmon: notify-test needs the alert topic: pass --topic-arn or set TOPIC_ARN", file=err)
+        return EXIT_USAGE
+    if not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$", topic_arn):
+        print(f"eksmon: --topic-arn: {topic_arn!r} is not an SNS topic ARN", file=err)
+        return EXIT_USAGE
+    region = topic_arn.split(":")[3]
+    try:
+        sns = boto3.Session().client("sns", region_name=region)
+        message_id, message = send_test_notification(
+            sns, topic_arn, datetime.now(UTC), Severity(args.severity)
+        )
+    except (NotificationError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        cause = exc.__cause__ or exc
+        print(f"eksmon: notify-test: publishing to {topic_arn} failed: {error_code(cause)}", file=err)
+        return EXIT_ABORTED
+    print(f"Published test notification {message_id} to {topic_arn}", file=out)
+    print(f"Subject: {message.subject}", file=out)
+    print("", file=out)
+    print(message.text, file=out)
+    print("", file=out)
+    print("Slack (AWS Chatbot custom notification):", file=out)
+    print(json.dumps(message.chatbot, indent=2), file=out)
+    return EXIT_OK
 
 
 def _dump(value: Any) -> Any:

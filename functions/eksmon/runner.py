@@ -197,7 +197,8 @@ def send_test_notification(
     (message,) = build_messages([Change(ChangeKind.TEST, sample_finding(account, region, now, severity))])
     outcome = publish(sns, topic_arn, [message])
     if outcome.failed:
-        raise NotificationError(f"test notification not published: {outcome.failed[0][1]}")
+        cause = outcome.failed[0][1]
+        raise NotificationError(f"test notification not published: {type(cause).__name__}") from cause
     return outcome.sent[0][1], message
 
 
