@@ -1,0 +1,109 @@
+"""Pods that set sysctls, or that the kubelet refused for one (``SysctlForbidden``).
+
+Every pod of the cluster is read, a page at a time, but only the few that declare
+``spec.securityContext.sysctls`` or failed with ``SysctlForbidden`` are kept -- with their
+namespace, name, sysctl names, phase and owner -- so 50,000 pods cost one page of memory.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from eksmon.collectors.eks import ClusterInfo
+from eksmon.collectors.kubernetes_common import (
+    BadObject,
+    Skips,
+    mapping,
+    metadata,
+    object_ref,
+    relisted,
+    sequence,
+    text,
+)
+from eksmon.engine import CollectContext
+from eksmon.kube import kube_client
+from eksmon.registry import KubePermission, collector
+
+SYSCTL_FORBIDDEN = "SysctlForbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class PodSysctls:
+    """One pod that declares sysctls or was refused for one."""
+
+    namespace: str
+    name: str
+    sysctls: tuple[str, ...]  # names as declared
+    phase: str | None
+    reason: str | None  # status.reason, e.g. SysctlForbidden
+    owner: str | None = None  # Kind/name of the controlling owner
+    message: str | None = None  # status.message when the pod was refused
+
+
+@dataclass(frozen=True, slots=True)
+class PodsWithSysctls:
+    items: tuple[PodSysctls, ...]
+    scanned: int  # pods read
+    skipped: int = 0
+
+
+def pod_sysctls(obj: Any) -> PodSysctls | None:
+    """The part of one pod the sysctl check needs; None for a pod without sysctls (the usual case)."""
+    namespace, name = metadata(obj, "Pod")
+    spec = mapping(obj.get("spec"), "spec")
+    security = mapping(spec.get("securityContext"), "spec.securityContext")
+    names: list[str] = []
+    for i, entry in enumerate(sequence(security.get("sysctls"), "spec.securityContext.sysctls")):
+        item = mapping(entry, f"spec.securityContext.sysctls[{i}]")
+        sysctl = text(item.get("name"), f"spec.securityContext.sysctls[{i}].name")
+        if not sysctl:
+            raise BadObject(f"spec.securityContext.sysctls[{i}] has no name")
+        names.append(sys.intern(sysctl))
+    status = mapping(obj.get("status"), "status")
+    reason = text(status.get("reason"), "status.reason")
+    if not names and reason != SYSCTL_FORBIDDEN:
+        return None
+    return PodSysctls(
+        namespace=namespace,
+        name=name,
+        sysctls=tuple(names),
+        phase=text(status.get("phase"), "status.phase"),
+        reason=reason,
+        owner=_owner(obj),
+        message=(text(status.get("message"), "status.message") or "")[:300] or None,
+    )
+
+
+def _owner(obj: Any) -> str | None:
+    meta = obj.get("metadata") or {}
+    refs = meta.get("ownerReferences") if isinstance(meta, dict) else None
+    for ref in refs if isinstance(refs, list) else []:
+        if isinstance(ref, dict) and ref.get("controller") and ref.get("kind") and ref.get("name"):
+            return f"{ref['kind']}/{ref['name']}"
+    return None
+
+
+@collector(provides=PodsWithSysctls, needs=(ClusterInfo,), kube=(KubePermission("", "pods", ("list",)),))
+def pods_with_sysctls(ctx: CollectContext) -> PodsWithSysctls:
+    client = kube_client(ctx)
+
+    def read() -> tuple[list[PodSysctls], int, Skips]:
+        kept: list[PodSysctls] = []
+        scanned = 0
+        skips = Skips("pods")
+        for obj in client.list("/api/v1/pods"):
+            scanned += 1
+            try:
+                found = pod_sysctls(obj)
+            except BadObject as exc:
+                skips.add(object_ref("Pod", obj), str(exc))
+                continue
+            if found is not None:
+                kept.append(found)
+        return kept, scanned, skips
+
+    kept, scanned, skips = relisted(read)
+    skips.report(ctx, "kubernetes:pods", total=scanned)
+    return PodsWithSysctls(tuple(kept), scanned, skips.count)
