@@ -1,0 +1,396 @@
+"""The kube-apiserver's own ``/metrics``, read through the Kubernetes API (``get`` on ``/metrics``).
+
+It is the etcd size of clusters without vended metrics, and the detail only ``/metrics`` has:
+which deprecated APIs were requested, which admission webhooks fail or are slow.
+
+* EKS runs two or more apiservers behind a load balancer and each keeps its own counters
+  (``apiserver_requested_deprecated_apis`` lives only in the process that served the request), so
+  the endpoint is sampled several times (``scrape_samples``), on a new connection each time.
+  Replicas are told apart by ``process_start_time_seconds``; a replica seen twice counts once.
+* The body is parsed as it streams (:mod:`eksmon.prometheus`), keeping only a few families, so a
+  50 MB ``/metrics`` costs one chunk of memory. The whole scrape of one cluster has a time budget;
+  past it, the samples already read are used.
+* A cluster that cannot be read (401, 403 naming the missing permission, timeout, no route) is a
+  ``monitor.collection_error`` for that cluster and an empty part, so CloudWatch-based checks still
+  run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from eksmon.collectors.control_plane_metrics import monitor_setting
+from eksmon.collectors.eks import ClusterInfo
+from eksmon.engine import CollectContext
+from eksmon.kube import (
+    KubeError,
+    KubernetesDisabled,
+    KubeTimeout,
+    KubeTLSError,
+    KubeUnavailable,
+    kube_client,
+)
+from eksmon.prometheus import ParsedMetrics, Sample, parse
+from eksmon.registry import KubeNonResource, collector
+
+# etcd size, by preference (FACTS.md): <=1.25 etcd_db_total_size_in_bytes; 1.26-1.27
+# apiserver_storage_db_total_size_in_bytes; 1.28 both it and apiserver_storage_size_bytes; 1.29+ only
+# apiserver_storage_size_bytes. The first family present wins, the largest of its series.
+ETCD_SIZE_FAMILIES = (
+    "apiserver_storage_size_bytes",
+    "apiserver_storage_db_total_size_in_bytes",
+    "etcd_db_total_size_in_bytes",
+)
+DEPRECATED_APIS = "apiserver_requested_deprecated_apis"
+WEBHOOK_REJECTIONS = "apiserver_admission_webhook_rejection_count"
+WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"
+START_TIME = "process_start_time_seconds"
+BUILD_INFO = "kubernetes_build_info"
+FAMILIES = (
+    *ETCD_SIZE_FAMILIES,
+    DEPRECATED_APIS,
+    WEBHOOK_REJECTIONS,
+    WEBHOOK_DURATION,
+    START_TIME,
+    BUILD_INFO,
+)
+DEFAULT_SAMPLES = 3
+SCRAPED_STATUSES = frozenset({"ACTIVE", "UPDATING"})
+
+
+# -- parts --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, order=True)
+class DeprecatedApi:
+    group: str
+    version: str
+    resource: str
+    subresource: str
+    removed_release: str
+
+    @property
+    def name(self) -> str:
+        """``flowcontrol.apiserver.k8s.io/v1beta3 flowschemas`` (core group: ``v1 endpoints``)."""
+        gv = f"{self.group}/{self.version}" if self.group else self.version
+        sub = f"/{self.subresource}" if self.subresource else ""
+        return f"{gv} {self.resource}{sub}"
+
+    @property
+    def resource_id(self) -> str:
+        parts = [self.group or "core", self.version, self.resource, self.subresource]
+        return "api/" + "/".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRejection:
+    name: str
+    type: str  # validating | admit
+    operation: str
+    error_type: str  # calling_webhook_error | apiserver_internal_error | no_error
+    rejection_code: str
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookLatency:
+    """One webhook's duration histogram, summed over operation, type and rejected (cumulative)."""
+
+    name: str
+    buckets: tuple[tuple[float, float], ...]  # (le, cumulative count), ascending, +Inf last
+    count: float
+    total_seconds: float
+
+    def quantile(self, q: float) -> float | None:
+        return histogram_quantile(q, self.buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSample:
+    """What one scrape returned: one apiserver replica's view."""
+
+    started_at: float | None  # process_start_time_seconds: tells the replicas apart
+    git_version: str | None
+    etcd_metric: str | None
+    etcd_bytes: float | None
+    deprecated: tuple[DeprecatedApi, ...] = ()
+    rejections: tuple[WebhookRejection, ...] = ()
+    latencies: tuple[WebhookLatency, ...] = ()
+    bytes: int = 0
+    parse_errors: int = 0
+    first_errors: tuple[str, ...] = ()
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApiserverMetrics:
+    """The samples of one cluster's ``/metrics``; ``error``/``skipped`` say why there are none."""
+
+    samples: tuple[ReplicaSample, ...] = ()
+    attempts: int = 0
+    error: str | None = None  # nothing could be read (reported as a collection error)
+    skipped: str | None = None  # not read on purpose (Kubernetes access off, cluster not ACTIVE)
+    failures: tuple[str, ...] = field(default_factory=tuple)  # later samples that failed
+
+    @property
+    def replicas(self) -> tuple[ReplicaSample, ...]:
+        """One sample per apiserver replica (the last one read of each)."""
+        by_start: dict[object, ReplicaSample] = {}
+        for i, s in enumerate(self.samples):
+            by_start[s.started_at if s.started_at is not None else ("unknown", i)] = s
+        return tuple(by_start.values())
+
+    @property
+    def complete(self) -> bool:
+        """True when at least one sample was read to its end (so an absent family is really absent)."""
+        return any(not s.truncated for s in self.samples)
+
+    def etcd_size(self) -> tuple[str, float] | None:
+        """(family, bytes): the first family present in any sample, by preference; its largest value."""
+        for family in ETCD_SIZE_FAMILIES:
+            values = [
+                s.etcd_bytes for s in self.samples if s.etcd_metric == family and s.etcd_bytes is not None
+            ]
+            if values:
+                return family, max(values)
+        return None
+
+    def deprecated_apis(self) -> dict[DeprecatedApi, int]:
+        """Each deprecated API requested, with the number of replicas that report it."""
+        seen: dict[DeprecatedApi, int] = {}
+        for replica in self.replicas:
+            for api in set(replica.deprecated):
+                seen[api] = seen.get(api, 0) + 1
+        return dict(sorted(seen.items()))
+
+    def webhook_rejections(self) -> list[WebhookRejection]:
+        """Rejections summed over replicas, per (webhook, type, operation, error type, code)."""
+        totals: dict[tuple[str, str, str, str, str], float] = {}
+        for replica in self.replicas:
+            for r in replica.rejections:
+                key = (r.name, r.type, r.operation, r.error_type, r.rejection_code)
+                totals[key] = totals.get(key, 0.0) + r.count
+        return [WebhookRejection(*k, count=v) for k, v in sorted(totals.items())]
+
+    def webhook_latencies(self) -> list[WebhookLatency]:
+        """Each webhook's histogram summed over the replicas."""
+        merged: dict[str, dict[float, float]] = {}
+        counts: dict[str, tuple[float, float]] = {}
+        for replica in self.replicas:
+            for h in replica.latencies:
+                into = merged.setdefault(h.name, {})
+                for le, n in h.buckets:
+                    into[le] = into.get(le, 0.0) + n
+                c, s = counts.get(h.name, (0.0, 0.0))
+                counts[h.name] = (c + h.count, s + h.total_seconds)
+        return [
+            WebhookLatency(name, tuple(sorted(b.items())), *counts[name])
+            for name, b in sorted(merged.items())
+        ]
+
+    def oldest_start(self) -> datetime | None:
+        starts = [s.started_at for s in self.replicas if s.started_at is not None]
+        return datetime.fromtimestamp(min(starts), UTC) if starts else None
+
+
+def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float | None:
+    """Prometheus's ``histogram_quantile`` over cumulative buckets; None without observations.
+
+    Linear interpolation inside the bucket; a rank in the +Inf bucket gives the highest finite bound.
+    """
+    ordered = sorted(buckets)
+    if not ordered or not math.isinf(ordered[-1][0]):
+        return None
+    total = ordered[-1][1]
+    if total <= 0:
+        return None
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0.0
+    for le, count in ordered:
+        if count >= rank:
+            if math.isinf(le):
+                return lower_bound
+            if count == lower_count:
+                return le
+            return lower_bound + (le - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = le, count
+    return lower_bound
+
+
+# -- collection ---------------------------------------------------------------------------------------
+@collector(
+    provides=ApiserverMetrics,
+    needs=(ClusterInfo,),
+    kube=(KubeNonResource("/metrics"),),
+)
+def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
+    """Sample the apiserver's /metrics ``scrape_samples`` times within the cluster's time budget."""
+    info = ctx.get(ClusterInfo)
+    if info.status not in SCRAPED_STATUSES:
+        return ApiserverMetrics(skipped=f"cluster is {info.status}")
+    samples = max(1, int(monitor_setting(ctx.settings, "scrape_samples", DEFAULT_SAMPLES)))
+    budget = ctx.settings.kubernetes.timeout_seconds * 3
+    try:
+        client = kube_client(ctx)
+    except KubernetesDisabled as exc:
+        return ApiserverMetrics(skipped=str(exc))
+    except KubeError as exc:
+        ctx.report("kubernetes:/metrics", exc)
+        return ApiserverMetrics(error=str(exc))
+    deadline = time.monotonic() + budget
+    read: list[ReplicaSample] = []
+    failures: list[str] = []
+    for attempt in range(samples):
+        if attempt and time.monotonic() >= deadline:
+            failures.append(f"sample {attempt + 1}: time budget of {budget:g} s used up")
+            break
+        try:
+            read.append(scrape_once(client.stream, deadline, budget))
+        except KubeError as exc:
+            if not read and (attempt == samples - 1 or _permanent(exc)):
+                ctx.report("kubernetes:/metrics", exc)
+                return ApiserverMetrics(attempts=attempt + 1, error=str(exc), failures=tuple(failures))
+            failures.append(f"sample {attempt + 1}: {exc}")
+        client.close()  # a new connection next time: the load balancer may pick another apiserver
+    return ApiserverMetrics(tuple(read), attempts=len(read) + len(failures), failures=tuple(failures))
+
+
+def _permanent(exc: KubeError) -> bool:
+    """What asking again within the same run does not cure: 401, 403, 404, TLS, no endpoint, timeout."""
+    return exc.status in (401, 403, 404) or isinstance(exc, (KubeTLSError, KubeUnavailable, KubeTimeout))
+
+
+def scrape_once(stream: Callable[[str], Iterable[bytes]], deadline: float, budget: float) -> ReplicaSample:
+    """One GET /metrics, parsed as it streams; KubeTimeout when the budget runs out mid-body."""
+    parsed = parse(_until(stream("/metrics"), deadline, budget), FAMILIES)
+    return sample_of(parsed)
+
+
+def _until(chunks: Iterable[bytes], deadline: float, budget: float) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    try:
+        for chunk in iterator:
+            if time.monotonic() > deadline:
+                raise KubeTimeout(
+                    None,
+                    "Timeout",
+                    "/metrics",
+                    f"reading /metrics took more than the {budget:g} s allowed per cluster "
+                    "(3 x kubernetes.timeout_seconds)",
+                )
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def sample_of(parsed: ParsedMetrics) -> ReplicaSample:
+    """The parts of one parsed /metrics body the checks use."""
+    start = _first_value(parsed.get(START_TIME))
+    build = parsed.get(BUILD_INFO)
+    etcd_metric, etcd_bytes = None, None
+    for family in ETCD_SIZE_FAMILIES:
+        values = [
+            s.value for s in parsed.get(family) if s.name == family and _finite(s.value) and s.value >= 0
+        ]
+        if values:
+            etcd_metric, etcd_bytes = family, max(values)
+            break
+    return ReplicaSample(
+        started_at=start,
+        git_version=build[0].labels.get("git_version") if build else None,
+        etcd_metric=etcd_metric,
+        etcd_bytes=etcd_bytes,
+        deprecated=tuple(_deprecated(parsed.get(DEPRECATED_APIS))),
+        rejections=tuple(_rejections(parsed.get(WEBHOOK_REJECTIONS))),
+        latencies=tuple(_latencies(parsed.get(WEBHOOK_DURATION))),
+        bytes=parsed.bytes,
+        parse_errors=parsed.error_count,
+        first_errors=tuple(parsed.errors[:3]),
+        truncated=parsed.truncated,
+    )
+
+
+def _finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))
+
+
+def _first_value(samples: list[Sample]) -> float | None:
+    for s in samples:
+        if _finite(s.value) and s.value > 0:
+            return s.value
+    return None
+
+
+def _deprecated(samples: list[Sample]) -> Iterator[DeprecatedApi]:
+    for s in samples:
+        if s.name != DEPRECATED_APIS or s.value < 1:  # 1 once requested; 0 is never exported
+            continue
+        labels = s.labels
+        yield DeprecatedApi(
+            labels.get("group", ""),
+            labels.get("version", ""),
+            labels.get("resource", ""),
+            labels.get("subresource", ""),
+            labels.get("removed_release", ""),
+        )
+
+
+def _rejections(samples: list[Sample]) -> Iterator[WebhookRejection]:
+    for s in samples:
+        if s.name not in (WEBHOOK_REJECTIONS, WEBHOOK_REJECTIONS + "_total") or not _finite(s.value):
+            continue
+        labels = s.labels
+        yield WebhookRejection(
+            labels.get("name", ""),
+            labels.get("type", ""),
+            labels.get("operation", ""),
+            labels.get("error_type", ""),
+            labels.get("rejection_code", ""),
+            s.value,
+        )
+
+
+def _latencies(samples: list[Sample]) -> Iterator[WebhookLatency]:
+    buckets: dict[str, dict[float, float]] = {}
+    counts: dict[str, float] = {}
+    sums: dict[str, float] = {}
+    for s in samples:
+        name = s.labels.get("name", "")
+        if not _finite(s.value):
+            continue
+        if s.name == WEBHOOK_DURATION + "_bucket":
+            try:
+                le = float(s.labels.get("le", ""))
+            except ValueError:
+                continue
+            into = buckets.setdefault(name, {})
+            into[le] = into.get(le, 0.0) + s.value
+        elif s.name == WEBHOOK_DURATION + "_count":
+            counts[name] = counts.get(name, 0.0) + s.value
+        elif s.name == WEBHOOK_DURATION + "_sum":
+            sums[name] = sums.get(name, 0.0) + s.value
+    for name, by_le in sorted(buckets.items()):
+        if math.inf not in by_le:
+            continue  # a histogram cut short (truncated body): no +Inf bucket, no quantile
+        yield WebhookLatency(
+            name, tuple(sorted(by_le.items())), counts.get(name, by_le[math.inf]), sums.get(name, 0.0)
+        )
+
+
+__all__ = [
+    "ETCD_SIZE_FAMILIES",
+    "FAMILIES",
+    "ApiserverMetrics",
+    "DeprecatedApi",
+    "ReplicaSample",
+    "WebhookLatency",
+    "WebhookRejection",
+    "apiserver_scrape",
+    "histogram_quantile",
+    "sample_of",
+    "scrape_once",
+]

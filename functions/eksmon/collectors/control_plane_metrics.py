@@ -1,0 +1,381 @@
+"""Control-plane metrics from CloudWatch: the free AWS/EKS vended metrics, else ContainerInsights.
+
+One region-scoped collector reads every cluster of an account+region in as few ``GetMetricData``
+calls as it can (at most 500 queries a call, every ``NextToken`` followed):
+
+1. the request, error, latency and webhook series of the evaluation window (1-minute points),
+2. the etcd size history of the growth look-back (AWS/EKS, ``Maximum``),
+3. only for the clusters that have no AWS/EKS size series: the same history from ContainerInsights
+   (enhanced observability), whose ``ClusterName``-only rollup carries the size too.
+
+The windows come from the thresholds of the metrics monitor's checks (``window_minutes``,
+``lookback_hours``), so the data fetched always covers what the checks evaluate, and every window
+ends at ``ctx.now`` (``--now``). Checks slice the series themselves, so they stay pure.
+
+CloudWatch answers are taken as they come: ``PartialData`` is followed through ``NextToken``; a
+series still incomplete at the end, or answered ``InternalError``/``Forbidden``, is kept and flagged
+``partial``; a failed call is a ``monitor.collection_error`` for the region and an empty part, so
+the checks fall back to ``/metrics`` instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import botocore.exceptions
+
+from eksmon.collectors.eks import ClusterNames
+from eksmon.engine import CollectContext
+from eksmon.registry import collector, load
+from eksmon.settings import Settings
+
+AWS_EKS = "AWS/EKS"
+CONTAINER_INSIGHTS = "ContainerInsights"
+ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota: 8 GiB = 8589934592 bytes
+MAX_QUERIES = 500  # GetMetricData's limit per call
+MAX_PAGES = 200  # a NextToken loop that never ends is a service bug; stop and flag the data partial
+
+# The etcd size, by preference. AWS/EKS: the in-use size is what the quota is enforced on (AWS's
+# table); the physically allocated size and the older apiserver_storage_size_bytes name come next.
+ETCD_SIZE_METRICS: dict[str, tuple[str, ...]] = {
+    AWS_EKS: (
+        "etcd_mvcc_db_total_size_in_use_in_bytes",
+        "etcd_mvcc_db_total_size_in_bytes",
+        "apiserver_storage_size_bytes",
+    ),
+    CONTAINER_INSIGHTS: (
+        "apiserver_storage_size_bytes",
+        "apiserver_storage_db_total_size_in_bytes",
+        "etcd_db_total_size_in_bytes",
+    ),
+}
+REQUESTS = "apiserver_request_total"
+REQUESTS_5XX = "apiserver_request_total_5XX"
+REQUESTS_429 = "apiserver_request_total_429"
+VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
+LATENCY_METRICS = {verb: f"apiserver_request_duration_seconds_{verb}_P99" for verb in VERBS}
+WEBHOOK_REJECTIONS = "apiserver_admission_webhook_rejection_count"
+WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"  # a p99, per AWS's table
+
+# (metric, statistic) of the evaluation window, as AWS documents each one's valid statistic.
+WINDOW_METRICS: tuple[tuple[str, str], ...] = (
+    (REQUESTS, "Sum"),
+    (REQUESTS_5XX, "Sum"),
+    (REQUESTS_429, "Sum"),
+    *((LATENCY_METRICS[v], "Average") for v in VERBS),
+    (WEBHOOK_REJECTIONS, "Sum"),
+    (WEBHOOK_DURATION, "Average"),
+)
+WINDOW_PERIOD = 60
+DEFAULT_WINDOW_MINUTES = 15
+DEFAULT_LOOKBACK_HOURS = 24.0
+MAX_HISTORY_POINTS = 1440  # the history's period grows with the look-back to stay under this
+
+
+# -- parts --------------------------------------------------------------------------------------------
+Point = tuple[datetime, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One CloudWatch series of one cluster, oldest point first."""
+
+    namespace: str
+    metric: str
+    stat: str
+    period: int
+    points: tuple[Point, ...]
+    partial: bool = False  # CloudWatch did not say Complete: values may be missing
+
+    def between(self, start: datetime, end: datetime) -> tuple[Point, ...]:
+        """Points with start <= timestamp <= end (points after ``end`` -- clock skew -- are dropped)."""
+        return tuple(p for p in self.points if start <= p[0] <= end)
+
+    @property
+    def latest(self) -> Point | None:
+        return self.points[-1] if self.points else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSeries:
+    """What CloudWatch holds for one cluster. ``size`` is the preferred etcd size series present."""
+
+    cluster: str
+    window: dict[str, Series] = field(default_factory=dict)  # AWS/EKS metric name -> series
+    size: Series | None = None
+
+    @property
+    def vended(self) -> bool:
+        """True when any AWS/EKS series of the cluster has data (the cluster publishes vended metrics)."""
+        return any(s.points for s in self.window.values()) or (
+            self.size is not None and self.size.namespace == AWS_EKS
+        )
+
+    def series(self, metric: str) -> Series | None:
+        return self.window.get(metric)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPlaneCloudWatch:
+    """The CloudWatch control-plane metrics of every cluster of one account+region."""
+
+    end: datetime
+    window_start: datetime
+    history_start: datetime
+    clusters: dict[str, ClusterSeries] = field(default_factory=dict)
+    error: str | None = None  # GetMetricData failed (reported as a collection error): no data at all
+    calls: int = 0
+
+    def cluster(self, name: str) -> ClusterSeries | None:
+        return self.clusters.get(name)
+
+
+# -- window arithmetic shared by the checks (pure) -----------------------------------------------------
+def window_points(series: Series | None, now: datetime, minutes: float) -> tuple[Point, ...]:
+    """The points of the last ``minutes`` before ``now`` (ends at ``now``, as every window does)."""
+    if series is None:
+        return ()
+    return series.between(now - timedelta(minutes=minutes), now)
+
+
+def window_sum(series: Series | None, now: datetime, minutes: float) -> float | None:
+    """Sum of the window's points; None when the series has no point in it."""
+    points = window_points(series, now, minutes)
+    return sum(v for _, v in points) if points else None
+
+
+def aligned_sums(
+    numerator: Series | None, denominator: Series | None, now: datetime, minutes: float
+) -> tuple[float, float, int]:
+    """(numerator sum, denominator sum, minutes) over the minutes where the denominator has a point.
+
+    A minute with no numerator point counts as 0 (CloudWatch publishes no zero-count points); a
+    numerator point without a denominator point is dropped, so a partial answer never inflates a rate.
+    """
+    base = dict(window_points(denominator, now, minutes))
+    top = dict(window_points(numerator, now, minutes))
+    return sum(top.get(t, 0.0) for t in base), sum(base.values()), len(base)
+
+
+# -- settings the collectors read from the checks' thresholds ------------------------------------------
+def monitor_setting(settings: Settings, attribute: str, default: float) -> float:
+    """The largest ``attribute`` among the enabled metrics-monitor checks' thresholds (else default)."""
+    registry = load()
+    found = [
+        float(getattr(settings.thresholds_for(spec), attribute))
+        for spec in registry.select(monitor="metrics", disabled=settings.checks.disabled)
+        if attribute in spec.thresholds.model_fields
+    ]
+    return max(found) if found else default
+
+
+# -- collection ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Query:
+    id: str
+    cluster: str
+    namespace: str
+    metric: str
+    stat: str
+    period: int
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "Id": self.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.namespace,
+                    "MetricName": self.metric,
+                    "Dimensions": [{"Name": "ClusterName", "Value": self.cluster}],
+                },
+                "Period": self.period,
+                "Stat": self.stat,
+            },
+            "ReturnData": True,
+        }
+
+
+@dataclass
+class _Answer:
+    points: dict[datetime, float] = field(default_factory=dict)
+    status: str = "Complete"
+
+
+@dataclass
+class _Fetch:
+    calls: int = 0
+    answers: dict[str, _Answer] = field(default_factory=dict)
+
+
+@collector(
+    provides=ControlPlaneCloudWatch,
+    scope="region",
+    iam_actions=("cloudwatch:GetMetricData",),
+    needs=(ClusterNames,),
+)
+def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
+    """AWS/EKS (else ContainerInsights) series of every cluster of the region, batched."""
+    end = _floor_minute(ctx.now)
+    window = monitor_setting(ctx.settings, "window_minutes", DEFAULT_WINDOW_MINUTES)
+    lookback = monitor_setting(ctx.settings, "lookback_hours", DEFAULT_LOOKBACK_HOURS)
+    window_start = end - timedelta(minutes=window)
+    history_start = end - timedelta(hours=lookback)
+    names = ctx.get(ClusterNames).names
+    part = ControlPlaneCloudWatch(end, window_start, history_start)
+    if not names:
+        return part
+    period = history_period(lookback)
+    cw = ctx.client("cloudwatch")
+    fetch = _Fetch()
+    try:
+        window_queries = list(
+            _queries(names, [(AWS_EKS, m, s, WINDOW_PERIOD) for m, s in WINDOW_METRICS], prefix="w")
+        )
+        _get(cw, window_queries, window_start, end, fetch)
+        eks_size = list(
+            _queries(
+                names,
+                [(AWS_EKS, m, "Maximum", period) for m in ETCD_SIZE_METRICS[AWS_EKS]],
+                prefix="s",
+            )
+        )
+        _get(cw, eks_size, history_start, end, fetch)
+        sizes = {n: _size(eks_size, fetch, n) for n in names}
+        missing = [n for n in names if sizes[n] is None]
+        if missing:
+            ci_size = list(
+                _queries(
+                    missing,
+                    [
+                        (CONTAINER_INSIGHTS, m, "Maximum", period)
+                        for m in ETCD_SIZE_METRICS[CONTAINER_INSIGHTS]
+                    ],
+                    prefix="c",
+                )
+            )
+            _get(cw, ci_size, history_start, end, fetch)
+            sizes.update({n: _size(ci_size, fetch, n) for n in missing})
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        ctx.report(
+            "cloudwatch:GetMetricData",
+            exc,
+            f"{exc}; etcd size falls back to the apiserver's /metrics, and the apiserver error, "
+            "throttling and latency checks were skipped for this region",
+        )
+        return ControlPlaneCloudWatch(end, window_start, history_start, error=str(exc), calls=fetch.calls)
+    clusters = {
+        n: ClusterSeries(
+            n,
+            {q.metric: _series(q, fetch.answers.get(q.id)) for q in window_queries if q.cluster == n},
+            sizes[n],
+        )
+        for n in names
+    }
+    return ControlPlaneCloudWatch(end, window_start, history_start, clusters, calls=fetch.calls)
+
+
+def history_period(lookback_hours: float) -> int:
+    """Seconds per point of the size history: 5 minutes, longer for long look-backs (<= 1440 points)."""
+    seconds = lookback_hours * 3600
+    return max(300, math.ceil(seconds / MAX_HISTORY_POINTS / 60) * 60)
+
+
+def _floor_minute(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.replace(second=0, microsecond=0)
+
+
+def _queries(
+    clusters: Sequence[str], metrics: Sequence[tuple[str, str, str, int]], prefix: str
+) -> Iterator[_Query]:
+    i = 0
+    for cluster in clusters:
+        for namespace, metric, stat, period in metrics:
+            yield _Query(f"{prefix}{i}", cluster, namespace, metric, stat, period)
+            i += 1
+
+
+def _get(cw: Any, queries: Sequence[_Query], start: datetime, end: datetime, fetch: _Fetch) -> None:
+    """Run the queries (ids unique across the calls of one fetch), at most 500 a call, following NextToken; answers go into ``fetch``."""
+    for first in range(0, len(queries), MAX_QUERIES):
+        batch = queries[first : first + MAX_QUERIES]
+        request = [q.request() for q in batch]
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": request,
+                "StartTime": start,
+                "EndTime": end,
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            page = cw.get_metric_data(**kwargs)
+            fetch.calls += 1
+            for result in page.get("MetricDataResults", []):
+                _merge(fetch.answers.setdefault(result["Id"], _Answer()), result)
+            token = page.get("NextToken") or None
+            if token is None or token in seen:
+                break
+            seen.add(token)
+        if token is not None:  # gave up on an endless token: what was read is kept, flagged partial
+            for q in batch:
+                fetch.answers.setdefault(q.id, _Answer()).status = "PartialData"
+
+
+def _merge(answer: _Answer, result: dict[str, Any]) -> None:
+    for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            moment = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+            answer.points[moment.astimezone(UTC)] = float(value)
+    status = result.get("StatusCode") or "Complete"
+    # a later page completes a PartialData series; an error on any page stays
+    if answer.status in ("Complete", "PartialData") or status in ("InternalError", "Forbidden"):
+        answer.status = status
+
+
+def _series(q: _Query, answer: _Answer | None) -> Series:
+    if answer is None:
+        return Series(q.namespace, q.metric, q.stat, q.period, (), partial=True)
+    points = tuple(sorted(answer.points.items()))
+    return Series(q.namespace, q.metric, q.stat, q.period, points, partial=answer.status != "Complete")
+
+
+def _size(queries: Iterable[_Query], fetch: _Fetch, cluster: str) -> Series | None:
+    """The first size metric, in preference order, that has points for the cluster."""
+    for q in queries:
+        if q.cluster == cluster:
+            series = _series(q, fetch.answers.get(q.id))
+            if series.points:
+                return series
+    return None
+
+
+__all__ = [
+    "AWS_EKS",
+    "CONTAINER_INSIGHTS",
+    "ETCD_QUOTA_BYTES",
+    "ETCD_SIZE_METRICS",
+    "LATENCY_METRICS",
+    "REQUESTS",
+    "REQUESTS_5XX",
+    "REQUESTS_429",
+    "VERBS",
+    "WEBHOOK_DURATION",
+    "WEBHOOK_REJECTIONS",
+    "WINDOW_METRICS",
+    "ClusterSeries",
+    "ControlPlaneCloudWatch",
+    "Series",
+    "aligned_sums",
+    "control_plane_cloudwatch",
+    "history_period",
+    "monitor_setting",
+    "window_points",
+    "window_sum",
+]

@@ -1,0 +1,291 @@
+"""etcd.db_size and etcd.db_growth as pure functions: thresholds, sources, history, and bad data."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+
+from eksmon.checks.etcd_db_growth import EtcdDbGrowthThresholds, etcd_db_growth, linear_trend
+from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds, etcd_db_size, etcd_size, etcd_size_points
+from eksmon.collectors.control_plane_metrics import CONTAINER_INSIGHTS
+from eksmon.models import Severity
+from eksmon.settings import ConfigError, parse_settings
+from tests.unit.metrics_builders import (
+    GIB,
+    NOW,
+    QUOTA,
+    cloudwatch,
+    replica,
+    scraped,
+    series,
+    snapshot,
+)
+
+SIZE = "etcd_mvcc_db_total_size_in_use_in_bytes"
+T = EtcdDbSizeThresholds()
+G = EtcdDbGrowthThresholds()
+
+
+def size_snapshot(bytes_: float, *, age: timedelta = timedelta(minutes=5), **kwargs):
+    step = timedelta(minutes=5)
+    cw = cloudwatch(size=series(SIZE, [bytes_], end=NOW - age + step, step=step, stat="Maximum"))
+    return snapshot(cw, scraped(), **kwargs)
+
+
+# -- etcd.db_size ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("percent", "severity"),
+    [
+        (79.99, None),
+        (80.0, Severity.WARNING),
+        (94.99, Severity.WARNING),
+        (95.0, Severity.CRITICAL),
+        (96.0, Severity.CRITICAL),
+        (100.0, Severity.CRITICAL),
+        (104.0, Severity.CRITICAL),
+    ],
+)
+def test_db_size_severity_at_the_boundaries(percent, severity) -> None:
+    problems = list(etcd_db_size(size_snapshot(QUOTA * percent / 100), T, NOW))
+    assert [p.severity for p in problems] == ([severity] if severity else [])
+
+
+def test_db_size_finding_carries_the_numbers_and_the_consequence() -> None:
+    (p,) = etcd_db_size(size_snapshot(0.96 * QUOTA), T, NOW)
+    assert p.resource == "etcd"
+    assert p.details["bytes"] == int(0.96 * QUOTA)
+    assert p.details["percent"] == 96.0
+    assert p.details["metric"] == SIZE
+    assert p.details["source"] == "AWS/EKS"
+    assert "7.68 GiB" in p.message and "96.0 %" in p.message and "8.00 GiB" in p.message
+    assert "stops accepting writes" in p.message
+    assert "96.0 %" in (p.title or "")
+
+
+def test_db_size_full_quota_says_writes_are_refused() -> None:
+    (p,) = etcd_db_size(size_snapshot(QUOTA + 1), T, NOW)
+    assert p.severity is Severity.CRITICAL
+    assert "accepts no writes" in p.message and "refused" in (p.title or "")
+
+
+def test_db_size_thresholds_and_quota_are_configurable() -> None:
+    t = EtcdDbSizeThresholds(warning_percent=50, critical_percent=60, quota_bytes=4 * GIB)
+    (p,) = etcd_db_size(size_snapshot(2.5 * GIB), t, NOW)
+    assert p.severity is Severity.CRITICAL and p.details["percent"] == 62.5
+
+
+def test_db_size_thresholds_are_validated_with_the_key_named() -> None:
+    with pytest.raises(ConfigError, match=r"checks\.thresholds\.etcd\.db_size.*critical_percent"):
+        parse_settings(
+            {"checks": {"thresholds": {"etcd.db_size": {"warning_percent": 90, "critical_percent": 85}}}}
+        )
+    with pytest.raises(ConfigError, match=r"etcd\.db_size\.warning_pct: unknown key"):
+        parse_settings({"checks": {"thresholds": {"etcd.db_size": {"warning_pct": 90}}}})
+
+
+def test_db_size_falls_back_to_metrics_when_cloudwatch_has_no_series() -> None:
+    snap = snapshot(cloudwatch(), scraped(replica(etcd=("apiserver_storage_size_bytes", 0.9 * QUOTA))))
+    (p,) = etcd_db_size(snap, T, NOW)
+    assert p.severity is Severity.WARNING
+    assert p.details["source"] == "/metrics" and p.details["metric"] == "apiserver_storage_size_bytes"
+    assert "read now" in p.message
+
+
+def test_db_size_prefers_fresh_metrics_over_a_stale_cloudwatch_point() -> None:
+    stale = size_snapshot(0.5 * QUOTA, age=timedelta(hours=3))
+    stale.parts[type(scraped())] = scraped(replica(etcd=("apiserver_storage_size_bytes", 0.97 * QUOTA)))
+    (p,) = etcd_db_size(stale, T, NOW)
+    assert p.details["source"] == "/metrics" and p.severity is Severity.CRITICAL
+
+
+def test_db_size_uses_a_stale_cloudwatch_point_when_nothing_fresher_exists_and_says_so() -> None:
+    (p,) = etcd_db_size(size_snapshot(0.85 * QUOTA, age=timedelta(hours=3)), T, NOW)
+    assert p.details["source"] == "AWS/EKS"
+    assert "the latest point CloudWatch has" in p.message
+    assert p.details["observed_at"] == "2026-11-26T09:00:00Z"
+
+
+def test_db_size_ignores_points_after_now_clock_skew() -> None:
+    future = cloudwatch(size=series(SIZE, [0.99 * QUOTA], end=NOW + timedelta(hours=1), stat="Maximum"))
+    assert etcd_size(snapshot(future, scraped()), NOW) is None
+
+
+def test_db_size_prefers_the_largest_metrics_series_of_the_first_family_present() -> None:
+    snap = snapshot(
+        cloudwatch(),
+        scraped(
+            replica(1.0, etcd=("apiserver_storage_size_bytes", 2 * GIB)),
+            replica(2.0, etcd=("apiserver_storage_size_bytes", 3 * GIB)),
+            replica(3.0, etcd=("etcd_db_total_size_in_bytes", 7.9 * GIB)),
+        ),
+    )
+    found = etcd_size(snap, NOW)
+    assert found is not None and found.bytes == 3 * GIB and found.metric == "apiserver_storage_size_bytes"
+
+
+def test_db_size_reports_containerinsights_as_its_source() -> None:
+    cw = cloudwatch(
+        size=series("apiserver_storage_size_bytes", [7 * GIB], namespace=CONTAINER_INSIGHTS, stat="Maximum")
+    )
+    (p,) = etcd_db_size(snapshot(cw, scraped()), T, NOW)
+    assert p.details["source"] == "ContainerInsights"
+
+
+def test_db_size_unknown_is_an_info_naming_what_was_looked_for() -> None:
+    (p,) = etcd_db_size(snapshot(cloudwatch(), scraped(replica(etcd=None))), T, NOW)
+    assert p.severity is Severity.INFO
+    assert "apiserver_storage_size_bytes" in p.message and "etcd_db_total_size_in_bytes" in p.message
+    assert p.details == {"bytes": None, "percent": None, "metric": None}
+
+
+def test_db_size_unknown_because_kubernetes_is_off_says_so() -> None:
+    (p,) = etcd_db_size(snapshot(cloudwatch(), scraped(skipped="Kubernetes access is turned off")), T, NOW)
+    assert p.severity is Severity.INFO and "turned off" in p.message
+
+
+@pytest.mark.parametrize(
+    ("cw", "scrape", "status"),
+    [
+        (cloudwatch(error="AccessDenied"), scraped(), "ACTIVE"),  # already a collection error
+        (cloudwatch(), scraped(error="forbidden: get path /metrics"), "ACTIVE"),  # same
+        (cloudwatch(), scraped(replica(truncated=True)), "ACTIVE"),  # the metric may be in the lost part
+        (cloudwatch(), scraped(skipped="cluster is CREATING"), "CREATING"),  # nothing to measure yet
+        (cloudwatch(), scraped(), "DELETING"),
+    ],
+)
+def test_db_size_stays_silent_when_the_absence_proves_nothing(cw, scrape, status) -> None:
+    assert list(etcd_db_size(snapshot(cw, scrape, status=status), T, NOW)) == []
+
+
+def test_emf_points_give_bytes_and_percent_per_cluster() -> None:
+    points = list(etcd_size_points(size_snapshot(0.96 * QUOTA), NOW))
+    assert [(p.name, p.unit, p.dimensions) for p in points] == [
+        ("EtcdDatabaseSizeBytes", "Bytes", {"ClusterName": "prod"}),
+        ("EtcdDatabaseSizePercent", "Percent", {"ClusterName": "prod"}),
+    ]
+    assert points[0].value == 0.96 * QUOTA and points[1].value == 96.0
+    assert list(etcd_size_points(snapshot(cloudwatch(), scraped()), NOW)) == []
+
+
+# -- etcd.db_growth -------------------------------------------------------------------------------
+def history(per_day: float, now_bytes: float, hours: float = 24, step_minutes: int = 5, **kwargs):
+    n = int(hours * 60 / step_minutes)
+    step = timedelta(minutes=step_minutes)
+    values = [now_bytes - per_day * ((n - 1 - i) * step_minutes / 1440) for i in range(n)]
+    return series(SIZE, values, step=step, stat="Maximum", end=NOW + step, **kwargs)
+
+
+def growth(size_series, t=G, **kwargs):
+    return list(etcd_db_growth(snapshot(cloudwatch(size=size_series), scraped(), **kwargs), t, NOW))
+
+
+def test_linear_trend_recovers_slope_and_value_at_now() -> None:
+    points = [(NOW - timedelta(hours=h), 1000.0 - 10 * h) for h in range(10, -1, -1)]
+    slope, at_now = linear_trend(points, NOW)
+    assert math.isclose(slope * 3600, 10) and math.isclose(at_now, 1000)
+    flat = [(NOW, 5.0), (NOW, 7.0)]
+    assert linear_trend(flat, NOW) == (0.0, 6.0)
+
+
+@pytest.mark.parametrize(
+    ("days_left", "severity"),
+    [
+        (20, None),
+        (14.2, None),
+        (13.8, Severity.WARNING),
+        (2, Severity.WARNING),
+        (1.05, Severity.WARNING),
+        (0.9, Severity.CRITICAL),
+    ],
+)
+def test_growth_severity_by_days_to_quota(days_left, severity) -> None:
+    now_bytes = 6 * GIB
+    per_day = (QUOTA - now_bytes) / days_left
+    found = growth(history(per_day, now_bytes))
+    assert [p.severity for p in found] == ([severity] if severity else [])
+    if found:
+        assert math.isclose(found[0].details["days_to_quota"], days_left, rel_tol=0.01)
+        assert math.isclose(found[0].details["bytes_per_day"], per_day, rel_tol=0.001)
+
+
+def test_growth_finding_says_when_the_quota_is_reached() -> None:
+    (p,) = growth(history(1.2 * GIB, 5.8 * GIB))
+    assert p.severity is Severity.WARNING
+    assert p.details["days_to_quota"] == pytest.approx(1.83, abs=0.01)
+    assert p.details["quota_reached_at"] == "2026-11-28T08:00:00Z"
+    assert "1.20 GiB a day" in p.message and "5.80 GiB" in p.message and "NOSPACE" in p.message
+    assert p.details["points"] == 288 and p.details["lookback_hours"] == 24
+
+
+def test_growth_past_the_quota_is_critical_now() -> None:
+    (p,) = growth(history(0.5 * GIB, QUOTA + GIB))
+    assert p.severity is Severity.CRITICAL and p.details["days_to_quota"] == 0
+
+
+@pytest.mark.parametrize("per_day", [0.0, -0.3 * GIB])
+def test_no_growth_or_shrinking_is_silent(per_day) -> None:
+    assert growth(history(per_day, 7.9 * GIB)) == []
+
+
+def test_growth_is_fitted_only_to_the_configured_look_back() -> None:
+    # steep growth 2 days ago, flat for the last 24 h: the default look-back sees no growth
+    old = [
+        (NOW - timedelta(hours=48) + timedelta(minutes=5 * i), 1 * GIB + i * 0.01 * GIB) for i in range(288)
+    ]
+    recent = [(NOW - timedelta(hours=24) + timedelta(minutes=5 * i), 4 * GIB) for i in range(288)]
+    s = series(
+        SIZE,
+        [v for _, v in old + recent],
+        step=timedelta(minutes=5),
+        stat="Maximum",
+        end=NOW + timedelta(minutes=5),
+    )
+    assert growth(s) == []
+    assert growth(s, EtcdDbGrowthThresholds(lookback_hours=48))[0].severity is Severity.WARNING
+
+
+def test_growth_with_too_little_history_is_an_info_not_an_alarm() -> None:
+    steep = history(50 * GIB, 7 * GIB, hours=2)  # only 2 h of a 24 h look-back
+    (p,) = growth(steep)
+    assert p.severity is Severity.INFO
+    assert "24 points over 1.9 h" in p.message
+    (few,) = growth(history(50 * GIB, 7 * GIB, hours=24, step_minutes=300))
+    assert few.severity is Severity.INFO and "only 4 points" in few.message
+
+
+def test_growth_without_any_cloudwatch_series_is_an_info() -> None:
+    (p,) = list(etcd_db_growth(snapshot(cloudwatch(), scraped()), G, NOW))
+    assert p.severity is Severity.INFO and "no etcd size series" in p.message
+
+
+@pytest.mark.parametrize("status", ["CREATING", "DELETING", "FAILED"])
+def test_growth_ignores_clusters_without_a_running_control_plane(status) -> None:
+    assert list(etcd_db_growth(snapshot(cloudwatch(), scraped(), status=status), G, NOW)) == []
+
+
+def test_growth_is_silent_when_cloudwatch_could_not_be_read() -> None:
+    assert list(etcd_db_growth(snapshot(cloudwatch(error="AccessDenied"), scraped()), G, NOW)) == []
+
+
+def test_growth_ignores_future_points_clock_skew() -> None:
+    s = history(0.0, 4 * GIB)
+    skewed = type(s)(
+        s.namespace, s.metric, s.stat, s.period, (*s.points, (NOW + timedelta(hours=2), 8 * GIB))
+    )
+    assert growth(skewed) == []
+
+
+def test_growth_on_partial_data_says_so() -> None:
+    (p,) = growth(history(1.5 * GIB, 6 * GIB, partial=True))
+    assert p.details["partial"] is True
+
+
+def test_growth_thresholds_validated() -> None:
+    with pytest.raises(ConfigError, match=r"etcd\.db_growth.*critical_days"):
+        parse_settings(
+            {"checks": {"thresholds": {"etcd.db_growth": {"warning_days": 1, "critical_days": 2}}}}
+        )
+    with pytest.raises(ConfigError, match=r"etcd\.db_growth\.lookback_hours"):
+        parse_settings({"checks": {"thresholds": {"etcd.db_growth": {"lookback_hours": 0}}}})
