@@ -1,0 +1,106 @@
+"""The metrics Lambda end to end on the demo fleet: environment in; SNS messages, EMF metrics out.
+
+Also the command line the issue names: ``eksmon scan --check 'etcd.*' --check 'apiserver.*'
+--check 'admission.*'`` against the simulator.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from eksmon.cli import main
+from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
+from eksmon.settings import Settings
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.server import Simulator
+
+GIB = 1024**3
+
+
+@pytest.fixture
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str, str]:
+    session = demo_sim.session("us-east-1")
+    topic_arn, queue_url = _inbox(session)
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    return demo_sim, topic_arn, queue_url
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from eksmon.handlers.metrics import handler
+
+    return handler(event, LambdaContextStandIn("eksmon-metrics"))  # type: ignore[arg-type]
+
+
+def test_metrics_lambda_alerts_per_cluster_and_publishes_etcd_size(lambda_env, capsys) -> None:
+    sim, _topic, queue_url = lambda_env
+    summary = invoke({"now": DEMO_NOW.isoformat()})
+    assert summary["monitor"] == "metrics" and summary["clusters"] == len(DEMO_FLEET)
+    assert summary["collection_errors"] == 0
+    assert summary["api_calls"] <= 20  # 2 ListClusters, 7 DescribeCluster, 5 GetMetricData, STS
+
+    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
+    assert set(by_cluster) == {"payments-prod", "data-platform", "ml-training", "analytics-legacy"}
+    assert by_cluster["payments-prod"]["MessageAttributes"]["severity"]["Value"] == "critical"
+    assert "96" in by_cluster["payments-prod"]["Message"] and "etcd" in by_cluster["payments-prod"]["Message"]
+    assert by_cluster["ml-training"]["MessageAttributes"]["severity"]["Value"] == "critical"
+    assert "validate.kyverno.svc-fail" in by_cluster["ml-training"]["Message"]
+    assert "flowcontrol.apiserver.k8s.io/v1beta3" in by_cluster["analytics-legacy"]["Message"]
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    percent = {r["ClusterName"]: r["EtcdDatabaseSizePercent"] for r in emf if "EtcdDatabaseSizePercent" in r}
+    size = {r["ClusterName"]: r["EtcdDatabaseSizeBytes"] for r in emf if "EtcdDatabaseSizeBytes" in r}
+    assert set(percent) == set(size) == {c.name for c in DEMO_FLEET if c.status == "ACTIVE"}
+    assert 95.5 < _one(percent["payments-prod"]) < 96.5
+    assert _one(size["analytics-legacy"]) == pytest.approx(3.1 * GIB)  # from /metrics: no vended metrics
+    record = next(r for r in emf if "EtcdDatabaseSizeBytes" in r)
+    directive = record["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "EKSMonitor"
+    assert directive["Metrics"] == [{"Name": "EtcdDatabaseSizeBytes", "Unit": "Bytes"}]
+    assert ["service", "ClusterName"] in directive["Dimensions"] or ["ClusterName", "service"] in directive[
+        "Dimensions"
+    ]
+
+
+def test_scan_command_reports_the_seeded_problems(demo_sim: Simulator, monkeypatch) -> None:
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    out, err = io.StringIO(), io.StringIO()
+    args = ["scan", "--check", "etcd.*", "--check", "apiserver.*", "--check", "admission.*"]
+    args += [a for r in DEMO_REGIONS for a in ("--region", r)]
+    code = main(
+        [*args, "--now", "2026-11-26T12:00:00Z", "--format", "json", "--fail-on", "critical"],
+        out=out,
+        err=err,
+    )
+    assert code == 1, err.getvalue()  # critical findings: etcd at 96 %, 5xx at 8 %
+    doc = json.loads(out.getvalue())
+    found = {(f["check"], f["cluster"]): f for f in doc["findings"]}
+    assert set(found) == {
+        ("etcd.db_size", "payments-prod"),
+        ("etcd.db_growth", "data-platform"),
+        ("etcd.db_growth", "analytics-legacy"),
+        ("apiserver.error_rate", "ml-training"),
+        ("apiserver.throttling", "ml-training"),
+        ("apiserver.latency", "ml-training"),
+        ("admission.webhook_rejections", "ml-training"),
+        ("admission.webhook_latency", "ml-training"),
+    }
+    assert found[("etcd.db_size", "payments-prod")]["details"]["bytes"] == pytest.approx(
+        0.96 * 8 * GIB, rel=0.003
+    )
+    assert found[("etcd.db_growth", "data-platform")]["details"]["days_to_quota"] == pytest.approx(
+        1.83, abs=0.1
+    )
+    assert doc["summary"]["collection_errors"] == 0
+
+
+def _one(value: Any) -> float:
+    return float(value[0] if isinstance(value, list) else value)
