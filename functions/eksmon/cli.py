@@ -25,6 +25,12 @@ def _now(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _group(text: str) -> str:
+    from eksmon.rbac import group_name
+
+    return group_name(text)
+
+
 def _context(text: str) -> tuple[str, str]:
     cluster, sep, context = text.partition("=")
     if not sep or not cluster or not context:
@@ -60,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
     c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+
+    r = sub.add_parser("rbac", help="the read-only ClusterRole + binding the Kubernetes checks need")
+    r.add_argument(
+        "--group", default="eksmon-readers", type=_group, help="group of the monitor's access entry"
+    )
+
     n = sub.add_parser("notify-test", help="one sample finding through the configured notification path")
     n.add_argument(
         "--topic-arn", metavar="ARN", help="the alert topic (default: the TOPIC_ARN environment variable)"
@@ -77,6 +89,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "checks":
             return _checks(args, out)
+        if args.command == "rbac":
+            from eksmon.rbac import manifest
+
+            print(manifest(group=args.group), end="", file=out)
+            return EXIT_OK
         if args.command == "notify-test":
             return _notify_test(args, out, err)
         if args.command == "demo":

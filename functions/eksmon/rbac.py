@@ -1,0 +1,125 @@
+"""The read-only ClusterRole and ClusterRoleBinding the Kubernetes checks need, generated from the registry.
+
+Each collector declares the Kubernetes permissions it uses (``@collector(kube=...)``); the
+ClusterRole is exactly their union plus ``get`` on the non-resource URL ``/metrics``, bound to the
+group the monitor's EKS access entry carries (``eksmon-readers``). The simulator's Kubernetes API
+stand-in authorises with the same set, so what the tests pass with is what this prints.
+Nothing here can grant Secrets, a wildcard or a write verb: :func:`cluster_role` refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import yaml
+
+from eksmon.registry import CheckSpec, KubeNonResource, KubePermission, Registry, load
+
+ROLE_NAME = "eksmon-reader"
+GROUP = "eksmon-readers"
+METRICS_URL = "/metrics"
+READ_VERBS = frozenset({"get", "list", "watch"})
+LABELS = {"app.kubernetes.io/name": "eksmon", "app.kubernetes.io/component": "monitor"}
+
+Permission = KubePermission | KubeNonResource
+
+
+class UnsafePermission(ValueError):
+    """A declared permission that a read-only monitor must never hold."""
+
+
+def group_name(text: str) -> str:
+    """A Kubernetes group an EKS access entry may carry (argparse type of ``eksmon rbac --group``)."""
+    import argparse
+
+    value = text.strip()
+    if not value or value.startswith("system:") or len(value) > 255:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a group an EKS access entry can carry "
+            "(non-empty, at most 255 characters, not starting with 'system:')"
+        )
+    return value
+
+
+def permissions(
+    registry: Registry | None = None, checks: Iterable[CheckSpec] | None = None
+) -> list[Permission]:
+    """What the checks' collectors declare, plus ``get /metrics``; sorted, duplicates merged."""
+    reg = registry or load()
+    declared = list(reg.kube_permissions(reg.checks.values() if checks is None else checks))
+    if not any(isinstance(p, KubeNonResource) and p.url == METRICS_URL for p in declared):
+        declared.append(KubeNonResource(METRICS_URL))
+    for p in declared:
+        _refuse_unsafe(p)
+    return declared
+
+
+def _refuse_unsafe(p: Permission) -> None:
+    bad_verbs = set(p.verbs) - READ_VERBS
+    if bad_verbs:
+        raise UnsafePermission(f"{_describe(p)}: verbs {sorted(bad_verbs)} are not read-only")
+    if isinstance(p, KubeNonResource):
+        if "*" in p.url:
+            raise UnsafePermission(f"{_describe(p)}: wildcard URLs are not allowed")
+        return
+    if p.resource in ("*", "secrets") or p.resource.startswith("secrets/") or p.api_group == "*":
+        raise UnsafePermission(f"{_describe(p)}: the monitor never reads Secrets nor wildcards")
+
+
+def _describe(p: Permission) -> str:
+    if isinstance(p, KubeNonResource):
+        return f"{'/'.join(p.verbs)} {p.url}"
+    return f"{'/'.join(p.verbs)} {p.resource}.{p.api_group or 'core'}"
+
+
+def rules(perms: Sequence[Permission]) -> list[dict[str, Any]]:
+    """ClusterRole rules: one per (API group, verbs), resources sorted; then the non-resource URLs."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    urls: dict[tuple[str, ...], list[str]] = {}
+    for p in perms:
+        verbs = tuple(sorted(set(p.verbs)))
+        if isinstance(p, KubeNonResource):
+            urls.setdefault(verbs, []).append(p.url)
+        else:
+            grouped.setdefault((p.api_group, verbs), []).append(p.resource)
+    out: list[dict[str, Any]] = [
+        {"apiGroups": [group], "resources": sorted(set(resources)), "verbs": list(verbs)}
+        for (group, verbs), resources in sorted(grouped.items())
+    ]
+    out.extend(
+        {"nonResourceURLs": sorted(set(found)), "verbs": list(verbs)} for verbs, found in sorted(urls.items())
+    )
+    return out
+
+
+def cluster_role(perms: Sequence[Permission] | None = None, name: str = ROLE_NAME) -> dict[str, Any]:
+    found = permissions() if perms is None else list(perms)
+    for p in found:
+        _refuse_unsafe(p)
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": name, "labels": dict(LABELS)},
+        "rules": rules(found),
+    }
+
+
+def cluster_role_binding(group: str = GROUP, role: str = ROLE_NAME) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": role, "labels": dict(LABELS)},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+    }
+
+
+def manifest(group: str = GROUP, role: str = ROLE_NAME, perms: Sequence[Permission] | None = None) -> str:
+    """The two objects as one YAML stream, ready for ``kubectl apply -f -``."""
+    header = (
+        "# eksmon: read-only access for the Kubernetes checks (generated by `eksmon rbac`).\n"
+        f"# The monitor's EKS access entry carries the Kubernetes group {group!r}, bound below.\n"
+    )
+    docs = [cluster_role(perms, role), cluster_role_binding(group, role)]
+    return header + yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, explicit_start=True)
