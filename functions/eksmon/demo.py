@@ -1,8 +1,12 @@
 """``eksmon demo``: the deployed code path, end to end, against the simulated fleet on loopback.
 
-It starts the simulator, creates the alert topic with a queue subscribed to it (standing in for
-the e-mail inbox), invokes each scheduled Lambda handler in-process exactly as Lambda would,
-reads back what they published, and prints the fleet report. No AWS account, no network.
+It starts the simulator, creates the findings table and the alert topic with a queue subscribed to it
+(standing in for the e-mail inbox) and a loopback HTTP endpoint (standing in for AWS Chatbot), invokes
+each scheduled Lambda handler in-process exactly as Lambda would, passes what Chatbot would get to the
+Slack forwarder Lambda (its webhook URL in the simulated Secrets Manager, pointing at a loopback
+"Slack"), prints every message in its e-mail and Slack forms, runs the handlers a second time to show
+that nothing unchanged is sent again, and prints (or, for html, writes) the fleet report.
+No AWS account, no network.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, TextIO
 from eksmon.registry import MONITORS, load
 
 REPORT_FILE = "eksmon-report.html"
+FINDINGS_TABLE = "eksmon-findings"
 
 
 @dataclass
@@ -86,21 +91,16 @@ def run_demo(
         sim.seed_demo()
         session = sim.session(DEMO_REGIONS[0])
         topic_arn, queue_url = _inbox(session)
+        chat = _ChatStandIn()
         settings = Settings(regions=list(DEMO_REGIONS))
-        env = {
-            **sim.environ(DEMO_REGIONS[0]),
-            "EKSMON_CONFIG": settings.to_json(),
-            "TOPIC_ARN": topic_arn,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_METRICS_NAMESPACE": "EKSMonitor",
-        }
+        env = {**_alerting(session, topic_arn, chat), **sim.environ(DEMO_REGIONS[0])}
+        env["EKSMON_CONFIG"] = settings.to_json()
         say(
             f"eksmon demo: simulated account 123456789012, regions {', '.join(DEMO_REGIONS)}, "
             f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {sim.endpoint_url})"
         )
         say()
-        with _environ(env):
+        with _environ(env), chat:
             from eksmon.observability import logger
 
             logger.setLevel("WARNING")
@@ -113,15 +113,19 @@ def run_demo(
                 )
             messages = _read_inbox(session, queue_url)
             say()
-            say(f"Published to {topic_arn} ({len(messages)} messages; what an e-mail subscriber receives):")
-            for m in messages:
-                say("-" * 100)
-                say(f"Subject: {m['Subject']}")
-                attrs = {k: v["Value"] for k, v in sorted(m.get("MessageAttributes", {}).items())}
-                say(f"Attributes: {json.dumps(attrs)}")
-                say()
-                say(m["Message"])
-            say("-" * 100)
+            say(
+                f"Published to {topic_arn}: {len(messages)} messages, each in its e-mail form (what an e-mail "
+                "subscriber receives) and its Slack form (the AWS Chatbot custom notification, as the Slack "
+                "forwarder Lambda posted it to the webhook):"
+            )
+            _show(say, messages, _forward_to_slack(chat))
+            again = sum(_invoke(monitor, now)[0]["messages_published"] for monitor in available_monitors())
+            repeated = _read_inbox(session, queue_url)
+            say(
+                f"Second run of every Lambda: {again} SNS messages ({len(repeated)} received): nothing changed, "
+                "so nothing is sent again (findings state in DynamoDB table "
+                f"{FINDINGS_TABLE}, keyed by fingerprint)."
+            )
             say()
             result = scan(settings, now, session_factory=sim.session_factory(DEMO_REGIONS[0]))
         report = render(result, fmt, now)
@@ -158,6 +162,105 @@ def _inbox(session: Any) -> tuple[str, str]:
     ]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return topic_arn, queue_url
+
+
+def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str]:
+    """The findings table, the Chatbot stand-in's subscription and the webhook secret; their environment."""
+    from eksmon.state import create_table
+
+    create_table(session.client("dynamodb"), FINDINGS_TABLE)
+    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=chat.url("/chatbot"))
+    secret_arn = session.client("secretsmanager").create_secret(
+        Name="eksmon/slack-webhook", SecretString=chat.url("/slack-webhook")
+    )["ARN"]
+    return {
+        "TOPIC_ARN": topic_arn,
+        "FINDINGS_TABLE": FINDINGS_TABLE,
+        "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_NAMESPACE": "EKSMonitor",
+    }
+
+
+def _show(say: Any, messages: list[dict[str, Any]], slack: dict[str, dict[str, Any]]) -> None:
+    for m in messages:
+        say("=" * 100)
+        say(f"Subject: {m['Subject']}")
+        attrs = {k: v["Value"] for k, v in sorted(m.get("MessageAttributes", {}).items())}
+        say(f"Attributes: {json.dumps(attrs)}")
+        say()
+        say(m["Message"])
+        say()
+        say("-- Slack " + "-" * 91)
+        say(_slack_text(slack.get(m["MessageId"])))
+    say("=" * 100)
+    say()
+
+
+class _ChatStandIn:
+    """Loopback HTTP: ``/chatbot`` receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack"."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.sns: list[dict[str, Any]] = []
+        self.slack: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                (outer.sns if self.path == "/chatbot" else outer.slack).append(body)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                """Quiet: the demo's output is the product's."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}{path}"
+
+    def __enter__(self) -> _ChatStandIn:
+        import threading
+
+        threading.Thread(target=self._server.serve_forever, name="eksmon-demo-chat", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _forward_to_slack(chat: _ChatStandIn) -> dict[str, dict[str, Any]]:
+    """Each message Chatbot would get, through the Slack forwarder Lambda; SNS message id -> Slack payload."""
+    from eksmon.handlers.slack_forwarder import handler
+
+    out: dict[str, dict[str, Any]] = {}
+    for envelope in chat.sns:
+        record = {"Sns": {k: envelope.get(k) for k in ("Message", "Subject", "MessageId")}}
+        before = len(chat.slack)
+        handler({"Records": [record]}, LambdaContextStandIn("eksmon-slack-forwarder"))
+        if len(chat.slack) > before:
+            out[envelope["MessageId"]] = chat.slack[-1]
+    chat.sns.clear()
+    return out
+
+
+def _slack_text(payload: dict[str, Any] | None) -> str:
+    """A Slack Block Kit message as plain lines (header, sections, context)."""
+    if payload is None:
+        return "(not received)"
+    lines = []
+    for block in payload.get("blocks", []):
+        if block["type"] in ("header", "section"):
+            lines.append(block["text"]["text"])
+        elif block["type"] == "context":
+            lines += [e["text"] for e in block["elements"]]
+    return "\n".join(lines)
 
 
 def _read_inbox(session: Any, queue_url: str) -> list[dict[str, Any]]:

@@ -250,3 +250,5 @@ def test_demo_runs_the_handlers_and_shows_what_they_published() -> None:
     assert "Subject: [eksmon] CRITICAL: cluster analytics-legacy (eu-west-1)" in out
     assert "Kubernetes 1.34 leaves EKS standard support in 6 days" in out
     assert "AWS API calls" in out
+    assert "-- Slack ----" in out and ":red_circle: analytics-legacy (eu-west-1):" in out  # the Slack form
+    assert "Second run of every Lambda: 0 SNS messages (0 received)" in out  # the findings state at work
