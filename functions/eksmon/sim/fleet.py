@@ -43,7 +43,8 @@ class DemoCluster:
     insights: tuple[DemoInsight, ...] = ()
     scenarios: frozenset[str] = field(default_factory=frozenset)
     """Tags other extensions read: etcd-near-quota, etcd-growing, apiserver-errors, webhook-failing,
-    no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods."""
+    no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods, quota-nodegroup-near-limit
+    (its last node group runs 437 of 450 nodes), quota-fargate-near-limit (9 of 10 Fargate profiles)."""
 
 
 FLOWCONTROL = DemoInsight(
@@ -66,7 +67,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("system", "1.34"), ("payments-workers", "1.31")),
         addons=(("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
         insights=(AL2_PASSING,),
-        scenarios=frozenset({"etcd-near-quota"}),
+        scenarios=frozenset({"etcd-near-quota", "quota-nodegroup-near-limit"}),
     ),
     DemoCluster(
         name="checkout-prod",
@@ -105,7 +106,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         support_type="STANDARD",
         health_issues=(("Ec2SubnetNotFound", "One or more subnets of the cluster no longer exist."),),
         nodegroups=(("gpu", "1.34"),),
-        scenarios=frozenset({"webhook-failing", "apiserver-errors"}),
+        scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit"}),
     ),
     DemoCluster(
         name="search-staging",
