@@ -1,0 +1,572 @@
+"""Service quota limits and usage for the quotas of ``eksmon.quotas_catalogue``.
+
+Per account and region (API calls grow with regions and clusters, never with quotas x clusters):
+
+* limits -- ``ListServiceQuotas`` once per service (100 a page), and ``ListAWSDefaultServiceQuotas``
+  only for a service with catalogue quotas that have no applied value. Codes unknown in the region
+  are skipped with a note (logged and kept in ``QuotaLimits.skipped``), not reported as errors.
+* usage from metrics -- one ``GetMetricData`` call for up to 500 quotas with a ``UsageMetric``:
+  hourly values over the last 7 days, the newest being the usage and the rest the history for days
+  to exhaustion.
+* usage from counts -- one paginated List/Describe per counted quota and region (one
+  DescribeLoadBalancers serves ALBs and NLBs), and per cluster ListNodegroups, ListFargateProfiles
+  and DescribeNodegroup per node group (for the node count).
+
+A source that fails (AccessDenied, throttled past the retries, a quota with an ``ErrorReason``)
+becomes a ``monitor.collection_error`` for that quota or region; everything else is still read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from eksmon.aws import error_code, is_access_denied
+from eksmon.collectors.eks import ClusterNames
+from eksmon.engine import CollectContext
+from eksmon.quotas_catalogue import CATALOGUE, CatalogueQuota, global_quota_region
+from eksmon.registry import collector
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (service code, quota code)
+
+METRIC_PERIOD_SECONDS = 3600
+METRIC_LOOKBACK = timedelta(days=7)
+MAX_QUERIES_PER_CALL = 500
+# the largest page each API allows: fewer calls (tests lower them to exercise pagination)
+PAGE_SIZES = {"servicequotas": 100, "eks": 100, "ec2": 1000, "elbv2": 400}
+_NO_SUCH_SERVICE = {"NoSuchResourceException"}
+
+
+# -- parts --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class UsageMetric:
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+
+    def describe(self) -> str:
+        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions)
+        return f"{self.namespace} {self.name} ({dims}), {self.statistic}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLimit:
+    quota: CatalogueQuota
+    name: str  # as Service Quotas names it today
+    value: float
+    source: Literal["applied", "default"]
+    adjustable: bool
+    usage_metric: UsageMetric | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedQuota:
+    service_code: str
+    quota_code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLimits:
+    """The limits of this account+region (and of the account's global quotas in its first region)."""
+
+    limits: tuple[QuotaLimit, ...]
+    skipped: tuple[SkippedQuota, ...] = ()
+    reports_global: bool = False
+
+    def get(self, key: Key) -> QuotaLimit | None:
+        return next((lim for lim in self.limits if lim.quota.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReading:
+    key: Key
+    value: float
+    source: str  # what the value was read from, for people
+    history: tuple[tuple[datetime, float], ...] = ()  # oldest first (metric usage only)
+    resource: str | None = None  # the node group, for per-node-group quotas
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricUsage:
+    readings: dict[Key, UsageReading]
+    no_data: frozenset[Key] = frozenset()  # usage metric without datapoints in the look-back window
+    failed: frozenset[Key] = frozenset()  # GetMetricData could not read it (reported)
+
+
+@dataclass(frozen=True, slots=True)
+class CountedUsage:
+    readings: dict[Key, UsageReading]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterQuotaUsage:
+    readings: tuple[UsageReading, ...]
+
+
+# -- limits -------------------------------------------------------------------------------------------
+def reports_global(ctx: CollectContext) -> bool:
+    """Global (IAM) quotas are reported once per account: in the first region of the scan."""
+    first = ctx.settings.regions[0] if ctx.settings.regions else ctx.region
+    return ctx.region == first
+
+
+@collector(
+    provides=QuotaLimits,
+    scope="region",
+    iam_actions=("servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"),
+)
+def quota_limits(ctx: CollectContext) -> QuotaLimits:
+    here = reports_global(ctx)
+    services: dict[str, list[CatalogueQuota]] = {}
+    for q in CATALOGUE:
+        if here or not q.global_quota:
+            services.setdefault(q.service_code, []).append(q)
+    limits: list[QuotaLimit] = []
+    skipped: list[SkippedQuota] = []
+    for service, quotas in services.items():
+        region = global_quota_region(ctx.region) if quotas[0].global_quota else ctx.region
+        client = ctx.aws.client("service-quotas", region)
+        try:
+            found = _service_limits(client, service, quotas)
+        except ClientError as exc:
+            if error_code(exc) in _NO_SUCH_SERVICE:
+                skipped.extend(
+                    SkippedQuota(service, q.quota_code, f"{service} unknown in {region}") for q in quotas
+                )
+                continue
+            if is_access_denied(exc):
+                ctx.report(
+                    f"servicequotas:{exc.operation_name}",
+                    exc,
+                    f"{exc}; no quota of {ctx.region} could be read, so none was checked",
+                )
+                break  # the same role is denied for every service: one error, not one per service
+            ctx.report(f"servicequotas:{exc.operation_name}/{service}", exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a timeout or broken answer hides one service only
+            ctx.report(f"servicequotas:ListServiceQuotas/{service}", exc)
+            continue
+        for q in quotas:
+            if q.quota_code not in found:
+                skipped.append(SkippedQuota(service, q.quota_code, f"no such quota in {region}"))
+                continue
+            doc, source = found[q.quota_code]
+            reason = doc.get("ErrorReason")
+            if reason:
+                code = reason.get("ErrorCode", "ErrorReason")
+                message = reason.get("ErrorMessage", "")
+                ctx.report(
+                    f"servicequotas:{service}/{q.quota_code}",
+                    ClientError({"Error": {"Code": code, "Message": message}}, "ListServiceQuotas"),
+                    f"Service Quotas reports {code} for {q.name} ({q.quota_code}): {message}",
+                )
+                continue
+            limits.append(_limit(q, doc, source))
+    for s in skipped:
+        log.info(
+            "quota %s/%s skipped in %s/%s: %s",
+            s.service_code,
+            s.quota_code,
+            ctx.account,
+            ctx.region,
+            s.reason,
+        )
+    return QuotaLimits(tuple(limits), tuple(skipped), here)
+
+
+def _service_limits(
+    client: Any, service: str, quotas: list[CatalogueQuota]
+) -> dict[str, tuple[dict[str, Any], Literal["applied", "default"]]]:
+    wanted = {q.quota_code for q in quotas}
+    found: dict[str, tuple[dict[str, Any], Literal["applied", "default"]]] = {}
+    for doc in _pages(
+        client, "list_service_quotas", "Quotas", ServiceCode=service, MaxResults=PAGE_SIZES["servicequotas"]
+    ):
+        if doc.get("QuotaCode") in wanted and doc.get("Value") is not None:
+            found[doc["QuotaCode"]] = (doc, "applied")
+    if wanted - set(found):
+        for doc in _pages(
+            client,
+            "list_aws_default_service_quotas",
+            "Quotas",
+            ServiceCode=service,
+            MaxResults=PAGE_SIZES["servicequotas"],
+        ):
+            code = doc.get("QuotaCode")
+            if code in wanted and code not in found and doc.get("Value") is not None:
+                found[code] = (doc, "default")
+    return found
+
+
+def _limit(q: CatalogueQuota, doc: Mapping[str, Any], source: Literal["applied", "default"]) -> QuotaLimit:
+    metric = doc.get("UsageMetric") or {}
+    usage: UsageMetric | None = None
+    if metric.get("MetricNamespace") and metric.get("MetricName"):
+        usage = UsageMetric(
+            metric["MetricNamespace"],
+            metric["MetricName"],
+            tuple(sorted((metric.get("MetricDimensions") or {}).items())),
+            metric.get("MetricStatisticRecommendation") or "Maximum",
+        )
+    return QuotaLimit(
+        quota=q,
+        name=doc.get("QuotaName") or q.name,
+        value=float(doc["Value"]),
+        source=source,
+        adjustable=bool(doc.get("Adjustable", True)),
+        usage_metric=usage,
+    )
+
+
+# -- usage from AWS/Usage metrics ---------------------------------------------------------------------
+@collector(
+    provides=MetricUsage,
+    scope="region",
+    iam_actions=("cloudwatch:GetMetricData",),
+    needs=(QuotaLimits,),
+)
+def metric_usage(ctx: CollectContext) -> MetricUsage:
+    limits = [
+        lim
+        for lim in ctx.get(QuotaLimits).limits
+        if lim.usage_metric is not None and lim.quota.scope == "region"
+    ]
+    if not limits:
+        return MetricUsage({})
+    end = ctx.now.astimezone(UTC)
+    start = end - METRIC_LOOKBACK
+    cloudwatch = ctx.client("cloudwatch")
+    readings: dict[Key, UsageReading] = {}
+    no_data: set[Key] = set()
+    failed: set[Key] = set()
+    for first in range(0, len(limits), MAX_QUERIES_PER_CALL):
+        batch = {f"q{first + i}": lim for i, lim in enumerate(limits[first : first + MAX_QUERIES_PER_CALL])}
+        try:
+            series, statuses = _get_metric_data(cloudwatch, batch, start, end)
+        except ClientError as exc:
+            what = "for any quota" if is_access_denied(exc) else "for these quotas"
+            ctx.report(
+                "cloudwatch:GetMetricData", exc, f"{exc}; no usage metric was read {what} in {ctx.region}"
+            )
+            failed.update(lim.quota.key for lim in batch.values())
+            continue
+        for qid, lim in batch.items():
+            key = lim.quota.key
+            status, message = statuses.get(qid, ("Complete", ""))
+            if status not in {"Complete", "PartialData"}:
+                failed.add(key)
+                ctx.report(
+                    f"cloudwatch:GetMetricData/{key[0]}/{key[1]}",
+                    ClientError({"Error": {"Code": status, "Message": message}}, "GetMetricData"),
+                    f"the usage metric of {lim.name} ({key[1]}) came back {status}: {message or 'no detail'}",
+                )
+                continue
+            points = sorted(series.get(qid, []))
+            metric = lim.usage_metric
+            assert metric is not None
+            if not points:
+                no_data.add(key)
+                if lim.quota.counter is None:  # AWS publishes no datapoint while nothing is in use
+                    readings[key] = UsageReading(
+                        key, 0.0, f"{metric.describe()}: no datapoint in the last {METRIC_LOOKBACK.days} days"
+                    )
+                continue
+            readings[key] = UsageReading(
+                key,
+                points[-1][1],
+                metric.describe(),
+                tuple(points),
+                details={"usage_at": _iso(points[-1][0])},
+            )
+    return MetricUsage(readings, frozenset(no_data), frozenset(failed))
+
+
+def _get_metric_data(
+    cloudwatch: Any, batch: Mapping[str, QuotaLimit], start: datetime, end: datetime
+) -> tuple[dict[str, list[tuple[datetime, float]]], dict[str, tuple[str, str]]]:
+    queries = []
+    for qid, lim in batch.items():
+        m = lim.usage_metric
+        assert m is not None
+        queries.append(
+            {
+                "Id": qid,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": m.namespace,
+                        "MetricName": m.name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in m.dimensions],
+                    },
+                    "Period": METRIC_PERIOD_SECONDS,
+                    "Stat": m.statistic,
+                },
+                "ReturnData": True,
+            }
+        )
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    statuses: dict[str, tuple[str, str]] = {}
+    paginator = cloudwatch.get_paginator("get_metric_data")
+    for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end):
+        for result in page.get("MetricDataResults", []):
+            qid = result["Id"]
+            series.setdefault(qid, []).extend(
+                zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+            )
+            status = result.get("StatusCode", "Complete")
+            if status != "PartialData" or qid not in statuses:
+                messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+                statuses[qid] = (status, messages)
+    return series, statuses
+
+
+# -- usage from counts --------------------------------------------------------------------------------
+Counter = Callable[[CollectContext, dict[str, Any]], float]
+_COUNTERS: dict[str, tuple[str, Counter]] = {}  # counter name -> (IAM action it reports as, count)
+
+
+def _counter(name: str, action: str) -> Callable[[Counter], Counter]:
+    def register(fn: Counter) -> Counter:
+        _COUNTERS[name] = (action, fn)
+        return fn
+
+    return register
+
+
+@collector(
+    provides=CountedUsage,
+    scope="region",
+    iam_actions=(
+        "eks:ListClusters",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "iam:GetAccountSummary",
+        "iam:ListOpenIDConnectProviders",
+    ),
+    needs=(QuotaLimits, MetricUsage),
+)
+def counted_usage(ctx: CollectContext) -> CountedUsage:
+    """Counts for region and account quotas that have a limit but no usage metric datapoints."""
+    metrics = ctx.get(MetricUsage)
+    readings: dict[Key, UsageReading] = {}
+    shared: dict[str, Any] = {}  # answers two counters share (DescribeLoadBalancers)
+    failed: set[str] = set()
+    for lim in ctx.get(QuotaLimits).limits:
+        q = lim.quota
+        if q.scope not in {"region", "account"} or q.counter is None or q.key in metrics.readings:
+            continue
+        action, count = _COUNTERS[q.counter]
+        if action in failed:
+            continue
+        try:
+            value = count(ctx, shared)
+        except Exception as exc:  # noqa: BLE001 - one failing count hides only its quota
+            failed.add(action)
+            ctx.report(action, exc, f"{exc}; usage of {lim.name} ({q.quota_code}) could not be counted")
+            continue
+        readings[q.key] = UsageReading(q.key, value, action)
+    return CountedUsage(readings)
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key) or []
+
+
+def _count(client: Any, operation: str, key: str, **kwargs: Any) -> float:
+    return float(sum(1 for _ in _pages(client, operation, key, **kwargs)))
+
+
+@_counter("eks.clusters", "eks:ListClusters")
+def _clusters(ctx: CollectContext, _: dict[str, Any]) -> float:
+    # every cluster counts against the quota, whatever the configured cluster filter shows
+    return _count(
+        ctx.client("eks"), "list_clusters", "clusters", PaginationConfig={"PageSize": PAGE_SIZES["eks"]}
+    )
+
+
+@_counter("ec2.elastic_ips", "ec2:DescribeAddresses")
+def _elastic_ips(ctx: CollectContext, _: dict[str, Any]) -> float:
+    found = ctx.client("ec2").describe_addresses(Filters=[{"Name": "domain", "Values": ["vpc"]}])
+    return float(len(found.get("Addresses", [])))
+
+
+@_counter("vpc.vpcs", "ec2:DescribeVpcs")
+def _vpcs(ctx: CollectContext, _: dict[str, Any]) -> float:
+    return _count(
+        ctx.client("ec2"), "describe_vpcs", "Vpcs", PaginationConfig={"PageSize": PAGE_SIZES["ec2"]}
+    )
+
+
+@_counter("vpc.network_interfaces", "ec2:DescribeNetworkInterfaces")
+def _network_interfaces(ctx: CollectContext, _: dict[str, Any]) -> float:
+    return _count(
+        ctx.client("ec2"),
+        "describe_network_interfaces",
+        "NetworkInterfaces",
+        PaginationConfig={"PageSize": PAGE_SIZES["ec2"]},
+    )
+
+
+@_counter("vpc.security_groups", "ec2:DescribeSecurityGroups")
+def _security_groups(ctx: CollectContext, _: dict[str, Any]) -> float:
+    return _count(
+        ctx.client("ec2"),
+        "describe_security_groups",
+        "SecurityGroups",
+        PaginationConfig={"PageSize": PAGE_SIZES["ec2"]},
+    )
+
+
+def _load_balancer_types(ctx: CollectContext, shared: dict[str, Any]) -> dict[str, int]:
+    if "load_balancers" not in shared:
+        types: dict[str, int] = {}
+        for lb in _pages(
+            ctx.client("elbv2"),
+            "describe_load_balancers",
+            "LoadBalancers",
+            PaginationConfig={"PageSize": PAGE_SIZES["elbv2"]},
+        ):
+            types[lb.get("Type", "application")] = types.get(lb.get("Type", "application"), 0) + 1
+        shared["load_balancers"] = types
+    found: dict[str, int] = shared["load_balancers"]
+    return found
+
+
+@_counter("elb.application", "elasticloadbalancing:DescribeLoadBalancers")
+def _albs(ctx: CollectContext, shared: dict[str, Any]) -> float:
+    return float(_load_balancer_types(ctx, shared).get("application", 0))
+
+
+@_counter("elb.network", "elasticloadbalancing:DescribeLoadBalancers")
+def _nlbs(ctx: CollectContext, shared: dict[str, Any]) -> float:
+    return float(_load_balancer_types(ctx, shared).get("network", 0))
+
+
+@_counter("elb.target_groups", "elasticloadbalancing:DescribeTargetGroups")
+def _target_groups(ctx: CollectContext, _: dict[str, Any]) -> float:
+    return _count(
+        ctx.client("elbv2"),
+        "describe_target_groups",
+        "TargetGroups",
+        PaginationConfig={"PageSize": PAGE_SIZES["elbv2"]},
+    )
+
+
+@_counter("iam.roles", "iam:GetAccountSummary")
+def _roles(ctx: CollectContext, _: dict[str, Any]) -> float:
+    summary = ctx.client("iam").get_account_summary().get("SummaryMap", {})
+    return float(summary["Roles"])
+
+
+@_counter("iam.oidc_providers", "iam:ListOpenIDConnectProviders")
+def _oidc_providers(ctx: CollectContext, _: dict[str, Any]) -> float:
+    return float(len(ctx.client("iam").list_open_id_connect_providers().get("OpenIDConnectProviderList", [])))
+
+
+# -- per-cluster usage --------------------------------------------------------------------------------
+NODEGROUPS = ("eks", "L-6D54EA21")
+NODES_PER_NODEGROUP = ("eks", "L-BD136A63")
+FARGATE_PROFILES = ("eks", "L-33415657")
+# the catalogue's per-cluster counters and the quota each one counts (read by cluster_quota_usage)
+CLUSTER_COUNTERS: dict[str, Key] = {
+    "eks.nodegroups": NODEGROUPS,
+    "eks.nodegroup_nodes": NODES_PER_NODEGROUP,
+    "eks.fargate_profiles": FARGATE_PROFILES,
+}
+
+
+@collector(
+    provides=ClusterQuotaUsage,
+    scope="cluster",
+    iam_actions=("eks:ListNodegroups", "eks:DescribeNodegroup", "eks:ListFargateProfiles"),
+    needs=(ClusterNames, QuotaLimits),
+)
+def cluster_quota_usage(ctx: CollectContext) -> ClusterQuotaUsage:
+    limits = ctx.get(QuotaLimits)
+    eks = ctx.client("eks")
+    readings: list[UsageReading] = []
+    if limits.get(NODEGROUPS) or limits.get(NODES_PER_NODEGROUP):
+        try:
+            names = list(
+                _pages(
+                    eks,
+                    "list_nodegroups",
+                    "nodegroups",
+                    clusterName=ctx.cluster,
+                    maxResults=PAGE_SIZES["eks"],
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the Fargate count below is still read
+            ctx.report("eks:ListNodegroups", exc)
+        else:
+            if limits.get(NODEGROUPS):
+                readings.append(UsageReading(NODEGROUPS, float(len(names)), "eks:ListNodegroups"))
+            if limits.get(NODES_PER_NODEGROUP):
+                readings.extend(_nodegroup_sizes(ctx, eks, names))
+    if limits.get(FARGATE_PROFILES):
+        try:
+            profiles = _count(
+                eks,
+                "list_fargate_profiles",
+                "fargateProfileNames",
+                clusterName=ctx.cluster,
+                maxResults=PAGE_SIZES["eks"],
+            )
+        except Exception as exc:  # noqa: BLE001
+            ctx.report("eks:ListFargateProfiles", exc)
+        else:
+            readings.append(UsageReading(FARGATE_PROFILES, profiles, "eks:ListFargateProfiles"))
+    return ClusterQuotaUsage(tuple(readings))
+
+
+def _nodegroup_sizes(ctx: CollectContext, eks: Any, names: list[str]) -> Iterator[UsageReading]:
+    for name in names:
+        try:
+            ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
+        except Exception as exc:  # noqa: BLE001 - one node group's error hides no other
+            ctx.report(f"eks:DescribeNodegroup/{name}", exc)
+            continue
+        scaling = ng.get("scalingConfig") or {}
+        if "desiredSize" not in scaling:
+            continue
+        yield UsageReading(
+            NODES_PER_NODEGROUP,
+            float(scaling["desiredSize"]),
+            "eks:DescribeNodegroup scalingConfig.desiredSize",
+            resource=name,
+            details={
+                "nodegroup": name,
+                "min_size": scaling.get("minSize"),
+                "max_size": scaling.get("maxSize"),
+            },
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = [
+    "ClusterQuotaUsage",
+    "CountedUsage",
+    "MetricUsage",
+    "QuotaLimit",
+    "QuotaLimits",
+    "SkippedQuota",
+    "UsageMetric",
+    "UsageReading",
+]
