@@ -1,0 +1,73 @@
+"""The quotas Lambda handler end to end: environment in, SNS messages and EMF metrics out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
+from eksmon.settings import Settings
+from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.server import Simulator
+
+
+@pytest.fixture
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str]:
+    session = demo_sim.session("us-east-1")
+    topic_arn, queue_url = _inbox(session)
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    return demo_sim, queue_url
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from eksmon.handlers.quotas import handler
+
+    return handler(event, LambdaContextStandIn("eksmon-quotas"))  # type: ignore[arg-type]
+
+
+def test_handler_alerts_per_region_and_cluster_and_measures_every_quota(lambda_env, capsys) -> None:
+    sim, queue_url = lambda_env
+    summary = invoke({"now": DEMO_NOW.isoformat()})
+    assert summary["monitor"] == "quotas"
+    assert summary["findings"] == 5 and summary["collection_errors"] == 0
+    assert summary["by_severity"] == {"critical": 2, "warning": 3, "info": 0}
+
+    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    where = {
+        (m["MessageAttributes"]["region"]["Value"], m["MessageAttributes"]["cluster"]["Value"]): m
+        for m in messages
+    }
+    assert summary["messages_published"] == len(messages) == 4
+    east = where[("us-east-1", "-")]  # the account+region message: no cluster
+    assert east["MessageAttributes"]["severity"]["Value"] == "critical"
+    assert "EC2-VPC Elastic IPs" in east["Message"] and "29 of 30" in east["Message"]
+    assert "request-service-quota-increase" in east["Message"]
+    nodes = next(m for (region, cluster), m in where.items() if cluster == "payments-prod")
+    assert "payments-workers" in nodes["Message"] and "437 of 450" in nodes["Message"]
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    quota = [r for r in emf if "QuotaUtilization" in r]
+    dims = {tuple(d) for r in quota for d in r["_aws"]["CloudWatchMetrics"][0]["Dimensions"]}
+    assert all({"Service", "QuotaCode"} <= set(d) for d in dims)
+    # one record per quota and region, under the same Service+QuotaCode: the Maximum statistic is the worst
+    percent: dict[tuple[str, str], list[float]] = {}
+    for r in quota:
+        value = r["QuotaUtilization"]
+        percent.setdefault((r["Service"], r["QuotaCode"]), []).extend(
+            value if isinstance(value, list) else [value]
+        )
+    assert sorted(percent[("ec2", "L-0263D0A3")]) == [
+        40.0,
+        96.67,
+    ]  # 2 of 5 in eu-west-1, 29 of 30 in us-east-1
+    assert max(percent[("eks", "L-BD136A63")]) == 97.11  # the fullest node group of each region
+    assert percent[("iam", "L-FE177D64")] == [6.4]  # global: once
+    assert ("vpc", "L-F678F1CE") in percent  # low quotas are measured too
+    assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EKSMonitor" for r in quota)
+    units = {m["Unit"] for r in quota for m in r["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units == {"Percent"}
