@@ -219,6 +219,16 @@ def test_growth_finding_says_when_the_quota_is_reached() -> None:
     assert p.details["points"] == 288 and p.details["lookback_hours"] == 24
 
 
+def test_growth_counts_from_the_last_point_not_from_now() -> None:
+    # the series stopped 12 hours ago at 1.5 days from the quota: 1 day is left now
+    s = history(GIB, QUOTA - 1.5 * GIB)
+    shifted = type(s)(
+        s.namespace, s.metric, s.stat, s.period, tuple((t - timedelta(hours=12), v) for t, v in s.points)
+    )
+    (p,) = growth(shifted, EtcdDbGrowthThresholds(lookback_hours=36))
+    assert p.details["days_to_quota"] == pytest.approx(1.0, abs=0.01)
+
+
 def test_growth_past_the_quota_is_critical_now() -> None:
     (p,) = growth(history(0.5 * GIB, QUOTA + GIB))
     assert p.severity is Severity.CRITICAL and p.details["days_to_quota"] == 0

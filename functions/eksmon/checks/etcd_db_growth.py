@@ -76,10 +76,12 @@ def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: dateti
         return
     slope, _ = linear_trend(points, now)
     per_day = slope * SECONDS_PER_DAY
-    current = points[-1][1]
+    last_seen, current = points[-1]
     if per_day <= 0:
         return
-    days = max(0.0, (t.quota_bytes - current) / per_day)
+    # from the last point, not from now: a series that stopped hours ago has grown since, unseen
+    elapsed = (now - last_seen).total_seconds() / SECONDS_PER_DAY
+    days = max(0.0, (t.quota_bytes - current) / per_day - elapsed)
     if days > t.warning_days:
         return
     severity = Severity.CRITICAL if days <= t.critical_days else Severity.WARNING
