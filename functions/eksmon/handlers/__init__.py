@@ -12,7 +12,9 @@ from typing import Any, cast
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eksmon.observability import logger, metrics, tracer
+# aliased: the submodule eksmon.handlers.metrics would otherwise replace the name `metrics` here
+from eksmon.observability import logger, tracer
+from eksmon.observability import metrics as emf_metrics
 from eksmon.registry import Monitor
 from eksmon.runner import MonitorEnvironment, run_monitor
 
@@ -21,7 +23,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 def monitor_handler(monitor: Monitor) -> Handler:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    @emf_metrics.log_metrics(capture_cold_start_metric=True)
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         summary = run_monitor(monitor, MonitorEnvironment.from_environ(), event)
