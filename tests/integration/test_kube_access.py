@@ -562,6 +562,16 @@ def test_an_endpoint_whose_certificate_is_not_signed_by_the_cluster_ca_fails_tls
         KubeClient("http://127.0.0.1:1", ca_pem=api.ca_pem)
 
 
+def test_a_client_certificate_from_pem_data_is_loaded(
+    sim: Simulator, api: KubernetesApi, cluster: KubeCluster
+) -> None:
+    cert, key = CertificateAuthority("client-ca").issue(["eksmon"])
+    kc = client(sim, api, cluster, client_cert=(cert, key))  # written 0600 to a private dir, then removed
+    assert kc.get("/version")["major"] == "1"
+    with pytest.raises(KubeTLSError, match="client certificate"):
+        client(sim, api, cluster, client_cert=(cert, b"not a key"))
+
+
 def test_an_unknown_endpoint_path_is_not_found(sim: Simulator, api: KubernetesApi) -> None:
     kc = KubeClient(
         f"{api.base_url}/clusters/{DEMO_ACCOUNT}/{REGION}/nope", ca_pem=api.ca_pem, sleep=no_sleep

@@ -27,13 +27,15 @@ How a collector reads the cluster::
 * A collector declares ``needs=(ClusterInfo,)``: the default access reads the endpoint and CA
   from it. The IAM token is made as ``aws eks get-token`` makes it (:mod:`eksmon.kube.token`).
 
-Kubernetes switched off (``kubernetes.enabled: false``, ``eksmon scan --no-kubernetes``): the
-choice is that the engine does not run collectors that read the cluster. A collector reads the
-cluster exactly when it declares ``kube=`` permissions (:func:`needs_kubernetes`), so the engine
-skips those when :func:`kubernetes_enabled` is false, and the checks that need their parts are
-skipped as for any missing part: no finding, no noise. As a backstop, :func:`kube_client` raises
-:class:`KubernetesDisabled` when called anyway, which the engine would report as a collection
-error -- a visible bug rather than a silent read of a cluster the operator asked not to touch.
+Kubernetes switched off (``kubernetes.enabled: false``, ``eksmon scan --no-kubernetes``):
+:func:`kube_client` raises :class:`KubernetesDisabled` before any I/O. The design is that the
+engine does not run collectors that read the cluster: a collector reads the cluster exactly when
+it declares ``kube=`` permissions (:func:`needs_kubernetes`), so the engine skips those when
+:func:`kubernetes_enabled` is false, and the checks that need their parts are skipped like for
+any missing part -- no finding, no noise. Where a collector is run anyway, it either catches
+``KubernetesDisabled`` and returns a part that says "skipped", or lets it propagate, which the
+engine reports as a collection error: a visible bug, never a silent read of a cluster the
+operator asked not to touch.
 
 The Lambda path imports only urllib3, ssl and botocore (already loaded); the ``kubernetes``
 package is never imported. ``--kubeconfig``/``--kube-context`` are handled by
