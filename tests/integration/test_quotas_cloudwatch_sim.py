@@ -209,3 +209,20 @@ def test_bad_queries_name_the_problem(sim: Simulator) -> None:
         fetch(sim, [stat("m1", period=90)])
     with pytest.raises(ClientError, match="ReturnData"):
         fetch(sim, [stat("m1", ReturnData=False)])
+
+
+def test_service_quota_in_metric_math_as_aws_publishes_it(sim: Simulator, cw: CloudWatchExtension) -> None:
+    from eksmon.sim.service_quotas import ServiceQuotasExtension
+
+    sim.extension(ServiceQuotasExtension).set_applied(ACCOUNT, "us-east-1", "ec2", "L-1216C47A", 400)
+    cw.put_series(
+        ACCOUNT, "us-east-1", "AWS/Usage", "ResourceCount", DIMS, T0, timedelta(hours=1), [100, 300]
+    )
+    got = by_id(
+        fetch(
+            sim,
+            [stat("m1", ReturnData=False), {"Id": "e1", "Expression": "m1/SERVICE_QUOTA(m1)*100"}],
+            ScanBy="TimestampAscending",
+        )
+    )
+    assert got["e1"]["Values"] == [25.0, 75.0]

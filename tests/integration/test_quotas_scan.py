@@ -328,3 +328,14 @@ def test_a_failing_cluster_source_is_reported_for_that_cluster(demo_sim: Simulat
     payments = next(c for c in result.clusters if c.name == "payments-prod")
     assert [r.key for r in payments.get(ClusterQuotaUsage).readings] == [("eks", "L-33415657")]
     assert (WEST, "ml-training", "quota/eks/L-33415657") in quota_findings(result)
+
+
+def test_a_broken_service_quotas_endpoint_is_one_error_and_no_more_calls(demo_sim: Simulator, now) -> None:
+    demo_sim.fault("servicequotas", region=WEST, code="InternalFailure", status=500)
+    settings = parse_settings(
+        {"regions": list(DEMO_REGIONS), "aws": {"retry_mode": "standard", "max_attempts": 1}}
+    )
+    result = run(demo_sim, now, settings)
+    assert errors(result) == [(WEST, None, "source/servicequotas:ListServiceQuotas", "InternalFailure")]
+    assert len([c for c in demo_sim.calls("servicequotas") if c[1] == WEST]) == 2  # one call and its retry
+    assert {k[0] for k in quota_findings(result)} == {EAST}

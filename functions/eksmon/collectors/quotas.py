@@ -144,18 +144,22 @@ def quota_limits(ctx: CollectContext) -> QuotaLimits:
                     SkippedQuota(service, q.quota_code, f"{service} unknown in {region}") for q in quotas
                 )
                 continue
-            if is_access_denied(exc):
+            if is_access_denied(exc) or _server_side(exc):
+                # the same role is denied, the same endpoint broken, for every service: one error, and
+                # no further calls that would each wait through the retries
                 ctx.report(
                     f"servicequotas:{exc.operation_name}",
                     exc,
                     f"{exc}; no quota of {ctx.region} could be read, so none was checked",
                 )
-                break  # the same role is denied for every service: one error, not one per service
-            ctx.report(f"servicequotas:{exc.operation_name}/{service}", exc)
+                break
+            ctx.report(f"servicequotas:{exc.operation_name}/{service}", exc)  # throttled: the next may pass
             continue
-        except Exception as exc:  # noqa: BLE001 - a timeout or broken answer hides one service only
-            ctx.report(f"servicequotas:ListServiceQuotas/{service}", exc)
-            continue
+        except Exception as exc:  # noqa: BLE001 - a timeout or an unreachable endpoint: stop here too
+            ctx.report(
+                "servicequotas:ListServiceQuotas", exc, f"{exc}; no quota of {ctx.region} could be read"
+            )
+            break
         for q in quotas:
             if q.quota_code not in found:
                 skipped.append(SkippedQuota(service, q.quota_code, f"no such quota in {region}"))
@@ -182,6 +186,11 @@ def quota_limits(ctx: CollectContext) -> QuotaLimits:
             s.reason,
         )
     return QuotaLimits(tuple(limits), tuple(skipped), here)
+
+
+def _server_side(exc: ClientError) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return int(status) >= 500
 
 
 def _service_limits(
