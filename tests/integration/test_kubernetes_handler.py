@@ -1,0 +1,55 @@
+"""The Kubernetes Lambda handler end to end: environment in, SNS messages and EMF metrics out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox, available_monitors
+from eksmon.settings import Settings
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.server import SECRET_KEY, Simulator
+
+
+@pytest.fixture
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str]:
+    session = demo_sim.session("us-east-1")
+    topic_arn, queue_url = _inbox(session)
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    return demo_sim, queue_url
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from eksmon.handlers.kubernetes import handler
+
+    return handler(event, LambdaContextStandIn("eksmon-kubernetes"))  # type: ignore[arg-type]
+
+
+def test_the_hourly_lambda_alerts_on_the_clusters_with_hazards_only(lambda_env, capsys) -> None:
+    sim, queue_url = lambda_env
+    summary = invoke({"now": DEMO_NOW.isoformat()})
+    assert summary["monitor"] == "kubernetes"
+    assert summary["clusters"] == len(DEMO_FLEET)
+    assert summary["collection_errors"] == 0
+    assert summary["by_severity"]["critical"] == 4
+    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
+    assert set(by_cluster) == {"search-staging", "ml-training"}
+    staging = by_cluster["search-staging"]
+    assert staging["MessageAttributes"]["severity"]["Value"] == "critical"
+    assert "gatekeeper-validating-webhook-configuration" in staging["Message"]
+    assert "aws-auth" in staging["Message"]
+    assert "validate.kyverno.svc-fail" in by_cluster["ml-training"]["Message"]
+    out = capsys.readouterr()
+    assert SECRET_KEY not in out.out + out.err and "k8s-aws-v1." not in out.out + out.err
+    emf = [json.loads(line) for line in out.out.splitlines() if '"_aws"' in line]
+    assert emf and all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EKSMonitor" for r in emf)
+
+
+def test_the_demo_runs_the_kubernetes_lambda() -> None:
+    assert "kubernetes" in available_monitors()
