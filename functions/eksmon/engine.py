@@ -308,6 +308,8 @@ class Scanner:
         self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
     ) -> None:
         for spec in collectors:
+            if spec.kube and not self.settings.kubernetes.enabled:
+                continue  # the operator asked not to read the clusters: their checks are skipped, quietly
             if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
                 continue  # what it reads is missing; that failure is already reported
             try:

@@ -252,3 +252,24 @@ def test_demo_runs_the_handlers_and_shows_what_they_published() -> None:
     assert "AWS API calls" in out
     assert "-- Slack ----" in out and ":red_circle: analytics-legacy (eu-west-1):" in out  # the Slack form
     assert "Second run of every Lambda: 0 SNS messages (0 received)" in out  # the findings state at work
+
+
+def test_no_kubernetes_reads_no_cluster_and_reports_no_kubernetes_errors(demo_sim, monkeypatch) -> None:
+    from eksmon.sim.kubernetes_api import KubernetesApi
+
+    api = demo_sim.extension(KubernetesApi)
+    before = sum(len(c.requests) for c in api.clusters.values())
+    code, out, err = cli(
+        demo_sim, "scan", *REGIONS, *NOW, "--no-kubernetes", "--format", "json", monkeypatch=monkeypatch
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert sum(len(c.requests) for c in api.clusters.values()) == before  # not one request to any cluster
+    kube_checks = {"webhook.", "pod.", "kube_proxy.", "cni.", "auth.aws_auth_invalid"}
+    assert not [f for f in doc["findings"] if f["check"].startswith(tuple(kube_checks))]
+    assert not [
+        f
+        for f in doc["findings"]
+        if f["check"] == "monitor.collection_error" and "Kube" in f["details"]["error_code"]
+    ]
+    assert any(f["check"] == "version.extended_support" for f in doc["findings"])  # AWS checks still ran
