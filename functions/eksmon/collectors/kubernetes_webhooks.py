@@ -249,21 +249,21 @@ def parse_configuration(kind: str, obj: Any) -> tuple[str, list[Webhook]]:
 )
 def admission_webhooks(ctx: CollectContext) -> AdmissionWebhooks:
     client = kube_client(ctx)
-    skips = Skips("webhook configurations")
 
-    def read() -> list[Webhook]:
+    def read() -> tuple[list[Webhook], Skips]:
         items: list[Webhook] = []
+        skips = Skips("webhook configurations")
         for kind, resource in KINDS.items():
             for obj in client.list(f"/apis/{GROUP}/v1/{resource}"):
                 try:
                     items.extend(parse_configuration(kind, obj)[1])
                 except BadObject as exc:
                     skips.add(object_ref(kind, obj), str(exc))
-        return items
+        return items, skips
 
-    items = relisted(read)
+    items, skips = relisted(read)
     skips.report(ctx, "kubernetes:webhookconfigurations")
-    system = _namespace_labels(ctx, client, SYSTEM_NAMESPACE)
+    system = _namespace_labels(ctx, client, [SYSTEM_NAMESPACE])[SYSTEM_NAMESPACE]
     return AdmissionWebhooks(tuple(items), system, skips.count)
 
 
@@ -286,11 +286,9 @@ def webhook_backends(ctx: CollectContext) -> WebhookBackends:
             if h.service
         }
     )
-    labels: dict[str, dict[str, str]] = {}
+    labels = _namespace_labels(ctx, client, sorted({ns for ns, _, _ in refs}))
     out: dict[tuple[str, str, int], Backend] = {}
     for ns, name, port in refs:
-        if ns not in labels:
-            labels[ns] = _namespace_labels(ctx, client, ns)
         out[(ns, name, port)] = _backend(client, ServiceRef(ns, name, port), labels[ns])
     return WebhookBackends(out)
 
@@ -348,22 +346,29 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _namespace_labels(ctx: CollectContext, client: KubeClient, namespace: str) -> dict[str, str]:
-    """A namespace's labels; on failure its automatic name label only, and the failure reported."""
-    fallback = {NAME_LABEL: namespace}
-    try:
-        obj = get_or_none(client, f"/api/v1/namespaces/{quote(namespace)}")
-    except KubeError as exc:
+def _namespace_labels(
+    ctx: CollectContext, client: KubeClient, namespaces: list[str]
+) -> dict[str, dict[str, str]]:
+    """Each namespace's labels. When one cannot be read, its automatic name label only, and the
+    failure reported once (namespaceSelectors on other labels may then be misjudged)."""
+    out: dict[str, dict[str, str]] = {}
+    failed: list[str] = []
+    error: KubeError | None = None
+    for namespace in namespaces:
+        fallback = {NAME_LABEL: namespace}
+        try:
+            obj = get_or_none(client, f"/api/v1/namespaces/{quote(namespace)}")
+            found = labels_of(mapping(obj.get("metadata"), "metadata").get("labels")) if obj else {}
+        except KubeError as exc:
+            failed.append(namespace)
+            error, found = exc, {}
+        except BadObject:
+            found = {}
+        out[namespace] = {**fallback, **found}
+    if error is not None:
         ctx.report(
-            "kubernetes:namespaces",
-            exc,
-            f"{exc}; namespaceSelectors are evaluated against the label {NAME_LABEL}={namespace} only",
+            f"kubernetes:namespaces/{','.join(failed)}"[:200],
+            error,
+            f"{error}; the namespaceSelectors were evaluated against the label {NAME_LABEL} only",
         )
-        return fallback
-    if obj is None:
-        return fallback
-    try:
-        found = labels_of(mapping(obj.get("metadata"), "metadata").get("labels"))
-    except BadObject:
-        return fallback
-    return {**fallback, **found}
+    return out
