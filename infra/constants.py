@@ -62,7 +62,9 @@ DLQ_RETENTION: Final = Duration.days(14)
 
 # -- alerts --------------------------------------------------------------------------------------------
 TOPIC_DISPLAY_NAME: Final = "eksmon"
-KEY_DESCRIPTION: Final = "eksmon: encrypts the findings topic and the schedules' dead-letter queues"
+KEY_DESCRIPTION: Final = (
+    "eksmon: encrypts the findings topic, the findings state table and the dead-letter queues"
+)
 
 # -- IAM -----------------------------------------------------------------------------------------------
 # Read actions (from the registry) that support resource-level permissions, with the ARN pattern to
@@ -82,3 +84,15 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
     "eks:DescribeAddon": _EKS + "addon/*/*/*",
     "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
 }
+
+# -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
+ENV_FINDINGS_TABLE: Final = "FINDINGS_TABLE"
+ENV_SLACK_WEBHOOK_SECRET_ARN: Final = "SLACK_WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+SLACK_FORWARDER_HANDLER: Final = "eksmon.handlers.slack_forwarder.handler"
+SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
+SLACK_FORWARDER_MEMORY_MB: Final = 256
+CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
+DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
+ETCD_QUOTA_BYTES: Final = 8 * 1024**3  # EKS's etcd quota, 8 GiB
+HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
+ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day

@@ -10,7 +10,12 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from eksmon.settings import Settings
+from infra.constants import ENV_FINDINGS_TABLE
 from infra.constructs import AlertTopic, DependencyLayer, ScheduledCheck
+from infra.constructs.alarms import Alarms, Watched
+from infra.constructs.dashboard import Dashboard
+from infra.constructs.findings_table import FindingsTable
+from infra.constructs.slack import SlackForwarder, build_slack
 from infra.monitors import MonitorPlan
 
 
@@ -40,3 +45,30 @@ class EksmonStack(Stack):
             )
             for plan in monitors
         }
+        self.findings = FindingsTable(self, "Findings", key=self.alerts.key)
+        for check in self.checks.values():
+            self.findings.grant_state(check.role)
+            check.function.add_environment(ENV_FINDINGS_TABLE, self.findings.table.table_name)
+        self.slack = build_slack(
+            self,
+            settings.notifications.slack,
+            topic=self.alerts.topic,
+            topic_key=self.alerts.key,
+            layer=self.dependency_layer.layer,
+        )
+        forwarder = self.slack if isinstance(self.slack, SlackForwarder) else None
+        self.alarms = Alarms(
+            self,
+            "Alarms",
+            topic=self.alerts.topic,
+            key=self.alerts.key,
+            monitors=[
+                Watched(m, getattr(settings.schedules, m), c.function, c.dead_letter_queue)
+                for m, c in self.checks.items()
+            ],
+            extra_functions={"slack-forwarder": forwarder.function} if forwarder else None,
+            extra_queues={"slack-forwarder": forwarder.dead_letter_queue} if forwarder else None,
+        )
+        self.dashboard = Dashboard(
+            self, "Dashboard", settings=settings, monitors=list(self.checks), health_alarms=self.alarms.alarms
+        )

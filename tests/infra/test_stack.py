@@ -26,6 +26,12 @@ BASE_ACTIONS = {
     "kms:Decrypt",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
+    # the findings state table (eksmon.state): conditional updates, consistent batch reads, the open index
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+    "kms:Encrypt",
+    "kms:DescribeKey",
 }
 ACCOUNT_ACTIONS = {"sts:AssumeRole", "organizations:ListAccounts"}
 

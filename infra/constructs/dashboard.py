@@ -1,0 +1,290 @@
+"""One CloudWatch dashboard for the deployment: the fleet at a glance, then a row per configured cluster.
+
+Fleet: open findings by severity, the top quotas by utilisation, whether each scheduled run is healthy
+(its heartbeat, errors and dead letters), run duration and collection errors, and every cluster's etcd
+size, days to the end of standard support and apiserver 5xx (SEARCH: clusters appear by themselves).
+Per cluster named in ``clusters.include`` (names without wildcards): etcd size against the 8 GiB line,
+days to the end of standard support, apiserver 5xx/429, p99 latency per verb and webhook rejections,
+from the AWS/EKS vended metrics beside eksmon's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from eksmon.models import Severity
+from eksmon.settings import Settings
+from infra.constants import (
+    DASHBOARD_CLUSTERS_MAX,
+    ETCD_QUOTA_BYTES,
+    METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+)
+from infra.constructs.alarms import monitor_metric
+
+EKS = "AWS/EKS"
+VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
+HOUR = Duration.hours(1)
+FIVE_MINUTES = Duration.minutes(5)
+_COLOUR = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
+
+
+def dashboard_clusters(settings: Settings) -> list[str]:
+    """Cluster names the configuration spells out (include patterns without wildcards), capped."""
+    names = [n for n in settings.clusters.include if not any(c in n for c in "*?[")]
+    names = [n for n in names if n not in set(settings.clusters.exclude)]
+    return sorted(dict.fromkeys(names))[:DASHBOARD_CLUSTERS_MAX]
+
+
+def _search(
+    schema: str, metric: str, statistic: str, period: Duration, label: str
+) -> cloudwatch.MathExpression:
+    return cloudwatch.MathExpression(
+        expression=f"SEARCH('{{{schema}}} MetricName=\"{metric}\"', '{statistic}', {int(period.to_seconds())})",
+        using_metrics={},
+        label=label,
+        period=period,
+    )
+
+
+class Dashboard(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        monitors: Sequence[str],
+        health_alarms: Sequence[cloudwatch.IAlarm],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.clusters = dashboard_clusters(settings)
+        self.regions: list[str | None] = list(settings.regions) or [None]  # None: the dashboard's region
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{Stack.of(self).stack_name}-fleet",
+            default_interval=Duration.days(7),
+        )
+        self.dashboard.add_widgets(self._title(monitors))
+        self.dashboard.add_widgets(
+            self._open_findings(monitors), self._top_quotas(), self._runs(health_alarms)
+        )
+        self.dashboard.add_widgets(*self._run_details(monitors))
+        self.dashboard.add_widgets(*self._fleet_clusters())
+        for cluster in self.clusters:
+            self.dashboard.add_widgets(*self._cluster_row(cluster))
+
+    # -- fleet -----------------------------------------------------------------------------------------
+    def _title(self, monitors: Sequence[str]) -> cloudwatch.TextWidget:
+        shown = ", ".join(self.clusters) if self.clusters else "none named in clusters.include"
+        return cloudwatch.TextWidget(
+            markdown=(
+                "# eksmon: EKS control planes\n"
+                f"Monitors: {', '.join(monitors) or 'none yet'}. Clusters with their own row: {shown}. "
+                "Findings reach the alert topic once per change; `eksmon scan --format html` draws the same "
+                "fleet as a report."
+            ),
+            width=24,
+            height=2,
+        )
+
+    def _open_findings(self, monitors: Sequence[str]) -> cloudwatch.GraphWidget:
+        """Open findings by severity over every monitor; each monitor's last count carries over between runs."""
+        lines = []
+        for severity in Severity:
+            metrics = {
+                f"{severity.value[0]}{i}": monitor_metric(
+                    "OpenFindings", m, "Maximum", HOUR, Severity=severity.value
+                )
+                for i, m in enumerate(monitors)
+            }
+            filled = ", ".join(f"FILL({k}, REPEAT)" for k in metrics)
+            lines.append(
+                cloudwatch.MathExpression(
+                    expression=f"SUM([{filled}])" if metrics else "0",
+                    using_metrics=metrics,
+                    label=severity.value,
+                    period=HOUR,
+                    color=_COLOUR[severity.value],
+                )
+            )
+        return cloudwatch.GraphWidget(
+            title="Open findings by severity",
+            left=lines,
+            stacked=True,
+            width=8,
+            height=6,
+            left_y_axis=cloudwatch.YAxisProps(min=0, label="findings", show_units=False),
+        )
+
+    def _top_quotas(self) -> cloudwatch.GraphWidget:
+        search = (
+            f"SORT(SEARCH('{{{METRICS_NAMESPACE},QuotaCode,Service,service}} MetricName=\"QuotaUtilization\"', "
+            "'Maximum', 21600), MAX, DESC, 10)"
+        )
+        return cloudwatch.GraphWidget(
+            title="Top 10 quotas by utilisation (%)",
+            left=[
+                cloudwatch.MathExpression(
+                    expression=search, using_metrics={}, label="", period=Duration.hours(6)
+                )
+            ],
+            left_y_axis=cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=80, label="warning 80 %", color=_COLOUR["warning"]),
+                cloudwatch.HorizontalAnnotation(value=95, label="critical 95 %", color=_COLOUR["critical"]),
+            ],
+            width=8,
+            height=6,
+        )
+
+    @staticmethod
+    def _runs(alarms: Sequence[cloudwatch.IAlarm]) -> cloudwatch.AlarmStatusWidget:
+        return cloudwatch.AlarmStatusWidget(
+            title="Scheduled runs healthy? (heartbeat, errors, dead letters, collection errors)",
+            alarms=list(alarms),
+            width=8,
+            height=6,
+        )
+
+    @staticmethod
+    def _run_details(monitors: Sequence[str]) -> list[cloudwatch.IWidget]:
+        return [
+            cloudwatch.GraphWidget(
+                title="Run duration (s), per monitor",
+                left=[
+                    monitor_metric("RunDurationSeconds", m, "Maximum", HOUR).with_(label=m) for m in monitors
+                ],
+                width=12,
+                height=5,
+            ),
+            cloudwatch.GraphWidget(
+                title="Collection errors, per monitor",
+                left=[
+                    monitor_metric("CollectionErrors", m, "Maximum", HOUR).with_(label=m) for m in monitors
+                ],
+                width=12,
+                height=5,
+            ),
+        ]
+
+    def _fleet_clusters(self) -> list[cloudwatch.IWidget]:
+        service = f"{METRICS_NAMESPACE},ClusterName,service"
+        return [
+            cloudwatch.GraphWidget(
+                title="etcd size, every cluster (AWS/EKS)",
+                left=[
+                    _search(f"{EKS},ClusterName", "apiserver_storage_size_bytes", "Maximum", FIVE_MINUTES, "")
+                ],
+                left_annotations=_etcd_lines(),
+                left_y_axis=cloudwatch.YAxisProps(min=0, label="bytes", show_units=False),
+                width=8,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="Days to end of standard support, every cluster",
+                left=[_search(service, "DaysToEndOfStandardSupport", "Minimum", Duration.days(1), "")],
+                left_annotations=_support_lines(),
+                width=8,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="apiserver 5xx, every cluster (AWS/EKS)",
+                left=[_search(f"{EKS},ClusterName", "apiserver_request_total_5XX", "Sum", FIVE_MINUTES, "")],
+                width=8,
+                height=6,
+            ),
+        ]
+
+    # -- one cluster -----------------------------------------------------------------------------------
+    def _eks(
+        self, name: str, cluster: str, statistic: str, label: str | None = None
+    ) -> list[cloudwatch.Metric]:
+        return [
+            cloudwatch.Metric(
+                namespace=EKS,
+                metric_name=name,
+                dimensions_map={"ClusterName": cluster},
+                statistic=statistic,
+                period=FIVE_MINUTES,
+                region=region,
+                label=" ".join(p for p in (label or name, region) if p),
+            )
+            for region in self.regions
+        ]
+
+    def _cluster_row(self, cluster: str) -> list[cloudwatch.IWidget]:
+        days = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name="DaysToEndOfStandardSupport",
+            dimensions_map={"service": POWERTOOLS_SERVICE_NAME, "ClusterName": cluster},
+            statistic="Minimum",
+            period=Duration.days(1),
+            label="days left",
+        )
+        return [
+            cloudwatch.GraphWidget(
+                title=f"{cluster}: etcd size vs 8 GiB",
+                left=self._eks("apiserver_storage_size_bytes", cluster, "Maximum", "etcd bytes"),
+                left_annotations=_etcd_lines(),
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=ETCD_QUOTA_BYTES * 1.1, show_units=False),
+                width=5,
+                height=6,
+            ),
+            cloudwatch.SingleValueWidget(
+                title=f"{cluster}: days to end of standard support",
+                metrics=[days],
+                width=4,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{cluster}: apiserver 5xx and 429",
+                left=self._eks("apiserver_request_total_5XX", cluster, "Sum", "5xx")
+                + self._eks("apiserver_request_total_429", cluster, "Sum", "429"),
+                width=5,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{cluster}: apiserver p99 latency (s)",
+                left=[
+                    m
+                    for verb in VERBS
+                    for m in self._eks(
+                        f"apiserver_request_duration_seconds_{verb}_P99", cluster, "Maximum", verb
+                    )
+                ],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=1, label="warning 1 s", color=_COLOUR["warning"]),
+                    cloudwatch.HorizontalAnnotation(value=4, label="critical 4 s", color=_COLOUR["critical"]),
+                ],
+                width=5,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{cluster}: admission webhook rejections",
+                left=self._eks("apiserver_admission_webhook_rejection_count", cluster, "Sum", "rejections"),
+                width=5,
+                height=6,
+            ),
+        ]
+
+
+def _etcd_lines() -> list[cloudwatch.HorizontalAnnotation]:
+    return [
+        cloudwatch.HorizontalAnnotation(
+            value=ETCD_QUOTA_BYTES, label="8 GiB quota", color=_COLOUR["critical"]
+        ),
+        cloudwatch.HorizontalAnnotation(value=ETCD_QUOTA_BYTES * 0.8, label="80 %", color=_COLOUR["warning"]),
+    ]
+
+
+def _support_lines() -> list[cloudwatch.HorizontalAnnotation]:
+    return [
+        cloudwatch.HorizontalAnnotation(value=90, label="warning 90 days", color=_COLOUR["warning"]),
+        cloudwatch.HorizontalAnnotation(value=30, label="critical 30 days", color=_COLOUR["critical"]),
+    ]

@@ -1,0 +1,344 @@
+"""The alerting half of the stack: findings table, topic policy, subscriptions, Slack, dashboard, alarms.
+
+Given the stack synthesised once per session from TEST_SETTINGS (conftest.py; no Slack, no named
+clusters) and, once for this module, two more stacks in one app (AWS Chatbot with named clusters, and
+the webhook forwarder), when each template is read, then each test checks one property a user relies on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from eksmon.state import OPEN_INDEX, OPEN_KEY, PARTITION_KEY, TTL_ATTRIBUTE
+from infra.constants import HANDLER, SLACK_FORWARDER_HANDLER
+from tests.infra.support import TEST_SETTINGS, Synthesized, cdk_json_context
+
+pytestmark = pytest.mark.infra
+
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:eksmon/slack-AbCdEf"
+PERIODS = {"lifecycle": 86_400, "quotas": 7_200, "metrics": 300, "kubernetes": 10_800}  # TEST_SETTINGS
+
+
+def _only(synthesized: Synthesized, kind: str) -> str:
+    (found,) = synthesized.resources(kind)
+    return found
+
+
+def _function_id(template: dict[str, Any], handler: str) -> str:
+    (found,) = [
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::Lambda::Function" and v["Properties"]["Handler"] == handler
+    ]
+    return found
+
+
+# -- variants: Chatbot and the webhook forwarder ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def variants(
+    tmp_path_factory: pytest.TempPathFactory, plans: list[Any], stub_layer: Path
+) -> Iterator[dict[str, Any]]:
+    from aws_cdk import App, Validations
+    from cdk_nag import AwsSolutionsChecks
+
+    from eksmon.settings import parse_settings
+    from infra.stack import EksmonStack
+
+    outdir = tmp_path_factory.mktemp("alerting") / "cdk.out"
+    chatbot = json.loads(json.dumps(TEST_SETTINGS))
+    chatbot["notifications"]["slack"] = {"workspace_id": "T0123456789", "channel_id": "C0123456789"}
+    chatbot["clusters"] = {
+        "include": ["payments-prod", "checkout-prod", "dev-*"],
+        "exclude": ["checkout-prod"],
+    }
+    chatbot["regions"] = ["us-east-1", "eu-west-1"]
+    webhook = json.loads(json.dumps(TEST_SETTINGS))
+    webhook["notifications"]["slack"] = {"webhook_secret_arn": SECRET_ARN}
+    app = App(outdir=str(outdir), context=cdk_json_context())
+    for name, cfg in (("Chatbot", chatbot), ("Webhook", webhook)):
+        EksmonStack(app, name, settings=parse_settings(cfg), monitors=plans, layer_dir=stub_layer)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    yield {
+        name: json.loads((outdir / f"{name}.template.json").read_text(encoding="utf-8"))
+        for name in ("Chatbot", "Webhook")
+    } | {"report": json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))}
+
+
+# -- findings table --------------------------------------------------------------------------------------
+def test_the_findings_table_is_encrypted_recoverable_and_expires_resolved_findings(
+    template: Any, synthesized: Synthesized
+) -> None:
+    key = _only(synthesized, "AWS::KMS::Key")
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": {"Fn::GetAtt": [key, "Arn"]},
+            },
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": OPEN_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": OPEN_KEY, "KeyType": "HASH"},
+                        {"AttributeName": PARTITION_KEY, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
+        },
+    )
+
+
+def test_every_monitor_reads_and_writes_the_table_and_knows_its_name(
+    template: Any, synthesized: Synthesized, plans: list[Any]
+) -> None:
+    table = _only(synthesized, "AWS::DynamoDB::Table")
+    for plan in plans:
+        function = synthesized.template["Resources"][
+            _function_id(synthesized.template, HANDLER.format(monitor=plan.monitor))
+        ]
+        assert function["Properties"]["Environment"]["Variables"]["FINDINGS_TABLE"] == {"Ref": table}
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            s
+            for p in synthesized.resources("AWS::IAM::Policy").values()
+            if {"Ref": role} in p["Properties"]["Roles"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        (state,) = [s for s in statements if s.get("Sid") == "FindingsState"]
+        assert sorted(state["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        assert state["Resource"][0] == {"Fn::GetAtt": [table, "Arn"]}
+        assert OPEN_INDEX in json.dumps(state["Resource"][1])  # that one index, no wildcard
+
+
+# -- topic -----------------------------------------------------------------------------------------------
+def test_cloudwatch_alarms_of_this_account_may_publish_to_the_encrypted_topic(template: Any) -> None:
+    conditions = {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": Match.any_value()},
+    }
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "CloudWatchAlarmsPublish",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": "sns:Publish",
+                                "Condition": conditions,
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "CloudWatchAlarmsEncrypt",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                                "Condition": conditions,
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_without_slack_the_topic_has_only_the_email_subscriptions(template: Any) -> None:
+    template.resource_count_is("AWS::SNS::Subscription", len(TEST_SETTINGS["notifications"]["emails"]))
+    template.resource_count_is("AWS::Chatbot::SlackChannelConfiguration", 0)
+
+
+# -- Slack -----------------------------------------------------------------------------------------------
+def test_chatbot_posts_the_topic_to_the_configured_channel_and_can_do_nothing_else(
+    variants: dict[str, Any],
+) -> None:
+    t = Template.from_json(variants["Chatbot"])
+    t.has_resource_properties(
+        "AWS::Chatbot::SlackChannelConfiguration",
+        {
+            "SlackWorkspaceId": "T0123456789",
+            "SlackChannelId": "C0123456789",
+            "SnsTopicArns": [{"Ref": Match.any_value()}],
+            "GuardrailPolicies": [{"Ref": Match.any_value()}],
+        },
+    )
+    t.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {"PolicyDocument": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}},
+    )
+    assert not [
+        v
+        for v in variants["Chatbot"]["Resources"].values()
+        if v["Type"] == "AWS::Lambda::Function" and v["Properties"]["Handler"] == SLACK_FORWARDER_HANDLER
+    ]
+
+
+def test_the_webhook_forwarder_subscribes_and_reads_only_its_secret(variants: dict[str, Any]) -> None:
+    template = variants["Webhook"]
+    t = Template.from_json(template)
+    forwarder = _function_id(template, SLACK_FORWARDER_HANDLER)
+    t.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [forwarder, "Arn"]}}
+    )
+    props = template["Resources"][forwarder]["Properties"]
+    assert props["Environment"]["Variables"]["SLACK_WEBHOOK_SECRET_ARN"] == SECRET_ARN
+    assert "hooks.slack.com" not in json.dumps(template)  # the URL is in the secret, never in the stack
+    assert "DeadLetterConfig" in props
+    t.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Sid": "ReadWebhookSecret",
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": SECRET_ARN,
+                        }
+                    ]
+                )
+            }
+        },
+    )
+    t.resource_count_is("AWS::Chatbot::SlackChannelConfiguration", 0)
+    alarmed = json.dumps([v for v in template["Resources"].values() if v["Type"] == "AWS::CloudWatch::Alarm"])
+    assert forwarder in alarmed  # its errors are alarmed like the monitors'
+
+
+def test_both_variants_pass_cdk_nag(variants: dict[str, Any]) -> None:
+    (report,) = [r for r in variants["report"]["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+    assert report["violations"] == [], [v["ruleName"] for v in report["violations"]]
+
+
+# -- alarms ----------------------------------------------------------------------------------------------
+def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return [v["Properties"] for v in synthesized.resources("AWS::CloudWatch::Alarm").values()]
+
+
+def test_a_heartbeat_per_monitor_breaches_after_two_silent_periods(
+    synthesized: Synthesized, plans: list[Any]
+) -> None:
+    beats = {
+        next(d["Value"] for d in a["Dimensions"] if d["Name"] == "Monitor"): a
+        for a in _alarms(synthesized)
+        if a.get("MetricName") == "RunDurationSeconds"
+    }
+    assert set(beats) == {p.monitor for p in plans}
+    for monitor, alarm in beats.items():
+        assert alarm["Namespace"] == "EKSMonitor" and alarm["Statistic"] == "SampleCount"
+        assert alarm["Period"] == PERIODS[monitor]  # the schedule's period (cron counts as a day)
+        assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 2
+        assert alarm["TreatMissingData"] == "breaching"
+        assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+        assert {"Name": "service", "Value": "eksmon"} in alarm["Dimensions"]  # as the EMF records carry it
+
+
+def test_any_critical_finding_open_is_one_composite_alarm_to_the_topic(
+    template: Any, synthesized: Synthesized, plans: list[Any]
+) -> None:
+    topic = _only(synthesized, "AWS::SNS::Topic")
+    (composite,) = synthesized.resources("AWS::CloudWatch::CompositeAlarm").values()
+    assert composite["Properties"]["AlarmActions"] == [{"Ref": topic}]
+    rule = json.dumps(composite["Properties"]["AlarmRule"])
+    critical = {
+        k: a
+        for k, a in synthesized.resources("AWS::CloudWatch::Alarm").items()
+        if a["Properties"].get("MetricName") == "OpenFindings"
+    }
+    assert len(critical) == len(plans) and all(k in rule for k in critical)
+    for alarm in critical.values():
+        assert {"Name": "Severity", "Value": "critical"} in alarm["Properties"]["Dimensions"]
+        assert alarm["Properties"]["TreatMissingData"] == "ignore"  # no flapping between runs
+
+
+def test_collection_errors_lambda_errors_and_dead_letters_alarm_to_the_topic(
+    synthesized: Synthesized, plans: list[Any]
+) -> None:
+    topic = _only(synthesized, "AWS::SNS::Topic")
+    alarms = _alarms(synthesized)
+    by_metric: dict[str, list[dict[str, Any]]] = {}
+    for a in alarms:
+        by_metric.setdefault(a.get("MetricName", ""), []).append(a)
+    assert len(by_metric["CollectionErrors"]) == len(plans)
+    assert len(by_metric["Errors"]) == len(plans)  # AWS/Lambda, one per function
+    assert len(by_metric["ApproximateNumberOfMessagesVisible"]) == len(plans)  # each schedule's DLQ
+    for a in alarms:
+        if a.get("MetricName") != "OpenFindings":  # those notify through the composite alarm
+            assert a["AlarmActions"] == [{"Ref": topic}], a.get("AlarmDescription")
+
+
+# -- dashboard -------------------------------------------------------------------------------------------
+def _dashboard(template: dict[str, Any]) -> str:
+    (body,) = [
+        v["Properties"]["DashboardBody"]
+        for v in template["Resources"].values()
+        if v["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    return "".join(p if isinstance(p, str) else json.dumps(p) for p in body["Fn::Join"][1])
+
+
+def test_the_dashboard_shows_the_fleet(synthesized: Synthesized) -> None:
+    body = _dashboard(synthesized.template)
+    for title in (
+        "Open findings by severity",
+        "Top 10 quotas by utilisation (%)",
+        "Scheduled runs healthy?",
+        "etcd size, every cluster (AWS/EKS)",
+        "Days to end of standard support, every cluster",
+        "apiserver 5xx, every cluster (AWS/EKS)",
+    ):
+        assert title in body
+    assert 'MetricName=\\"QuotaUtilization\\"' in body and "SORT(SEARCH(" in body
+    assert '"type":"alarm"' in body and "8 GiB quota" in body and "8589934592" in body
+
+
+def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> None:
+    body = _dashboard(variants["Chatbot"])
+    for widget in (
+        "etcd size vs 8 GiB",
+        "days to end of standard support",
+        "apiserver 5xx and 429",
+        "apiserver p99 latency (s)",
+        "admission webhook rejections",
+    ):
+        assert f"payments-prod: {widget}" in body
+    assert "checkout-prod:" not in body  # excluded
+    assert "dev-*" not in body.split("Clusters with their own row")[1][:80]  # a pattern is not a cluster
+    for metric in (
+        "apiserver_storage_size_bytes",
+        "apiserver_request_total_5XX",
+        "apiserver_request_total_429",
+        "apiserver_request_duration_seconds_LIST_P99",
+        "apiserver_admission_webhook_rejection_count",
+    ):
+        assert f'["AWS/EKS","{metric}","ClusterName","payments-prod"' in body
+    assert '"region":"eu-west-1"' in body  # each configured region's vended metrics
