@@ -54,14 +54,17 @@ _LABEL = re.compile(rf"[ \t]*({_NAME})[ \t]*=[ \t]*{_QUOTED}[ \t]*(,)?")
 _CLOSE = re.compile(r"[ \t]*\}")
 # The whole rest of a well-formed sample line in one match: {labels} value [timestamp].
 # Lines it refuses go through the step-by-step parser, which says what is wrong (or accepts them).
-_PAIR_SHAPE = rf'[ \t]*{_NAME}[ \t]*=[ \t]*"[^"\\]*(?:\\.[^"\\]*)*"[ \t]*'
+# No two runs of [ \t]* may touch: backtracking between them would be quadratic on long blanks.
+_PAIR_SHAPE = rf'[ \t]*{_NAME}[ \t]*=[ \t]*"[^"\\]*(?:\\.[^"\\]*)*"'
 _SAMPLE_REST = re.compile(
-    rf"[ \t]*(?:\{{((?:{_PAIR_SHAPE},)*(?:{_PAIR_SHAPE},?)?)[ \t]*\}})?[ \t]*(\S+)(?:[ \t]+(\S+))?[ \t]*"
+    rf"[ \t]*(?:\{{((?:{_PAIR_SHAPE}[ \t]*,)*(?:{_PAIR_SHAPE}(?:[ \t]*,)?)?)[ \t]*\}}[ \t]*)?"
+    rf"(\S+)(?:[ \t]+(\S+))?[ \t]*"
 )
-_PAIRS = re.compile(rf"[ \t]*({_NAME})[ \t]*=[ \t]*{_QUOTED}")
+# Searched for (findall) in a label set _SAMPLE_REST has checked. No leading blanks: a search
+# trying every position of a long blank run would be quadratic.
+_PAIRS = re.compile(rf"({_NAME})[ \t]*=[ \t]*{_QUOTED}")
 _ESCAPE = re.compile(r"\\(.)")
 _UNESCAPED = {"\\": "\\", '"': '"', "n": "\n"}
-_EOF_LINE = b"\n# EOF"
 _MAX_QUOTED = 200
 
 
@@ -90,6 +93,22 @@ class ParsedMetrics:
     def get(self, family: str) -> list[Sample]:
         """The samples of one family, or an empty list."""
         return self.samples.get(family, [])
+
+
+def _alternation(names: list[bytes]) -> bytes:
+    """A regex for exactly these names as a trie (``ab|ac`` -> ``a(?:b|c)``); longer names first."""
+    branches: dict[bytes, list[bytes]] = {}
+    ends_here = False
+    for name in names:
+        if name:
+            branches.setdefault(name[:1], []).append(name[1:])
+        else:
+            ends_here = True
+    parts = [re.escape(first) + _alternation(rest) for first, rest in sorted(branches.items())]
+    if not parts:
+        return b""
+    joined = parts[0] if len(parts) == 1 else b"(?:" + b"|".join(parts) + b")"
+    return b"(?:" + joined + b")?" if ends_here else joined
 
 
 class _BadLine(Exception):
@@ -194,15 +213,16 @@ class _Parser:
         self.result = ParsedMetrics()
         self.separately_typed: set[str] = set()
         self.reported_after_eof = False
-        self.pattern: re.Pattern[bytes] | None = None
+        # One search per buffer finds every wanted line (and # EOF). Names are factored as a trie so
+        # that the other lines, most of which also start with "apiserver_", fail after a few bytes.
+        wanted = rb"(?!)"  # matches nothing: no family asked for
         if names:
-            # Longest name first, so that an exact family name wins over a shorter one plus a suffix.
-            alternatives = b"|".join(re.escape(n.encode()) for n in names)
             suffixes = b"|".join(s.encode() for s in _ALL_SUFFIXES)
-            self.pattern = re.compile(
-                rb"\n[ \t]*(?P<type>#[ \t]*TYPE[ \t]+)?(?P<name>" + alternatives + rb")"
-                rb"(?P<suffix>" + suffixes + rb")?(?=[ \t{\r\n])"
+            wanted = rb"[ \t]*(?P<type>#[ \t]*TYPE[ \t]+)?(?P<name>" + _alternation(
+                [n.encode() for n in names]
             )
+            wanted += rb")(?P<suffix>" + suffixes + rb")?(?=[ \t{\r\n])"
+        self.pattern = re.compile(rb"\n(?:(?P<eof># EOF(?=\r?\n))|" + wanted + rb")")
 
     # -- errors -----------------------------------------------------------------------------------
     def error(self, line_no: int, reason: str, line: bytes) -> None:
@@ -258,7 +278,8 @@ class _Parser:
 
     def too_long(self, partial: bytes) -> None:
         """A line grew past the limit before its newline came: report it if it is a selected one."""
-        if self.pattern is not None and self.pattern.match(partial) is not None:
+        match = self.pattern.match(partial)
+        if match is not None and match.group("name") is not None:
             self.error(
                 self.result.lines + 1, f"line longer than {self.max_line_bytes} bytes skipped", partial[1:]
             )
@@ -288,31 +309,15 @@ class _Parser:
     def scan(self, buf: bytes, end: int) -> None:
         """Handle the complete lines of ``buf``: ``buf[0]`` and ``buf[end]`` are newlines."""
         result = self.result
-        stop = end
-        eof = self.find_eof(buf, end)
-        if eof >= 0:
-            stop = eof
-        if self.pattern is not None:
-            for match in self.pattern.finditer(buf, 0, stop + 1):
-                self.line(buf, match)
-        if eof >= 0:
-            result.lines += buf.count(b"\n", 0, eof + 1)
-            result.saw_eof = True
-            eof_end = buf.find(b"\n", eof + 1)
-            self.after_eof(buf[eof_end + 1 : end + 1])
-        else:
-            result.lines += buf.count(b"\n", 0, end)
-
-    @staticmethod
-    def find_eof(buf: bytes, end: int) -> int:
-        """Index of the newline before a ``# EOF`` line within ``buf[:end]``, or -1."""
-        pos = buf.find(_EOF_LINE, 0, end)
-        while pos >= 0:
-            after = pos + len(_EOF_LINE)
-            if buf[after : after + 1] == b"\n" or buf[after : after + 2] == b"\r\n":
-                return pos
-            pos = buf.find(_EOF_LINE, after, end)
-        return -1
+        for match in self.pattern.finditer(buf, 0, end + 1):
+            if match.group("eof") is not None:
+                eof = match.start()
+                result.lines += buf.count(b"\n", 0, eof + 1)
+                result.saw_eof = True
+                self.after_eof(buf[buf.find(b"\n", eof + 1) + 1 : end + 1])
+                return
+            self.line(buf, match)
+        result.lines += buf.count(b"\n", 0, end)
 
     def line(self, buf: bytes, match: re.Match[bytes]) -> None:
         """Parse one line that starts with a selected family's name (or its ``# TYPE``)."""
