@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eksmon.prometheus import ParsedMetrics, Sample, parse, parse_text
 from prometheus_client.parser import text_string_to_metric_families
+
+from eksmon.prometheus import ParsedMetrics, Sample, parse, parse_text
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "metrics"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.prom"))
@@ -594,3 +596,24 @@ def test_an_over_long_selected_line_is_an_error_however_it_is_chunked() -> None:
         assert result.error_count == 1, size
         assert result.errors[0].startswith("line 2: line longer than 1024 bytes"), size
         assert result.lines == 3, size
+
+
+def test_long_blank_runs_inside_a_line_do_not_stall_the_parser() -> None:
+    # Given valid and broken lines padded with 100 000 blanks where the format allows blanks
+    # (a regex that backtracks between two blank runs would need minutes for each of these)
+    pad = " " * 100_000
+    body = (
+        f'apiserver_request_total{{a="b"{pad},c="d"{pad}}} 1\n'
+        f'apiserver_request_total{{{pad}a{pad}={pad}"b"{pad}}}{pad}2{pad}3{pad}\n'
+        f'apiserver_request_total{{a="b"{pad}x}} 1\n'
+        f"apiserver_request_total{pad}4{pad}5{pad}x\n"
+    ).encode()
+    start = time.perf_counter()
+    result = parse(chunked(body, 65536), ["apiserver_request_total"])
+    # Then they are read in well under a second each, the broken ones reported.
+    assert time.perf_counter() - start < 5
+    assert [(s.labels, s.value, s.timestamp_ms) for s in result.get("apiserver_request_total")] == [
+        ({"a": "b", "c": "d"}, 1.0, None),
+        ({"a": "b"}, 2.0, 3),
+    ]
+    assert result.error_count == 2
