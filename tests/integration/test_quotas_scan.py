@@ -152,6 +152,7 @@ def test_api_calls_grow_with_regions_and_clusters_not_quotas(demo_sim: Simulator
     assert calls["eks.ListNodegroups"] == calls["eks.ListFargateProfiles"] == clusters
     assert calls["eks.DescribeNodegroup"] == nodegroups
     assert calls["iam.GetAccountSummary"] == calls["iam.ListOpenIDConnectProviders"] == 1
+    assert calls["eks.ListClusters"] == regions  # the Clusters quota reuses the cluster list
     assert calls["elbv2.DescribeLoadBalancers"] == regions  # ALBs and NLBs from one answer
     assert "service-quotas.GetServiceQuota" not in calls
     # per region at most 20 (quota lists, one metric call, the counts), per cluster 2, per node group 1
@@ -314,7 +315,9 @@ def test_a_failing_count_loses_only_its_quota(demo_sim: Simulator, now) -> None:
         "ec2", region=EAST, operation="DescribeAddresses", code="UnauthorizedOperation", status=403
     )
     result = run(demo_sim, now)
-    assert errors(result) == [(EAST, None, "source/ec2:DescribeAddresses", "UnauthorizedOperation")]
+    assert errors(result) == [
+        (EAST, None, "source/ec2:DescribeAddresses (quota usage)", "UnauthorizedOperation")
+    ]
     assert len(quota_findings(result)) == 4
     assert ("vpc", "L-F678F1CE") in region_part(result, EAST, CountedUsage).readings
 
@@ -324,7 +327,9 @@ def test_a_failing_cluster_source_is_reported_for_that_cluster(demo_sim: Simulat
         "eks", operation="GET /clusters/payments-prod/node-groups", code="AccessDeniedException", status=403
     )
     result = run(demo_sim, now)
-    assert errors(result) == [(EAST, "payments-prod", "source/eks:ListNodegroups", "AccessDeniedException")]
+    assert errors(result) == [
+        (EAST, "payments-prod", "source/eks:ListNodegroups (quota usage)", "AccessDeniedException")
+    ]
     payments = next(c for c in result.clusters if c.name == "payments-prod")
     assert [r.key for r in payments.get(ClusterQuotaUsage).readings] == [("eks", "L-33415657")]
     assert (WEST, "ml-training", "quota/eks/L-33415657") in quota_findings(result)
@@ -339,3 +344,18 @@ def test_a_broken_service_quotas_endpoint_is_one_error_and_no_more_calls(demo_si
     assert errors(result) == [(WEST, None, "source/servicequotas:ListServiceQuotas", "InternalFailure")]
     assert len([c for c in demo_sim.calls("servicequotas") if c[1] == WEST]) == 2  # one call and its retry
     assert {k[0] for k in quota_findings(result)} == {EAST}
+
+
+def test_a_call_both_monitors_make_fails_once_per_monitor_never_twice_per_fingerprint(
+    demo_sim: Simulator, now
+) -> None:
+    demo_sim.fault(
+        "eks", operation="GET /clusters/payments-prod/node-groups", code="AccessDeniedException", status=403
+    )
+    result = scan(
+        SETTINGS, now, patterns=["version.*", "quota.*"], session_factory=demo_sim.session_factory()
+    )
+    failed = sorted(f.resource for f in result.findings if f.check == COLLECTION_ERROR)
+    assert failed == ["source/eks:ListNodegroups", "source/eks:ListNodegroups (quota usage)"]
+    fingerprints = [f.fingerprint for f in result.findings]
+    assert len(fingerprints) == len(set(fingerprints))

@@ -149,7 +149,7 @@ def cluster_quota_utilization(
 
 
 def _register_cluster_half() -> None:
-    region_half = REGISTRY.checks[CHECK_ID]
+    region_half = REGISTRY.checks.pop(CHECK_ID)
     REGISTRY.checks[CLUSTER_HALF_KEY] = dataclasses.replace(
         region_half,
         title="EKS per-cluster quota nearly used up",
@@ -158,6 +158,9 @@ def _register_cluster_half() -> None:
         fn=cluster_quota_utilization,
         sources=("Service Quotas", "eks:ListNodegroups, DescribeNodegroup, ListFargateProfiles"),
     )
+    # The cluster half goes first, so that the cluster list (which it needs) is collected before the
+    # counts of the region half: the Clusters quota then reuses it instead of listing the clusters again.
+    REGISTRY.checks[CHECK_ID] = region_half
 
 
 _register_cluster_half()
