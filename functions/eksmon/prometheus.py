@@ -213,6 +213,7 @@ class _Parser:
         self.result = ParsedMetrics()
         self.separately_typed: set[str] = set()
         self.reported_after_eof = False
+        self.eof_line = 0
         # One search per buffer finds every wanted line (and # EOF). Names are factored as a trie so
         # that the other lines, most of which also start with "apiserver_", fail after a few bytes.
         wanted = rb"(?!)"  # matches nothing: no family asked for
@@ -225,12 +226,14 @@ class _Parser:
         self.pattern = re.compile(rb"\n(?:(?P<eof># EOF(?=\r?\n))|" + wanted + rb")")
 
     # -- errors -----------------------------------------------------------------------------------
-    def error(self, line_no: int, reason: str, line: bytes) -> None:
+    def error(self, line_no: int, reason: str, line: bytes | None) -> None:
         self.result.error_count += 1
         if len(self.result.errors) < self.max_errors:
-            quoted = line[:_MAX_QUOTED].decode("utf-8", "replace")
-            more = "..." if len(line) > _MAX_QUOTED else ""
-            self.result.errors.append(f"line {line_no}: {reason}: {quoted!r}{more}")
+            message = f"line {line_no}: {reason}"
+            if line is not None:
+                quoted = line[:_MAX_QUOTED].decode("utf-8", "replace")
+                message += f": {quoted!r}" + ("..." if len(line) > _MAX_QUOTED else "")
+            self.result.errors.append(message)
 
     def error_at(self, buf: bytes, line_start: int, line_end: int, reason: str) -> None:
         line_no = 0
@@ -246,10 +249,12 @@ class _Parser:
         pending: list[bytes] = [b"\n"]
         pending_len = 1
         skipping = False  # inside an over-long line: drop bytes up to the next newline
+        ends_with_newline = True
         for chunk in chunks:
             if not chunk:
                 continue
             result.bytes += len(chunk)
+            ends_with_newline = chunk.endswith(b"\n")
             if result.saw_eof:
                 self.after_eof(chunk)
                 continue
@@ -273,7 +278,7 @@ class _Parser:
             self.scan(buf, end)
             pending = [buf[end:]]
             pending_len = len(pending[0])
-        self.finish(b"".join(pending)[1:], skipping)
+        self.finish(b"".join(pending)[1:], skipping, ends_with_newline)
         return result
 
     def too_long(self, partial: bytes) -> None:
@@ -284,11 +289,11 @@ class _Parser:
                 self.result.lines + 1, f"line longer than {self.max_line_bytes} bytes skipped", partial[1:]
             )
 
-    def finish(self, tail: bytes, skipping: bool) -> None:
+    def finish(self, tail: bytes, skipping: bool, ends_with_newline: bool) -> None:
         result = self.result
-        if result.saw_eof:
-            if tail.strip():
-                self.after_eof(tail)
+        if result.saw_eof:  # what came after # EOF was counted and reported as it came
+            if not ends_with_newline:
+                result.lines += 1
             return
         if skipping:
             result.lines += 1
@@ -304,7 +309,7 @@ class _Parser:
         self.result.lines += data.count(b"\n")
         if data.strip() and not self.reported_after_eof:
             self.reported_after_eof = True
-            self.error(self.result.lines, "content after # EOF ignored", data.strip()[:_MAX_QUOTED])
+            self.error(self.eof_line, "content after # EOF ignored", None)
 
     def scan(self, buf: bytes, end: int) -> None:
         """Handle the complete lines of ``buf``: ``buf[0]`` and ``buf[end]`` are newlines."""
@@ -314,7 +319,8 @@ class _Parser:
                 eof = match.start()
                 result.lines += buf.count(b"\n", 0, eof + 1)
                 result.saw_eof = True
-                self.after_eof(buf[buf.find(b"\n", eof + 1) + 1 : end + 1])
+                self.eof_line = result.lines
+                self.after_eof(buf[buf.find(b"\n", eof + 1) + 1 :])
                 return
             self.line(buf, match)
         result.lines += buf.count(b"\n", 0, end)
