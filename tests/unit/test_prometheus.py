@@ -529,6 +529,24 @@ def test_eof_ends_the_exposition() -> None:
     assert result.error_count == 1 and "after # EOF" in result.errors[0]
 
 
+def test_eof_is_found_and_counted_the_same_however_the_body_is_cut() -> None:
+    # Given OpenMetrics bodies ending at # EOF, or with lines (complete or not) after it
+    for text in (
+        "# TYPE apiserver_storage_size_bytes gauge\napiserver_storage_size_bytes 1\n# EOF\n",
+        "apiserver_storage_size_bytes 1\r\n# EOF\r\nafter 1\n\napiserver_storage_size_bytes 2",
+    ):
+        data = text.encode()
+        whole = snapshot(parse([data], ETCD_SIZE))
+        assert whole["saw_eof"] and not whole["truncated"]
+        assert whole["lines"] == len(text.splitlines())
+        assert whole["samples"] == {
+            "apiserver_storage_size_bytes": [("apiserver_storage_size_bytes", (), "1.0", None)]
+        }
+        # When it is cut in two anywhere, Then nothing changes.
+        for cut in range(len(data) + 1):
+            assert snapshot(parse([data[:cut], data[cut:]], ETCD_SIZE)) == whole, (text, cut)
+
+
 def test_eof_without_a_final_newline_is_complete() -> None:
     # OpenMetrics allows the newline after # EOF to be left out.
     result = parse([b"apiserver_storage_size_bytes 1\n# EO", b"F"], ETCD_SIZE)
