@@ -393,18 +393,26 @@ class Coverage:
             return False  # account or region not scanned by this run (role not assumable, not configured)
         snap: ClusterSnapshot | RegionSnapshot = region
         if f.cluster is not None:
-            cluster = next((c for c in region.clusters if c.name == f.cluster), None)
-            if cluster is None:  # gone or excluded, if the cluster list itself was read
-                return region.has(self._names)
-            snap = cluster
+            found = self._cluster_scope(region, f.cluster)
+            if found is None:
+                return region.has(self._names)  # cluster gone or excluded, if the list itself was read
+            snap = found
         if f.check == COLLECTION_ERROR:
             return True  # the scope was scanned and the source did not fail again
         spec = self.checks.get(f.check)
-        if spec is None:
-            return False  # not one of this run's checks
-        if (f.account, f.region, f.cluster, spec.id) in self.failed_checks:
-            return False
+        if spec is None or (f.account, f.region, f.cluster, spec.id) in self.failed_checks:
+            return False  # not one of this run's checks, or it crashed on this scope
         return all(snap.has(n) for n in spec.needs)
+
+    def _cluster_scope(self, region: RegionSnapshot, name: str) -> ClusterSnapshot | RegionSnapshot | None:
+        """The cluster's snapshot; the region's for a listed cluster this monitor reads only through
+        region-level parts (e.g. quotas); None when the cluster is not listed (or the list was not read)."""
+        cluster = next((c for c in region.clusters if c.name == name), None)
+        if cluster is not None:
+            return cluster
+        if region.has(self._names) and name in region.get(self._names).names:
+            return region
+        return None
 
 
 def _query_pages(client: Any, kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:

@@ -170,3 +170,25 @@ def test_a_missing_table_is_an_error_naming_it(ddb) -> None:
     s = FindingsState(ddb, "no-such-table", "lifecycle", T0, WEEK)
     with pytest.raises(StateError, match=r"findings table no-such-table .*ResourceNotFoundException"):
         s.plan(result([finding()], T0))
+
+
+def test_a_region_level_check_about_a_cluster_resolves_only_when_it_ran(ddb) -> None:
+    from eksmon.aws import ApiCallCounter
+    from eksmon.collectors.eks import ClusterNames
+    from eksmon.engine import ScanResult
+    from eksmon.snapshot import RegionSnapshot
+    from tests.unit.alerting_builders import ACCOUNT, Inputs, spec
+
+    check = spec("quota.utilization", scope="region")
+    f = finding("quota.utilization", resource="quota/eks/L-6D54EA21")  # a per-cluster quota, region check
+
+    def region_only(findings, ran: bool) -> ScanResult:
+        snap = RegionSnapshot(ACCOUNT, "us-east-1", parts={ClusterNames: ClusterNames(("prod",))})
+        if ran:
+            snap.parts[Inputs] = Inputs()
+        return ScanResult(list(findings), [snap], ApiCallCounter(), T0, 0.1, [check])
+
+    run(ddb, region_only([f], True), T0, "quotas")
+    t1 = T0 + timedelta(hours=1)
+    assert run(ddb, region_only([], False), t1, "quotas") == []  # its inputs were not read
+    assert run(ddb, region_only([], True), t1, "quotas") == [(ChangeKind.RESOLVED, f.resource)]
