@@ -342,3 +342,30 @@ def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> 
     ):
         assert f'["AWS/EKS","{metric}","ClusterName","payments-prod"' in body
     assert '"region":"eu-west-1"' in body  # each configured region's vended metrics
+
+
+# -- the rules behind them (no synth) --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("rate(15 minutes)", 900),
+        ("rate(1 minute)", 60),
+        ("rate(6 hours)", 21_600),
+        ("rate(1 day)", 86_400),
+        ("rate(3 days)", 86_400),  # CloudWatch alarm periods stop at a day
+        ("cron(0 6 * * ? *)", 86_400),  # no fixed interval: counted as daily, so never early
+    ],
+)
+def test_heartbeat_period_follows_the_schedule(expression: str, seconds: int) -> None:
+    from infra.constructs.alarms import schedule_period
+
+    assert schedule_period(expression).to_seconds() == seconds
+
+
+def test_dashboard_rows_are_for_named_clusters_only() -> None:
+    from eksmon.settings import parse_settings
+    from infra.constructs.dashboard import dashboard_clusters
+
+    settings = parse_settings({"clusters": {"include": ["b", "a", "prod-*", "c?", "a"], "exclude": ["b"]}})
+    assert dashboard_clusters(settings) == ["a"]
+    assert dashboard_clusters(parse_settings({})) == []  # the default "*": the fleet widgets show them all
