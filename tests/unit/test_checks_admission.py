@@ -160,6 +160,11 @@ def test_slow_per_aws_eks_but_no_webhook_named_gives_one_cluster_wide_finding() 
     assert "names no single slow webhook" in q.message
 
 
+def test_slow_per_aws_eks_is_reported_even_when_metrics_was_never_collected() -> None:
+    (p,) = webhook_latency(snapshot(vended(p99=2.0), None), LT, NOW)
+    assert p.resource == "admission-webhooks" and "could not be read" in p.message
+
+
 def test_latency_histograms_merge_across_replicas_and_need_enough_calls() -> None:
     few = [(0.1, 0), (10, 5), (INF, 5)]
     one = scraped(replica(1.0, latencies=[latency("w", few)]))

@@ -140,6 +140,15 @@ def test_db_size_unknown_is_an_info_naming_what_was_looked_for() -> None:
     assert p.details == {"bytes": None, "percent": None, "metric": None}
 
 
+def test_db_size_is_judged_from_cloudwatch_when_metrics_was_never_collected() -> None:
+    # Kubernetes access off: the engine skips the scrape and there is no /metrics part at all
+    cw = cloudwatch(size=series(SIZE, [0.9 * QUOTA], stat="Maximum"))
+    (p,) = etcd_db_size(snapshot(cw, None), T, NOW)
+    assert p.severity is Severity.WARNING and p.details["source"] == "AWS/EKS"
+    (unknown,) = etcd_db_size(snapshot(cloudwatch(), None), T, NOW)
+    assert unknown.severity is Severity.INFO and "/metrics was not read" in unknown.message
+
+
 def test_db_size_unknown_because_kubernetes_is_off_says_so() -> None:
     (p,) = etcd_db_size(snapshot(cloudwatch(), scraped(skipped="Kubernetes access is turned off")), T, NOW)
     assert p.severity is Severity.INFO and "turned off" in p.message

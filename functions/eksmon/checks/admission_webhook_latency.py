@@ -14,6 +14,7 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     window_points,
 )
+from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
@@ -45,7 +46,7 @@ def _vended_p99(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | N
     id="admission.webhook_latency",
     title="Admission webhook slow",
     monitor="metrics",
-    needs=(ApiserverMetrics, ControlPlaneCloudWatch),
+    needs=(ControlPlaneCloudWatch, ClusterInfo),  # /metrics when present: AWS/EKS alone still gives a finding
     docs=DOCS,
     severity_rules="warning >= 1 s p99: per webhook from /metrics while AWS/EKS's webhook p99 over the window "
     "(15 min) is also >= 1 s (or the cluster has no vended metrics); one cluster-wide finding when only "
@@ -57,7 +58,9 @@ def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: dat
     vended = _vended_p99(snap, now, t.window_minutes)
     if vended is not None and vended < t.warning_seconds:
         return  # fast right now: lifetime histograms in /metrics may still remember an old slow spell
-    scrape = snap.get(ApiserverMetrics)
+    scrape = (
+        snap.get(ApiserverMetrics) if snap.has(ApiserverMetrics) else ApiserverMetrics(skipped="not read")
+    )
     slow = []
     for h in scrape.webhook_latencies():
         p99 = h.quantile(0.99)

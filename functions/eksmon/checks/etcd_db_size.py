@@ -78,7 +78,9 @@ def gib(value: float) -> str:
     id="etcd.db_size",
     title="etcd database close to the 8 GiB quota",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ApiserverMetrics),
+    # /metrics is read when present, not needed: with Kubernetes access off the engine skips the scrape,
+    # and the CloudWatch size must still be judged (the metrics Lambda's other checks schedule the scrape)
+    needs=(ControlPlaneCloudWatch, ClusterInfo),
     docs=DOCS,
     severity_rules="warning >= 80 % of 8 GiB, critical >= 95 %; info when no source has the size",
     thresholds=EtcdDbSizeThresholds,
@@ -134,12 +136,16 @@ def _unknown(snap: ClusterSnapshot) -> Iterator[Problem]:
     if info is not None and info.status not in LIVE:
         return
     cloudwatch = snap.get(ControlPlaneCloudWatch)
-    scrape = snap.get(ApiserverMetrics)
-    if cloudwatch.error is not None or scrape.error is not None:
+    scrape = snap.get(ApiserverMetrics) if snap.has(ApiserverMetrics) else None
+    if cloudwatch.error is not None or (scrape is not None and scrape.error is not None):
         return
-    if scrape.samples and not scrape.complete:
+    if scrape is not None and scrape.samples and not scrape.complete:
         return  # every body was cut short: the metric may have been in the part not read
-    if scrape.skipped:
+    if scrape is None:
+        why = (
+            "the apiserver's /metrics was not read (Kubernetes access is off, or no selected check reads it)"
+        )
+    elif scrape.skipped:
         why = f"the apiserver's /metrics was not read ({scrape.skipped})"
     else:
         why = f"its /metrics has none of {', '.join(ETCD_SIZE_FAMILIES)}"
