@@ -9,12 +9,14 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
+from eksmon.registry import load
 from eksmon.settings import Settings
 from infra.constants import ENV_FINDINGS_TABLE
 from infra.constructs import AlertTopic, DependencyLayer, ScheduledCheck
 from infra.constructs.alarms import Alarms, Watched
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.findings_table import FindingsTable
+from infra.constructs.kubernetes_access import build_kubernetes_access
 from infra.constructs.slack import SlackForwarder, build_slack
 from infra.monitors import MonitorPlan
 
@@ -45,6 +47,9 @@ class EksmonStack(Stack):
             )
             for plan in monitors
         }
+        self.kubernetes_access = build_kubernetes_access(
+            self, settings, {m: c.function for m, c in self.checks.items()}, load()
+        )
         self.findings = FindingsTable(self, "Findings", key=self.alerts.key)
         for check in self.checks.values():
             self.findings.grant_state(check.role)

@@ -1,0 +1,217 @@
+"""Kubernetes API access for the monitors that read it: EKS access entries and, optionally, a VPC.
+
+* **Access entries** -- for each monitor whose checks read the Kubernetes API (derived from the
+  registry: a collector declaring ``kube=`` permissions), an ``AWS::EKS::AccessEntry`` per cluster
+  that maps its role to the Kubernetes group ``eksmon-readers``; ``eksmon rbac | kubectl apply -f -``
+  binds that group to the read-only ClusterRole. The clusters are the literal names (no ``*?[``)
+  of ``clusters.include`` not matched by ``clusters.exclude``, in this stack's account and region.
+  With member accounts or organization mode the monitors reach clusters through each member's
+  role, so that role gets the access entry in its own account, and nothing is created here.
+* **VPC** -- clusters whose endpoint is private only are reachable from inside their VPC. The
+  context key ``eksmon:kubernetes-vpc`` (``{"subnet_ids": [...], "security_group_ids": [...]}``,
+  or ``"vpc_id"`` instead of security groups to get one that allows only outbound HTTPS) puts those
+  monitors' functions in these subnets. The subnets need a route to the AWS APIs the monitors call
+  (NAT or VPC endpoints), and each cluster's security group must admit HTTPS from the functions'.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from eksmon.rbac import GROUP
+from eksmon.registry import Monitor, Registry
+from eksmon.settings import ConfigError, Settings
+from infra.nag import acknowledge
+
+VPC_CONTEXT_KEY = "eksmon:kubernetes-vpc"
+_GLOB = re.compile(r"[*?\[]")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+ENI_ACTIONS = (  # what Lambda needs to place a function's network interfaces in a VPC
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+
+class KubernetesVpc(BaseModel):
+    """The ``eksmon:kubernetes-vpc`` context: where the Kubernetes-reading functions run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subnet_ids: list[str] = Field(min_length=1, description="private subnets with a route to the AWS APIs")
+    security_group_ids: list[str] = Field(default_factory=list)
+    vpc_id: str | None = Field(
+        None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="to create a security group"
+    )
+
+    @model_validator(mode="after")
+    def _ids(self) -> KubernetesVpc:
+        for subnet in self.subnet_ids:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                raise ValueError(f"subnet_ids: {subnet!r} is not a subnet id")
+        for group in self.security_group_ids:
+            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", group):
+                raise ValueError(f"security_group_ids: {group!r} is not a security group id")
+        if not self.security_group_ids and self.vpc_id is None:
+            raise ValueError("give security_group_ids, or vpc_id to let the stack create a security group")
+        return self
+
+
+def parse_vpc(raw: Any) -> KubernetesVpc | None:
+    """The context value (a mapping or its JSON text, as ``-c`` gives it); None when absent."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        import json
+
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"cdk context {VPC_CONTEXT_KEY}: not valid JSON: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"cdk context {VPC_CONTEXT_KEY}: expected a mapping of subnet_ids, security_group_ids"
+        )
+    try:
+        return KubernetesVpc.model_validate(dict(raw))
+    except ValidationError as exc:
+        bad = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"cdk context {VPC_CONTEXT_KEY}: {bad}") from None
+
+
+def access_entry_clusters(settings: Settings) -> list[str]:
+    """The clusters named literally in ``clusters.include`` (and not excluded), for this account only."""
+    if settings.accounts.ids or settings.accounts.organization:
+        return []
+    names = []
+    for name in settings.clusters.include:
+        if _GLOB.search(name):
+            continue
+        if not _CLUSTER_NAME.match(name):
+            raise ConfigError(f"clusters.include: {name!r} is neither a glob nor an EKS cluster name")
+        if not any(fnmatchcase(name, p) for p in settings.clusters.exclude):
+            names.append(name)
+    return sorted(set(names))
+
+
+def kubernetes_monitors(registry: Registry, monitors: Sequence[Monitor]) -> list[Monitor]:
+    """The monitors among ``monitors`` whose checks read the Kubernetes API."""
+    return [m for m in monitors if any(c.kube for c in registry.collectors_for(registry.select(monitor=m)))]
+
+
+def build_kubernetes_access(
+    scope: Construct, settings: Settings, functions: Mapping[Monitor, lambda_.Function], registry: Registry
+) -> KubernetesAccess:
+    """The stack's one call: access entries and VPC placement for the monitors that read Kubernetes."""
+    readers = kubernetes_monitors(registry, list(functions))
+    return KubernetesAccess(
+        scope,
+        "KubernetesAccess",
+        functions={m: functions[m] for m in readers},
+        clusters=access_entry_clusters(settings),
+        vpc=parse_vpc(scope.node.try_get_context(VPC_CONTEXT_KEY)),
+    )
+
+
+class KubernetesAccess(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Mapping[str, lambda_.Function],
+        clusters: Sequence[str],
+        vpc: KubernetesVpc | None = None,
+        group: str = GROUP,
+    ) -> None:
+        """``functions``: monitor -> function, for the monitors that read the Kubernetes API."""
+        super().__init__(scope, construct_id)
+        self.group = group
+        self.access_entries = {
+            (monitor, cluster): self._build_access_entry(monitor, fn.role, cluster)
+            for monitor, fn in sorted(functions.items())
+            if fn.role is not None
+            for cluster in clusters
+        }
+        self.security_group_ids: list[str] = []
+        if vpc is not None and functions:
+            self.security_group_ids = self._security_groups(vpc)
+            for monitor, fn in sorted(functions.items()):
+                self._place_in_vpc(monitor, fn, vpc)
+
+    # -- access entries --------------------------------------------------------------------------------
+    def _build_access_entry(self, monitor: str, role: iam.IRole, cluster: str) -> eks.CfnAccessEntry:
+        return eks.CfnAccessEntry(
+            self,
+            f"{monitor.capitalize()}{_pascal(cluster)}",
+            cluster_name=cluster,
+            principal_arn=role.role_arn,
+            kubernetes_groups=[self.group],
+            type="STANDARD",
+        )
+
+    # -- VPC -------------------------------------------------------------------------------------------
+    def _security_groups(self, vpc: KubernetesVpc) -> list[str]:
+        if vpc.security_group_ids:
+            return list(vpc.security_group_ids)
+        group = ec2.CfnSecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc_id=vpc.vpc_id or "",
+            group_description="eksmon monitors that read the Kubernetes API: outbound HTTPS only",
+            security_group_egress=[
+                ec2.CfnSecurityGroup.EgressProperty(
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_ip="0.0.0.0/0",
+                    description="Kubernetes API endpoints and AWS APIs (HTTPS)",
+                )
+            ],
+        )
+        return [group.attr_group_id]
+
+    def _place_in_vpc(self, monitor: str, fn: lambda_.Function, vpc: KubernetesVpc) -> None:
+        cfn = fn.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(vpc.subnet_ids), security_group_ids=self.security_group_ids
+        )
+        policy = iam.Policy(
+            self,
+            f"{monitor.capitalize()}NetworkInterfaces",
+            statements=[
+                iam.PolicyStatement(
+                    sid="LambdaVpcNetworkInterfaces", actions=list(ENI_ACTIONS), resources=["*"]
+                )
+            ],
+        )
+        if fn.role is not None:
+            policy.attach_to_role(fn.role)
+        fn.node.add_dependency(policy)  # the interfaces are made at create time, with these rights
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Lambda creates, describes and deletes the function's VPC network interfaces; EC2 gives "
+            "Describe* no resource-level permissions and the interfaces do not exist before creation.",
+        )
+
+
+def _pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
