@@ -159,3 +159,17 @@ def test_a_failed_publish_is_retried_by_the_next_run(inbox: Inbox, monkeypatch: 
     inbox.run(WARNING_DAY + timedelta(minutes=1))  # claims were given back: no lease to wait for
     (m,) = inbox.messages()
     assert told(m) == [SUPPORT]
+
+
+def test_each_run_measures_what_it_published(inbox: Inbox, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    def published() -> float:
+        records = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+        (value,) = [r["NotificationsPublished"] for r in records if "NotificationsPublished" in r]
+        return float(value[0] if isinstance(value, list) else value)
+
+    inbox.run(WARNING_DAY)
+    assert published() == 1
+    inbox.run(WARNING_DAY + timedelta(hours=1))
+    assert published() == 0
