@@ -28,7 +28,7 @@ class DynamoDbExtension(Extension):
             method=req.method,
             path=req.path,
             query_string=urlencode(req.query, doseq=True),
-            headers=dict(req.headers),
+            headers=list(req.headers.items()),
             data=req.body,
         ).get_environ()
         with self._lock:
