@@ -362,7 +362,8 @@ def seed_pods(cluster: KubeCluster, total: int) -> None:
     for t in range(TEAMS):
         cluster.add("Namespace", k8s.namespace(f"team-{t:02d}"))
     missing = max(0, total - cluster.count("Pod"))
-    cluster.add_many("Pod", _filler_pods(max(total, DEMO_PODS))[:missing])
+    if missing:  # the list's tail: on a top-up its head is already in the cluster
+        cluster.add_many("Pod", _filler_pods(max(total, DEMO_PODS))[-missing:])
 
 
 @functools.cache
