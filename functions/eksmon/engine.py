@@ -342,7 +342,9 @@ class Scanner:
                 log.exception("check %s failed", spec.id)
                 out.append(collection_error(snap.account, region, cluster, f"check/{spec.id}", exc, self.now))
                 continue
-            out.extend(to_finding(spec, p, snap.account, region, cluster, self.now) for p in problems)
+            out.extend(
+                to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now) for p in problems
+            )
         self._add(out)
 
     def _add(self, findings: Iterable[Finding]) -> None:

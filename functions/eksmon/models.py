@@ -48,6 +48,7 @@ class Problem:
     remediation: str
     details: Mapping[str, Any] = field(default_factory=dict)
     title: str | None = None  # overrides the check's title when the alert needs a sharper line
+    cluster: str | None = None  # a region-scoped check names the cluster of its region it is about
 
 
 class Finding(BaseModel):

@@ -80,6 +80,12 @@ class CheckSpec:
     fn: Callable[..., Iterable[Problem]]
     thresholds: type[Thresholds] = NoThresholds
     sources: tuple[str, ...] = field(default_factory=tuple)
+    # parts read when present: collected like needs, but a missing one (reported by its collector)
+    # does not skip the check -- for checks with more than one source
+    uses: tuple[type, ...] = ()
+    # for a region-scoped check: parts it reads from each of the region's clusters (collected per
+    # cluster; a cluster without them is simply not looked at)
+    cluster_needs: tuple[type, ...] = ()
 
     def evaluate(
         self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime
@@ -155,7 +161,7 @@ class Registry:
             ordered.append(spec)
 
         for chk in checks:
-            for need in chk.needs:
+            for need in (*chk.cluster_needs, *chk.needs, *chk.uses):
                 visit(need, ())
         return ordered
 
@@ -201,6 +207,8 @@ def check(
     scope: Scope = "cluster",
     thresholds: type[Thresholds] = NoThresholds,
     sources: tuple[str, ...] = (),
+    uses: tuple[type, ...] = (),
+    cluster_needs: tuple[type, ...] = (),
 ) -> Callable[[Callable[..., Iterable[Problem]]], Callable[..., Iterable[Problem]]]:
     def register(fn: Callable[..., Iterable[Problem]]) -> Callable[..., Iterable[Problem]]:
         REGISTRY.add_check(
@@ -215,6 +223,8 @@ def check(
                 fn=fn,
                 thresholds=thresholds,
                 sources=sources,
+                uses=uses,
+                cluster_needs=cluster_needs,
             )
         )
         return fn

@@ -8,7 +8,6 @@ import pytest
 
 from eksmon.checks.quota_utilization import (
     CHECK_ID,
-    CLUSTER_HALF_KEY,
     QuotaUtilizationThresholds,
     assess,
     cluster_quota_utilization,
@@ -175,7 +174,6 @@ def test_thresholds_from_the_configuration_file_reach_the_check() -> None:
     spec = load().checks[CHECK_ID]
     t = settings.thresholds_for(spec)
     assert isinstance(t, QuotaUtilizationThresholds) and t.levels(BY_CODE[EIPS]) == (50, 95, True)
-    assert settings.thresholds_for(load().checks[CLUSTER_HALF_KEY]) == t
 
 
 # -- days to exhaustion ---------------------------------------------------------------------------------
@@ -275,13 +273,16 @@ def test_cluster_half_uses_the_region_limits_and_names_the_node_group() -> None:
     assert found["quota/eks/L-33415657"].message.startswith("Cluster payments-prod uses 8 of 10")
 
 
-def test_the_two_halves_share_one_public_id_and_their_scopes_differ() -> None:
+def test_one_check_id_one_registry_entry_reading_region_and_cluster_parts() -> None:
     registry = load()
-    region, cluster = registry.checks[CHECK_ID], registry.checks[CLUSTER_HALF_KEY]
-    assert region.id == cluster.id == CHECK_ID
-    assert (region.scope, cluster.scope) == ("region", "cluster")
-    assert region.thresholds is cluster.thresholds and region.monitor == cluster.monitor == "quotas"
+    spec = registry.checks[CHECK_ID]
+    assert spec.scope == "region" and spec.monitor == "quotas"
+    assert [c.id for c in registry.select(["quota.*"])] == [CHECK_ID]
     assert {c.id for c in registry.select(["quota.*"], disabled=[CHECK_ID])} == set()
+    provided = [c.provides.__name__ for c in registry.collectors_for([spec])]
+    assert {"QuotaLimits", "MetricUsage", "CountedUsage", "ClusterQuotaUsage"} <= set(provided)
+    # the cluster list comes before the counts, so the Clusters quota can reuse it
+    assert provided.index("ClusterNames") < provided.index("CountedUsage")
 
 
 def test_utilisation_metric_per_quota_takes_the_worst_cluster() -> None:

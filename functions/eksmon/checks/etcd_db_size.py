@@ -78,9 +78,9 @@ def gib(value: float) -> str:
     id="etcd.db_size",
     title="etcd database close to the 8 GiB quota",
     monitor="metrics",
-    # /metrics is read when present, not needed: with Kubernetes access off the engine skips the scrape,
-    # and the CloudWatch size must still be judged (the metrics Lambda's other checks schedule the scrape)
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
+    needs=(ClusterInfo,),
+    # either source may be missing (Kubernetes access off, CloudWatch denied): the other still judges
+    uses=(ControlPlaneCloudWatch, ApiserverMetrics),
     docs=DOCS,
     severity_rules="warning >= 80 % of 8 GiB, critical >= 95 %; info when no source has the size",
     thresholds=EtcdDbSizeThresholds,

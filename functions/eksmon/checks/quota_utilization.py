@@ -6,15 +6,13 @@ quotas give findings with ``cluster`` set, and per-node-group quotas also name t
 ``resource``. Where the usage metric has history, the linear trend of the last 7 days gives the days
 to exhaustion.
 
-The registry keys checks by id and gives each one scope, so the per-cluster half of this check is
-registered beside the region half under its own registry key (``quota.utilization@cluster``) with the
-same public id, thresholds and docs: the engine evaluates it with each cluster's snapshot and its
-findings carry the cluster.
+The check runs once per account and region, after the clusters: it reads the region's quota
+limits and usage, and each cluster's own counts (``cluster_needs``); per-cluster problems name
+their cluster, so their findings carry it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,11 +32,10 @@ from eksmon.collectors.quotas import (
 )
 from eksmon.models import MetricPoint, Problem, Severity
 from eksmon.quotas_catalogue import BY_CODE, CatalogueQuota, console_url, global_quota_region
-from eksmon.registry import REGISTRY, Thresholds, check, metric_source
+from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 
 CHECK_ID = "quota.utilization"
-CLUSTER_HALF_KEY = f"{CHECK_ID}@cluster"
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/known_limits_and_service_quotas.html"
 SEVERITY_RULES = (
     "warning >= 80 %, critical >= 95 % of the applied quota value (the AWS default when none is applied); "
@@ -110,22 +107,38 @@ def _catalogue_quota(key: str) -> CatalogueQuota:
     return quota
 
 
-# -- the two halves of the check ------------------------------------------------------------------------
+# -- the check -----------------------------------------------------------------------------------------
 @check(
     id=CHECK_ID,
     title="AWS service quota nearly used up",
     monitor="quotas",
     scope="region",
-    needs=(QuotaLimits, MetricUsage, CountedUsage),
+    needs=(QuotaLimits,),
+    # usage from metrics or from counts: either may be missing (reported) without hiding the other
+    uses=(MetricUsage, CountedUsage),
+    # the cluster counts come first, so the Clusters quota can reuse the cluster list
+    cluster_needs=(ClusterQuotaUsage,),
     docs=DOCS,
     severity_rules=SEVERITY_RULES,
     thresholds=QuotaUtilizationThresholds,
     sources=("Service Quotas", "CloudWatch AWS/Usage", "EC2, ELB, EKS and IAM List/Describe counts"),
 )
+def quota_utilization(
+    snap: RegionSnapshot, t: QuotaUtilizationThresholds, now: datetime
+) -> Iterator[Problem]:
+    yield from region_quota_utilization(snap, t, now)
+    for cluster in snap.clusters:
+        if cluster.has(ClusterQuotaUsage):
+            yield from cluster_quota_utilization(cluster, t, now)
+
+
 def region_quota_utilization(
     snap: RegionSnapshot, t: QuotaUtilizationThresholds, now: datetime
 ) -> Iterator[Problem]:
-    readings = {**snap.get(CountedUsage).readings, **snap.get(MetricUsage).readings}
+    readings = {
+        **(snap.get(CountedUsage).readings if snap.has(CountedUsage) else {}),
+        **(snap.get(MetricUsage).readings if snap.has(MetricUsage) else {}),
+    }
     for limit in snap.get(QuotaLimits).limits:
         if limit.quota.scope not in {"region", "account"}:
             continue
@@ -146,24 +159,6 @@ def cluster_quota_utilization(
             problem = assess(limit, reading, t, snap.region, now, cluster=snap.name)
             if problem is not None:
                 yield problem
-
-
-def _register_cluster_half() -> None:
-    region_half = REGISTRY.checks.pop(CHECK_ID)
-    REGISTRY.checks[CLUSTER_HALF_KEY] = dataclasses.replace(
-        region_half,
-        title="EKS per-cluster quota nearly used up",
-        scope="cluster",
-        needs=(QuotaLimits, ClusterQuotaUsage),
-        fn=cluster_quota_utilization,
-        sources=("Service Quotas", "eks:ListNodegroups, DescribeNodegroup, ListFargateProfiles"),
-    )
-    # The cluster half goes first, so that the cluster list (which it needs) is collected before the
-    # counts of the region half: the Clusters quota then reuses it instead of listing the clusters again.
-    REGISTRY.checks[CHECK_ID] = region_half
-
-
-_register_cluster_half()
 
 
 # -- evaluation (pure) --------------------------------------------------------------------------------
@@ -214,6 +209,7 @@ def assess(
         message=_message(limit, reading, shown, days, growth, region, cluster),
         remediation=_remediation(limit, usage, region),
         details=details,
+        cluster=cluster,
     )
 
 
