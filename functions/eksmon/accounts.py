@@ -43,7 +43,7 @@ def resolve_accounts(
 
     ids = list(settings.accounts.ids)
     if settings.accounts.organization:
-        ids.extend(_organization_accounts(base, config, counter, region))
+        ids.extend(organization_accounts(base, config, counter, region))
     ids = [i for i in dict.fromkeys(ids) if i not in set(settings.accounts.exclude)]
     if not ids:
         return [home], []
@@ -72,9 +72,10 @@ def resolve_accounts(
     return accounts, failures
 
 
-def _organization_accounts(
+def organization_accounts(
     base: boto3.Session, config: Config, counter: ApiCallCounter, region: str
 ) -> list[str]:
+    """Every ACTIVE account of the Organization (organizations:ListAccounts, management or delegated admin)."""
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
     found: list[str] = []

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from eksmon.engine import ScanResult, Services, scan
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
+from eksmon.partition import Partition, partition
 from eksmon.publish.metrics import emit, monitor_points
 from eksmon.publish.notify import (
     Change,
@@ -60,12 +61,56 @@ class MonitorEnvironment(BaseModel):
 
 class ScheduledEvent(BaseModel):
     """What the schedule sends; ``now`` replays a run as of an instant (tests, the demo);
-    ``notify_test`` sends one sample finding through the notification path instead of scanning."""
+    ``notify_test`` sends one sample finding through the notification path instead of scanning;
+    ``partition`` (from the fan-out state machine) narrows the run to those accounts and regions;
+    ``plan`` asks for the partitions instead of scanning (:func:`plan_partitions`)."""
 
     model_config = ConfigDict(extra="ignore")
 
     now: datetime | None = None
     notify_test: bool = False
+    partition: Partition | None = None
+    plan: bool = False
+
+
+class FanoutPlan(BaseModel):
+    """The fan-out state machine's first step: the partitions its Map state runs, one invocation each."""
+
+    partitions: list[Partition]
+    targets: int
+
+
+def narrow(settings: Settings, part: Partition) -> Settings:
+    """The settings of one partition: exactly its accounts (none: this one) and regions, no discovery.
+
+    The findings state stays correct across partitions: a run plans and resolves findings only in the
+    account+region pairs it scanned (eksmon.state), and partitions never share a pair.
+    """
+    accounts = settings.accounts.model_copy(update={"ids": list(part.accounts), "organization": False})
+    return settings.model_copy(update={"accounts": accounts, "regions": list(part.regions)})
+
+
+def plan_partitions(
+    env: MonitorEnvironment, session_factory: Callable[..., boto3.Session] = boto3.Session
+) -> FanoutPlan:
+    """The fleet (configured accounts, or the Organization's, minus excluded; every configured region,
+    or the current one) cut into partitions of at most ``fanout.max_targets_per_invocation`` pairs."""
+    from eksmon.accounts import organization_accounts
+    from eksmon.aws import ApiCallCounter, client_config
+
+    settings = env.settings()
+    base = session_factory()
+    current = base.region_name or os.environ.get("AWS_REGION")
+    regions = list(settings.regions) or ([current] if current else [])
+    if not regions:
+        raise ConfigError("no AWS region: set regions in the configuration or AWS_REGION")
+    accounts = list(settings.accounts.ids)
+    if settings.accounts.organization:
+        accounts += organization_accounts(base, client_config(settings.aws), ApiCallCounter(), regions[0])
+    excluded = set(settings.accounts.exclude)
+    accounts = [a for a in dict.fromkeys(accounts) if a not in excluded]
+    parts = partition(accounts, regions, settings.fanout.max_targets_per_invocation)
+    return FanoutPlan(partitions=parts, targets=sum(p.targets for p in parts))
 
 
 class RunSummary(BaseModel):
@@ -93,6 +138,8 @@ def run_monitor(
 ) -> RunSummary:
     settings = env.settings()
     parsed = ScheduledEvent.model_validate(event or {})
+    if parsed.partition is not None:
+        settings = narrow(settings, parsed.partition)
     now = parsed.now or datetime.now(UTC)
     if parsed.notify_test:
         return _notify_test(monitor, env, now, session_factory)

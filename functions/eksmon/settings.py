@@ -35,6 +35,28 @@ class AccountsSettings(_Model):
     role_name: str = Field("eksmon-reader", description="role the monitor assumes in each member account")
     organization: bool = Field(False, description="discover every ACTIVE account of the AWS Organization")
     exclude: list[AccountId] = Field(default_factory=list)
+    organizational_units: list[
+        Annotated[str, Field(pattern=r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32})$")]
+    ] = Field(
+        default_factory=list,
+        description="organization mode: the root (r-...) or OUs the CDK app deploys the member role to "
+        "as a service-managed StackSet; empty: no StackSet (deploy the EksMonitorReader template yourself)",
+    )
+
+    @model_validator(mode="after")
+    def _units_need_organization(self) -> AccountsSettings:
+        if self.organizational_units and not self.organization:
+            raise ValueError("organizational_units: only with organization: true")
+        return self
+
+
+class FanoutSettings(_Model):
+    """Scanning a fleet larger than one invocation can cover: a Step Functions Map over partitions."""
+
+    max_targets_per_invocation: int = Field(
+        50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
+    )
+    max_concurrency: int = Field(10, ge=1, le=100, description="partitions scanned at once")
 
 
 class ClusterFilter(_Model):
@@ -106,6 +128,7 @@ class Settings(_Model):
     notifications: NotificationSettings = NotificationSettings()
     schedules: Schedules = Schedules()
     aws: AwsSettings = AwsSettings()
+    fanout: FanoutSettings = FanoutSettings()
     max_workers: int = Field(8, ge=1, le=64, description="clusters and regions scanned at once")
 
     @field_validator("regions")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from eksmon.observability import logger, tracer
 from eksmon.observability import metrics as emf_metrics
 from eksmon.registry import Monitor
-from eksmon.runner import MonitorEnvironment, run_monitor
+from eksmon.runner import MonitorEnvironment, plan_partitions, run_monitor
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -26,6 +26,8 @@ def monitor_handler(monitor: Monitor) -> Handler:
     @emf_metrics.log_metrics(capture_cold_start_metric=True)
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if event.get("plan") is True:  # the fan-out state machine's first step
+            return plan_partitions(MonitorEnvironment.from_environ()).model_dump(mode="json")
         summary = run_monitor(monitor, MonitorEnvironment.from_environ(), event)
         logger.info(f"{monitor} run done", extra=summary.model_dump())
         return summary.model_dump()
