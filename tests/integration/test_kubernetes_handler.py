@@ -7,37 +7,30 @@ from typing import Any
 
 import pytest
 
-from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox, available_monitors
-from eksmon.settings import Settings
-from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
+from eksmon.demo import available_monitors
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW
 from eksmon.sim.server import SECRET_KEY, Simulator
+from tests.integration.deployed import Deployed, deploy
+from tests.integration.deployed import invoke as invoke_handler
 
 
 @pytest.fixture
-def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str]:
-    session = demo_sim.session("us-east-1")
-    topic_arn, queue_url = _inbox(session)
-    for k, v in demo_sim.environ("us-east-1").items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    return demo_sim, queue_url
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return deploy(demo_sim, monkeypatch)
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    from eksmon.handlers.kubernetes import handler
-
-    return handler(event, LambdaContextStandIn("eksmon-kubernetes"))  # type: ignore[arg-type]
+    return invoke_handler("kubernetes", event)
 
 
 def test_the_hourly_lambda_alerts_on_the_clusters_with_hazards_only(lambda_env, capsys) -> None:
-    sim, queue_url = lambda_env
+    deployed = lambda_env
     summary = invoke({"now": DEMO_NOW.isoformat()})
     assert summary["monitor"] == "kubernetes"
     assert summary["clusters"] == len(DEMO_FLEET)
     assert summary["collection_errors"] == 0
     assert summary["by_severity"]["critical"] == 4
-    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    messages = deployed.messages()
     by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
     assert set(by_cluster) == {"search-staging", "ml-training"}
     staging = by_cluster["search-staging"]

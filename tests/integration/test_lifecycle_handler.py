@@ -7,35 +7,28 @@ from typing import Any
 
 import pytest
 
-from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
-from eksmon.settings import ConfigError, Settings
-from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
+from eksmon.settings import ConfigError
+from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW
 from eksmon.sim.server import Simulator
+from tests.integration.deployed import Deployed, deploy
+from tests.integration.deployed import invoke as invoke_handler
 
 
 @pytest.fixture
-def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str, str]:
-    session = demo_sim.session("us-east-1")
-    topic_arn, queue_url = _inbox(session)
-    for k, v in demo_sim.environ("us-east-1").items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    return demo_sim, topic_arn, queue_url
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return deploy(demo_sim, monkeypatch)
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    from eksmon.handlers.lifecycle import handler
-
-    return handler(event, LambdaContextStandIn("eksmon-lifecycle"))  # type: ignore[arg-type]
+    return invoke_handler("lifecycle", event)
 
 
 def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, capsys) -> None:
-    sim, _topic_arn, queue_url = lambda_env
+    deployed = lambda_env
     summary = invoke({"now": DEMO_NOW.isoformat()})
     assert summary["clusters"] == len(DEMO_FLEET)
     assert summary["collection_errors"] == 0
-    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    messages = deployed.messages()
     assert summary["messages_published"] == len(messages) == 5  # 7 clusters, 2 without findings
     by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
     assert set(by_cluster) == {

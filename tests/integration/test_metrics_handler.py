@@ -13,39 +13,31 @@ from typing import Any
 import pytest
 
 from eksmon.cli import main
-from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
-from eksmon.settings import Settings
 from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
 from eksmon.sim.server import Simulator
+from tests.integration.deployed import Deployed, deploy
+from tests.integration.deployed import invoke as invoke_handler
 
 GIB = 1024**3
 
 
 @pytest.fixture
-def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str, str]:
-    session = demo_sim.session("us-east-1")
-    topic_arn, queue_url = _inbox(session)
-    for k, v in demo_sim.environ("us-east-1").items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    return demo_sim, topic_arn, queue_url
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return deploy(demo_sim, monkeypatch)
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    from eksmon.handlers.metrics import handler
-
-    return handler(event, LambdaContextStandIn("eksmon-metrics"))  # type: ignore[arg-type]
+    return invoke_handler("metrics", event)
 
 
 def test_metrics_lambda_alerts_per_cluster_and_publishes_etcd_size(lambda_env, capsys) -> None:
-    sim, _topic, queue_url = lambda_env
+    deployed = lambda_env
     summary = invoke({"now": DEMO_NOW.isoformat()})
     assert summary["monitor"] == "metrics" and summary["clusters"] == len(DEMO_FLEET)
     assert summary["collection_errors"] == 0
     assert summary["api_calls"] <= 20  # 2 ListClusters, 7 DescribeCluster, 5 GetMetricData, STS
 
-    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    messages = deployed.messages()
     by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
     assert set(by_cluster) == {"payments-prod", "data-platform", "ml-training", "analytics-legacy"}
     assert by_cluster["payments-prod"]["MessageAttributes"]["severity"]["Value"] == "critical"

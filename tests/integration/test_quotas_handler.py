@@ -7,37 +7,29 @@ from typing import Any
 
 import pytest
 
-from eksmon.demo import LambdaContextStandIn, _inbox, _read_inbox
-from eksmon.settings import Settings
-from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.fleet import DEMO_NOW
 from eksmon.sim.server import Simulator
+from tests.integration.deployed import Deployed, deploy
+from tests.integration.deployed import invoke as invoke_handler
 
 
 @pytest.fixture
-def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[Simulator, str]:
-    session = demo_sim.session("us-east-1")
-    topic_arn, queue_url = _inbox(session)
-    for k, v in demo_sim.environ("us-east-1").items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("EKSMON_CONFIG", Settings(regions=list(DEMO_REGIONS)).to_json())
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    return demo_sim, queue_url
+def lambda_env(demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return deploy(demo_sim, monkeypatch)
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    from eksmon.handlers.quotas import handler
-
-    return handler(event, LambdaContextStandIn("eksmon-quotas"))  # type: ignore[arg-type]
+    return invoke_handler("quotas", event)
 
 
 def test_handler_alerts_per_region_and_cluster_and_measures_every_quota(lambda_env, capsys) -> None:
-    sim, queue_url = lambda_env
+    deployed = lambda_env
     summary = invoke({"now": DEMO_NOW.isoformat()})
     assert summary["monitor"] == "quotas"
     assert summary["findings"] == 5 and summary["collection_errors"] == 0
     assert summary["by_severity"] == {"critical": 2, "warning": 3, "info": 0}
 
-    messages = _read_inbox(sim.session("us-east-1"), queue_url)
+    messages = deployed.messages()
     where = {
         (m["MessageAttributes"]["region"]["Value"], m["MessageAttributes"]["cluster"]["Value"]): m
         for m in messages
