@@ -16,9 +16,7 @@ import importlib
 import importlib.util
 import io
 import json
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -52,20 +50,6 @@ def available_monitors() -> list[str]:
     ]
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    keep = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in keep.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def run_demo(
     fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None, now: datetime | None = None
 ) -> int:
@@ -75,7 +59,7 @@ def run_demo(
     from eksmon.publish.output import render
     from eksmon.settings import Settings
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
-    from eksmon.sim.server import Simulator
+    from eksmon.sim.server import Simulator, temporary_environ
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -100,7 +84,7 @@ def run_demo(
             f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {sim.endpoint_url})"
         )
         say()
-        with _environ(env), chat:
+        with temporary_environ({**env, "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}), chat:
             from eksmon.observability import logger
 
             logger.setLevel("WARNING")

@@ -15,8 +15,8 @@ import os
 import pkgutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -220,20 +220,9 @@ class Simulator:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
-    @contextmanager
-    def patched_environ(self, region: str = "us-east-1") -> Iterator[None]:
-        keep = {k: os.environ.get(k) for k in (*self.environ(region), "AWS_PROFILE", "AWS_SESSION_TOKEN")}
-        os.environ.pop("AWS_PROFILE", None)
-        os.environ.pop("AWS_SESSION_TOKEN", None)
-        os.environ.update(self.environ(region))
-        try:
-            yield
-        finally:
-            for k, v in keep.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    def patched_environ(self, region: str = "us-east-1") -> AbstractContextManager[None]:
+        """The process environment pointed at the simulator (no profile, no session token) for a while."""
+        return temporary_environ({**self.environ(region), "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None})
 
     def session(self, region: str = "us-east-1", **credentials: Any) -> boto3.Session:
         """A boto3 session whose clients all reach the simulator (as AWS_ENDPOINT_URL would do)."""
@@ -303,6 +292,25 @@ class Simulator:
             data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"]
         )
         return response(environ, start_response)
+
+
+@contextmanager
+def temporary_environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables, and put everything back afterwards."""
+    keep = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in keep.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _QuietHandler() -> type:
