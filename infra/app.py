@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
@@ -25,11 +27,14 @@ from infra.constants import (
     CONTEXT_SOURCE,
     LAYER_BUILD_SCRIPT,
     LAYER_DIR,
+    READER_STACK_NAME,
     REGION_CONTEXT_KEY,
     STACK_DESCRIPTION,
     STACK_NAME,
 )
+from infra.constructs.reader_stackset import CALL_AS_CONTEXT_KEY, CallAs, ReaderStackSet
 from infra.monitors import MonitorPlan, plan_monitors
+from infra.reader_stack import ReaderStack
 from infra.stack import EksmonStack
 
 
@@ -58,7 +63,12 @@ def build_app(
     layer_dir: Path,
     monitors: Sequence[MonitorPlan] | None = None,
 ) -> EksmonStack:
-    """The stack, checked by cdk-nag's AwsSolutions pack (an unacknowledged finding fails the synth)."""
+    """The stacks, checked by cdk-nag's AwsSolutions pack (an unacknowledged finding fails the synth).
+
+    EksMonitor always; with member accounts (``accounts.ids`` or ``accounts.organization``) also
+    EksMonitorReader, the role to deploy into each member account, and with ``organizational_units``
+    the monitor stack deploys that template itself as a service-managed StackSet.
+    """
     plans = plan_monitors(load()) if monitors is None else monitors
     if not plans:
         print("eksmon: no monitor has both checks and a handler yet: no functions", file=sys.stderr)
@@ -72,8 +82,49 @@ def build_app(
         description=STACK_DESCRIPTION,
     )
     Tags.of(stack).add("project", "eksmon")
+    accounts = settings.accounts
+    if accounts.ids or accounts.organization:
+        actions = sorted({a for plan in plans for a in plan.iam_actions})
+        account = app.node.try_get_context(ACCOUNT_CONTEXT_KEY)
+        reader = ReaderStack(
+            app,
+            READER_STACK_NAME,
+            settings=settings,
+            actions=actions,
+            monitor_account=None if account is None else str(account),
+        )
+        Tags.of(reader).add("project", "eksmon")
+        if accounts.organization and accounts.organizational_units:
+            call_as = str(app.node.try_get_context(CALL_AS_CONTEXT_KEY) or "SELF")
+            if call_as not in ("SELF", "DELEGATED_ADMIN"):
+                raise ConfigError(
+                    f"cdk context {CALL_AS_CONTEXT_KEY}: {call_as!r} is not SELF or DELEGATED_ADMIN"
+                )
+            ReaderStackSet(
+                stack,
+                "ReaderStackSet",
+                template_body=reader_template(app, settings, actions),
+                organizational_units=accounts.organizational_units,
+                call_as=cast(CallAs, call_as),
+            )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
     return stack
+
+
+def reader_template(app: App, settings: Settings, actions: Sequence[str]) -> str:
+    """EksMonitorReader's template, synthesised in an app of its own (same feature flags, no path
+    metadata or version reporting), for a StackSet's TemplateBody. Its own directory: under `cdk synth`
+    an App without ``outdir`` would write into cdk.out and replace the real app's manifest."""
+    context: dict[str, Any] = {
+        **app.node.get_all_context(),
+        "aws:cdk:enable-path-metadata": False,
+        "aws:cdk:version-reporting": False,
+    }
+    with tempfile.TemporaryDirectory(prefix="eksmon-reader-") as outdir:
+        twin = App(outdir=outdir, context=context, analytics_reporting=False)
+        ReaderStack(twin, READER_STACK_NAME, settings=settings, actions=actions)
+        template = twin.synth().get_stack_by_name(READER_STACK_NAME).template
+    return json.dumps(template, separators=(",", ":"), sort_keys=True)
 
 
 def ensure_layer() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -17,6 +18,13 @@ LAYER_DIR: Final = ROOT / "layers" / "build"
 # -- the CDK app ---------------------------------------------------------------------------------------
 STACK_NAME: Final = "EksMonitor"
 STACK_DESCRIPTION: Final = "eksmon: scheduled monitors of Amazon EKS control planes"
+# The member-account role (infra/reader_stack.py): a stack of its own, deployed into each member account
+# (`cdk deploy EksMonitorReader`) or, in organization mode, as a service-managed StackSet.
+READER_STACK_NAME: Final = "EksMonitorReader"
+READER_STACK_DESCRIPTION: Final = "eksmon: read-only role the eksmon monitors assume in this member account"
+# The monitors' roles live on this IAM path, so a member role can trust exactly them (aws:PrincipalArn).
+MONITOR_ROLE_PATH: Final = "/eksmon-monitor/"
+STACKSET_NAME: Final = "eksmon-reader"
 CONTEXT_KEY: Final = "eksmon"  # cdk.json context holding the settings (same schema as the CLI's --config)
 CONTEXT_SOURCE: Final = "cdk.json context eksmon"  # how a ConfigError names where the bad key is
 ACCOUNT_CONTEXT_KEY: Final = "eksmon:account"  # optional: pin the stack to an account ...
@@ -27,15 +35,49 @@ REGION_CONTEXT_KEY: Final = "eksmon:region"  # ... and a region; environment-agn
 # layers/build.py PYTHON_VERSION must be the same version (tests/infra/test_layer.py checks).
 LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
-LAMBDA_MEMORY_MB: Final = 512
-LAMBDA_TIMEOUT: Final = Duration.minutes(5)
+
+
+@dataclass(frozen=True)
+class LambdaSize:
+    memory_mb: int
+    timeout: Duration
+
+
+# Sized from bench/bench_handlers.py (each handler in a fresh process against the simulator's demo
+# fleet: 1 account, 2 regions, 7 clusters; peak RSS = VmHWM, x86_64 CPython 3.11, 2026-11-26):
+#   lifecycle 93 MiB, 1.9 s, 58 API calls | quotas 106 MiB, 2.5 s, 56 calls
+#   metrics    99 MiB, 2.2 s, 15 calls    | kubernetes 96 MiB, 2.6 s, 10 calls + Kubernetes API
+# and the scale benches: bench_kubernetes_scan (a 20,000-pod cluster: 96 MiB peak, flat because pods
+# are read a page at a time; 5 s per cluster) and bench_metrics_scan (a 40 MB /metrics body streamed).
+# Memory: every handler stays near 100 MiB, mostly the interpreter + boto3 + pydantic; 512 MB keeps
+# a 4x margin for bigger fleets and buys CPU (Lambda allots CPU with memory: 512 MB ~ 1/3 vCPU), which
+# is what cold start (~0.7 s of imports on a full core) and the /metrics parser spend. The metrics and
+# kubernetes monitors scrape or page through each cluster's API with up to max_workers at once: 1024 MB.
+# Timeout: a partition is sized to finish in about half of it (fanout.max_targets_per_invocation).
+LAMBDA_SIZES: Final[dict[str, LambdaSize]] = {
+    "lifecycle": LambdaSize(512, Duration.minutes(5)),
+    "quotas": LambdaSize(512, Duration.minutes(5)),
+    "metrics": LambdaSize(1024, Duration.minutes(5)),
+    "kubernetes": LambdaSize(1024, Duration.minutes(10)),
+}
+# A fan-out execution (infra/constructs/fanout.py) ends after this at the latest: the schedule's oldest
+# useful run (SCHEDULE_MAX_EVENT_AGE) is superseded by the next one anyway.
+FANOUT_TIMEOUT: Final = Duration.hours(1)
 LAMBDA_ENV_LIMIT_BYTES: Final = 4096  # all environment variables of a function together
 LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
 HANDLER_MODULE: Final = "eksmon.handlers.{monitor}"
 HANDLER: Final = HANDLER_MODULE + ".handler"
-# Not shipped in the function asset: the simulator, tests, caches and build leftovers.
+# Not shipped in the function asset: the simulator, tests, caches and build leftovers, and the
+# modules only the command line uses (no Lambda imports them; tests/infra/test_deployment.py imports
+# every handler from the synthesised asset alone to prove it).
 ASSET_EXCLUDES: Final = (
     "eksmon/sim",
+    "eksmon/cli.py",
+    "eksmon/__main__.py",
+    "eksmon/demo.py",
+    "eksmon/rbac.py",
+    "eksmon/publish/output.py",
+    "eksmon/publish/html.py",
     "*.egg-info",
     "**/__pycache__",
     "*.pyc",

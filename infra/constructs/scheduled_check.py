@@ -27,18 +27,19 @@ from infra.constants import (
     FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_ENV_LIMIT_BYTES,
-    LAMBDA_MEMORY_MB,
     LAMBDA_RUNTIME,
-    LAMBDA_TIMEOUT,
+    LAMBDA_SIZES,
     LOG_LEVEL,
     LOG_RETENTION,
     METRICS_NAMESPACE,
+    MONITOR_ROLE_PATH,
     POWERTOOLS_SERVICE_NAME,
     RESOURCE_SCOPED_ACTIONS,
     SCHEDULE_EVENT_SOURCE,
     SCHEDULE_MAX_EVENT_AGE,
     SCHEDULE_RETRY_ATTEMPTS,
 )
+from infra.constructs.fanout import FanOut, needs_fanout
 from infra.monitors import MonitorPlan
 from infra.nag import acknowledge
 
@@ -65,6 +66,19 @@ class ScheduledCheck(Construct):
         self._grant_publish(self.role, topic, key)
         self.function = self._build_function(settings, layer, topic, code_dir)
         self.dead_letter_queue = self._build_dead_letter_queue(key)
+        # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
+        # scanned in partitions by a state machine the schedule starts instead (constructs/fanout.py).
+        self.fanout = (
+            FanOut(
+                self,
+                "FanOut",
+                monitor=plan.monitor,
+                function=self.function,
+                max_concurrency=settings.fanout.max_concurrency,
+            )
+            if needs_fanout(settings)
+            else None
+        )
         self.scheduler_role = self._build_scheduler_role(key)
         self.schedule = self._build_schedule(getattr(settings.schedules, plan.monitor), self.scheduler_role)
 
@@ -80,6 +94,7 @@ class ScheduledCheck(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"eksmon {self.plan.monitor} monitor: read-only access for its checks",
+            path=MONITOR_ROLE_PATH,  # what the member accounts' reader role trusts
         )
 
     def _build_function(
@@ -102,8 +117,8 @@ class ScheduledCheck(Construct):
             code=lambda_.Code.from_asset(str(code_dir), exclude=list(ASSET_EXCLUDES)),
             layers=[layer],
             role=self.role,
-            memory_size=LAMBDA_MEMORY_MB,
-            timeout=LAMBDA_TIMEOUT,
+            memory_size=LAMBDA_SIZES[self.plan.monitor].memory_mb,
+            timeout=LAMBDA_SIZES[self.plan.monitor].timeout,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             environment={
@@ -159,6 +174,8 @@ class ScheduledCheck(Construct):
                 resources=[key.key_arn],
             )
         )
+        if self.fanout is not None:
+            return role  # StepFunctionsStartExecution grants states:StartExecution on the state machine only
         function_id = Stack.of(self).get_logical_id(self.function.node.default_child)  # type: ignore[arg-type]
         acknowledge(
             role,
@@ -169,24 +186,36 @@ class ScheduledCheck(Construct):
         return role
 
     def _build_schedule(self, expression: str, role: iam.IRole) -> scheduler.Schedule:
-        target = targets.LambdaInvoke(
-            self.function,
-            role=role,
-            dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
-            max_event_age=SCHEDULE_MAX_EVENT_AGE,
-            # EventBridge-like fields, so Powertools' correlation_paths.EVENT_BRIDGE finds the "id".
-            input=scheduler.ScheduleTargetInput.from_object(
-                {
-                    "source": SCHEDULE_EVENT_SOURCE,
-                    "detail-type": "Scheduled Check",
-                    "monitor": self.plan.monitor,
-                    "id": scheduler.ContextAttribute.execution_id,
-                    "time": scheduler.ContextAttribute.scheduled_time,
-                    "attempt": scheduler.ContextAttribute.attempt_number,
-                }
-            ),
+        # EventBridge-like fields, so Powertools' correlation_paths.EVENT_BRIDGE finds the "id".
+        payload = scheduler.ScheduleTargetInput.from_object(
+            {
+                "source": SCHEDULE_EVENT_SOURCE,
+                "detail-type": "Scheduled Check",
+                "monitor": self.plan.monitor,
+                "id": scheduler.ContextAttribute.execution_id,
+                "time": scheduler.ContextAttribute.scheduled_time,
+                "attempt": scheduler.ContextAttribute.attempt_number,
+            }
         )
+        target: scheduler.IScheduleTarget
+        if self.fanout is not None:
+            target = targets.StepFunctionsStartExecution(
+                self.fanout.state_machine,
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=SCHEDULE_MAX_EVENT_AGE,
+                input=payload,
+            )
+        else:
+            target = targets.LambdaInvoke(
+                self.function,
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=SCHEDULE_MAX_EVENT_AGE,
+                input=payload,
+            )
         return scheduler.Schedule(
             self,
             "Schedule",
@@ -219,7 +248,7 @@ class ScheduledCheck(Construct):
             acknowledge(
                 policy,
                 f"AwsSolutions-IAM5[Resource::{_render(pattern, nag=True)}]",
-                _reason(pattern, grouped),
+                wildcard_reason(pattern, grouped),
             )
         return policy
 
@@ -298,7 +327,8 @@ def _render(pattern: str, nag: bool = False) -> str:
     return pattern.replace("{partition}", partition).replace("{account}", account)
 
 
-def _reason(pattern: str, actions: Sequence[str]) -> str:
+def wildcard_reason(pattern: str, actions: Sequence[str]) -> str:
+    """Why a resource pattern with a wildcard is as narrow as IAM allows (the cdk-nag acknowledgment)."""
     listed = ", ".join(sorted(actions))
     if pattern == "*":
         return f"{listed}: no resource-level permissions exist for these actions, so IAM only accepts '*'."

@@ -10,13 +10,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 STACK = "EksMonitor"
 
-# A configuration that exercises every branch of the stack: e-mails, member accounts (one excluded),
-# organization mode, and schedules that differ from the defaults.
+# A configuration that exercises the single-Lambda branches of the stack: e-mails, member accounts (one
+# excluded), and schedules that differ from the defaults. Organization mode (the member-role StackSet and
+# the Step Functions fan-out) has its own synth in test_deployment.py.
 TEST_SETTINGS: dict[str, Any] = {
     "accounts": {
         "ids": ["111111111111", "222222222222"],
         "exclude": ["222222222222"],
-        "organization": True,
         "role_name": "eksmon-reader-test",
     },
     "notifications": {"emails": ["ops@example.com", "oncall@example.com"]},
