@@ -31,8 +31,9 @@ from eksmon.settings import Settings
 from infra.constants import FANOUT_TIMEOUT, LOG_RETENTION
 from infra.nag import acknowledge
 
-# The fields of the schedule's input that every invocation carries on (see ScheduledCheck._build_schedule).
-FORWARDED = ("source", "detail-type", "monitor", "id", "time")
+# The fields of the schedule's input that every invocation carries on (see ScheduledCheck._build_schedule):
+# "id" is the correlation id Powertools logs. Plain names only, which every JSONPath dialect reads alike.
+FORWARDED = ("source", "monitor", "id", "time")
 
 
 def needs_fanout(settings: Settings) -> bool:
