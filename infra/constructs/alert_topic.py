@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import CfnOutput
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -20,6 +21,8 @@ class AlertTopic(Construct):
         self.key = self._build_key()
         self.topic = self._build_topic(self.key)
         self._build_email_subscriptions(self.topic, emails)
+        # `cdk deploy` prints it: what `eksmon notify-test --topic-arn` and extra subscriptions need
+        CfnOutput(self, "TopicArn", value=self.topic.topic_arn, description="eksmon findings topic")
 
     def _build_key(self) -> kms.Key:
         return kms.Key(self, "Key", description=KEY_DESCRIPTION, enable_key_rotation=True)

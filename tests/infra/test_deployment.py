@@ -416,3 +416,24 @@ def test_function_sizes_come_from_the_measured_table(synthesized: Synthesized, p
         props = template["Resources"][_function_id(template, plan.monitor)]["Properties"]
         size = LAMBDA_SIZES[plan.monitor]
         assert (props["MemorySize"], props["Timeout"]) == (size.memory_mb, size.timeout.to_seconds())
+
+
+def test_the_topic_arn_is_a_stack_output(synthesized: Synthesized) -> None:
+    topic = next(iter(_resources(synthesized.template, "AWS::SNS::Topic")))
+    outputs = synthesized.template["Outputs"]
+    assert [o for o in outputs.values() if o["Value"] == {"Ref": topic}]
+
+
+def test_stackset_call_as_and_organizational_units_are_checked(stub_layer: Path) -> None:
+    from aws_cdk import App
+
+    from eksmon.settings import ConfigError, parse_settings
+    from infra.app import build_app
+
+    with pytest.raises(ConfigError, match=r"accounts: organizational_units: only with organization: true"):
+        parse_settings({"accounts": {"organizational_units": ["r-ab12"]}})
+    with pytest.raises(ConfigError, match=r"accounts\.organizational_units\.0"):
+        parse_settings({"accounts": {"organization": True, "organizational_units": ["root"]}})
+    app = App(context={**cdk_json_context(), "eksmon:stackset-call-as": "ADMIN"})
+    with pytest.raises(ConfigError, match="eksmon:stackset-call-as"):
+        build_app(app, parse_settings(ORGANIZATION), layer_dir=stub_layer, monitors=[])
