@@ -437,3 +437,91 @@ def test_stackset_call_as_and_organizational_units_are_checked(stub_layer: Path)
     app = App(context={**cdk_json_context(), "eksmon:stackset-call-as": "ADMIN"})
     with pytest.raises(ConfigError, match="eksmon:stackset-call-as"):
         build_app(app, parse_settings(ORGANIZATION), layer_dir=stub_layer, monitors=[])
+
+
+# -- the state machine drives the real handler ---------------------------------------------------------------
+def _jsonpath(path: str, data: Any, context: Any) -> Any:
+    """The JSONPath subset the definition uses: $, $.a.b and $$.a.b."""
+    root, rest = (context, path[3:]) if path.startswith("$$.") else (data, path[2:])
+    for part in [p for p in rest.split(".") if p]:
+        root = root[part]
+    return root
+
+
+def _render(template: Any, data: Any, context: Any = None) -> Any:
+    """Parameters / ItemSelector / ResultSelector as Step Functions evaluates them ("key.$": path)."""
+    if not isinstance(template, dict):
+        return template
+    return {
+        (k[:-2] if k.endswith(".$") else k): (
+            _jsonpath(v, data, context) if k.endswith(".$") else _render(v, data, context)
+        )
+        for k, v in template.items()
+    }
+
+
+def test_the_state_machine_plans_and_scans_every_partition_through_the_real_handler(
+    organization: dict[str, Any], demo_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the lifecycle state machine and function as synthesised (definition, configuration), when the
+    definition is walked with the schedule's input against the simulator, then Plan answers partitions and
+    each Map iteration is a monitor run of exactly its partition, together covering the whole fleet."""
+    import importlib
+
+    from eksmon.demo import FINDINGS_TABLE, LambdaContextStandIn, _inbox
+    from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_FLEET, DEMO_NOW
+    from eksmon.state import create_table
+
+    template = organization["monitor"]
+    function_id = _function_id(template, "lifecycle")
+    function = template["Resources"][function_id]["Properties"]
+    (machine,) = [
+        m
+        for m in _resources(template, "AWS::StepFunctions::StateMachine").values()
+        if {"Fn::GetAtt": [function_id, "Arn"]} in m["Properties"]["DefinitionString"]["Fn::Join"][1]
+    ]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))
+    states = definition["States"]
+    (schedule,) = [
+        s
+        for s in _resources(template, "AWS::Scheduler::Schedule").values()
+        if json.loads(s["Properties"]["Target"]["Input"])["monitor"] == "lifecycle"
+    ]
+    execution_input = json.loads(schedule["Properties"]["Target"]["Input"])
+
+    session = demo_sim.session("us-east-1")
+    topic_arn, _queue = _inbox(session)
+    create_table(session.client("dynamodb"), FINDINGS_TABLE)
+    session.client("organizations").create_organization(
+        FeatureSet="ALL"
+    )  # the management account: DEMO_ACCOUNT
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("EKSMON_CONFIG", function["Environment"]["Variables"]["EKSMON_CONFIG"])
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    monkeypatch.setenv("FINDINGS_TABLE", FINDINGS_TABLE)
+    module_name, handler_name = function["Handler"].rsplit(".", 1)
+    handler = getattr(importlib.import_module(module_name), handler_name)
+
+    def invoke(event: dict[str, Any]) -> Any:
+        return handler({**event, "now": DEMO_NOW.isoformat()}, LambdaContextStandIn("eksmon-lifecycle"))
+
+    plan = states[definition["StartAt"]]
+    payload = _render(plan["Parameters"]["Payload"], execution_input)
+    assert payload["plan"] is True and payload["monitor"] == "lifecycle"
+    state = {**execution_input, "plan": _render(plan["ResultSelector"], {"Payload": invoke(payload)})}
+    mapped = states[plan["Next"]]
+    items = _jsonpath(mapped["ItemsPath"], state, None)
+    runs = []
+    for item in items:
+        event = _render(mapped["ItemSelector"], state, {"Map": {"Item": {"Value": item}}})
+        assert "Parameters" not in mapped["ItemProcessor"]["States"]["ScanPartition"]
+        runs.append((item, invoke(event)))
+
+    fleet = {(a, r) for a in [*ACCOUNTS, DEMO_ACCOUNT] for r in REGIONS}
+    covered = [(a, r) for item, _ in runs for a in item["accounts"] for r in item["regions"]]
+    assert sorted(covered) == sorted(fleet)  # every account+region pair exactly once
+    assert all(len(item["accounts"]) * len(item["regions"]) <= 4 for item, _ in runs)
+    scanned = {tuple(item["accounts"]): summary["clusters"] for item, summary in runs}
+    assert scanned[(DEMO_ACCOUNT,)] == len(DEMO_FLEET)  # the demo fleet lives in the monitor's own account
