@@ -14,14 +14,18 @@ starts this state machine instead of invoking the function:
 
 Notifications and the findings state are per cluster and per account+region, and a run resolves
 findings only where it scanned, so partitions never interfere. Logging (ALL, without execution data)
-and X-Ray tracing are on.
+and X-Ray tracing are on; an execution that fails, times out or is aborted (the plan could not be made,
+say) raises an alarm to the findings topic.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -53,6 +57,7 @@ class FanOut(Construct):
         monitor: str,
         function: lambda_.IFunction,
         max_concurrency: int,
+        topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.monitor = monitor
@@ -70,6 +75,7 @@ class FanOut(Construct):
             ),
         )
         self._acknowledge(function)
+        self.alarm = self._build_alarm(topic)
 
     def _definition(self, function: lambda_.IFunction, max_concurrency: int) -> sfn.IChainable:
         forwarded = {f"{name}.$": f"$.{name}" for name in FORWARDED}
@@ -98,6 +104,34 @@ class FanOut(Construct):
         )
         partitions.item_processor(scan)
         return plan.next(partitions)
+
+    def _build_alarm(self, topic: sns.ITopic | None) -> cloudwatch.Alarm:
+        period = Duration.minutes(5)
+        machine = self.state_machine
+        unfinished = cloudwatch.MathExpression(
+            expression="failed + timedout + aborted",
+            using_metrics={
+                "failed": machine.metric_failed(period=period, statistic="Sum"),
+                "timedout": machine.metric_timed_out(period=period, statistic="Sum"),
+                "aborted": machine.metric_aborted(period=period, statistic="Sum"),
+            },
+            period=period,
+            label="executions not succeeded",
+        )
+        alarm = unfinished.create_alarm(
+            self,
+            "ExecutionsFailed",
+            alarm_description=f"eksmon {self.monitor}: a fan-out execution failed, timed out or was aborted; "
+            "see the state machine's execution history",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if topic is not None:
+            alarm.add_alarm_action(actions.SnsAction(topic))
+            alarm.add_ok_action(actions.SnsAction(topic))
+        return alarm
 
     def _acknowledge(self, function: lambda_.IFunction) -> None:
         stack = Stack.of(self)

@@ -75,6 +75,7 @@ class ScheduledCheck(Construct):
                 monitor=plan.monitor,
                 function=self.function,
                 max_concurrency=settings.fanout.max_concurrency,
+                topic=topic,
             )
             if needs_fanout(settings)
             else None

@@ -285,6 +285,27 @@ def test_state_machine_plans_then_maps_partitions_with_bounded_concurrency(
         assert props["LoggingConfiguration"]["Level"] == "ALL"
 
 
+def test_an_unfinished_execution_alarms_to_the_topic(organization: dict[str, Any], plans: list[Any]) -> None:
+    template = organization["monitor"]
+    (topic,) = _resources(template, "AWS::SNS::Topic")
+    machines = set(_resources(template, "AWS::StepFunctions::StateMachine"))
+    watched = []
+    for alarm in _resources(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        names = {
+            q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Metric"]["Dimensions"][0]["Value"][
+                "Ref"
+            ]
+            for q in props.get("Metrics", [])
+            if "MetricStat" in q and q["MetricStat"]["Metric"]["Namespace"] == "AWS/States"
+        }
+        if names:
+            assert set(names) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+            assert props["AlarmActions"] == [{"Ref": topic}]
+            watched.extend(set(names.values()))
+    assert sorted(watched) == sorted(machines)
+
+
 def test_a_small_fleet_invokes_the_function_directly(synthesized: Synthesized, plans: list[Any]) -> None:
     template = synthesized.template
     assert not _resources(template, "AWS::StepFunctions::StateMachine")
