@@ -170,12 +170,18 @@ class Registry:
         return sorted(actions)
 
     def kube_permissions(self, checks: Iterable[CheckSpec]) -> list[KubePermission | KubeNonResource]:
-        perms: dict[tuple[str, ...], KubePermission | KubeNonResource] = {}
+        """One rule per resource (or URL), with the verbs every collector declared for it merged."""
+        verbs: dict[tuple[str, ...], set[str]] = {}
         for col in self.collectors_for(checks):
             for p in col.kube:
                 key = (p.url,) if isinstance(p, KubeNonResource) else (p.api_group, p.resource)
-                perms[key] = p
-        return [perms[k] for k in sorted(perms)]
+                verbs.setdefault(key, set()).update(p.verbs)
+        return [
+            KubeNonResource(key[0], tuple(sorted(v)))
+            if len(key) == 1
+            else KubePermission(key[0], key[1], tuple(sorted(v)))
+            for key, v in sorted(verbs.items())
+        ]
 
 
 REGISTRY = Registry()

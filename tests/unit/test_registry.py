@@ -58,3 +58,30 @@ def test_collectors_come_in_dependency_order() -> None:
     ]
     assert order.index("ClusterNames") < order.index("ClusterInfo") < order.index("Addons")
     assert order.index("VersionCalendar") < order.index("Addons")
+
+
+def test_kubernetes_permissions_merge_the_verbs_of_every_collector() -> None:
+    from eksmon.registry import CheckSpec, CollectorSpec, KubeNonResource, KubePermission, Registry
+
+    class A: ...
+
+    class B: ...
+
+    reg = Registry()
+    reg.add_collector(
+        CollectorSpec("a", A, "cluster", lambda ctx: A(), kube=(KubePermission("", "pods", ("list",)),))
+    )
+    reg.add_collector(
+        CollectorSpec(
+            "b",
+            B,
+            "cluster",
+            lambda ctx: B(),
+            kube=(KubePermission("", "pods", ("get",)), KubeNonResource("/metrics")),
+        )
+    )
+    spec = CheckSpec("x.y", "t", "kubernetes", "cluster", (A, B), "https://d", "r", lambda *a: [])
+    assert reg.kube_permissions([spec]) == [
+        KubePermission("", "pods", ("get", "list")),
+        KubeNonResource("/metrics", ("get",)),
+    ]
