@@ -64,8 +64,31 @@ class ClusterFilter(_Model):
     exclude: list[str] = Field(default_factory=list)
 
 
+class KubernetesVpc(_Model):
+    """Where the monitors that read the Kubernetes API run, for clusters whose endpoint is private only."""
+
+    subnet_ids: list[str] = Field(min_length=1, description="private subnets with a route to the AWS APIs")
+    security_group_ids: list[str] = Field(default_factory=list)
+    vpc_id: str | None = Field(
+        None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="to create a security group"
+    )
+
+    @model_validator(mode="after")
+    def _ids(self) -> KubernetesVpc:
+        for subnet in self.subnet_ids:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                raise ValueError(f"subnet_ids: {subnet!r} is not a subnet id")
+        for group in self.security_group_ids:
+            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", group):
+                raise ValueError(f"security_group_ids: {group!r} is not a security group id")
+        if not self.security_group_ids and self.vpc_id is None:
+            raise ValueError("give security_group_ids, or vpc_id to let the stack create a security group")
+        return self
+
+
 class KubernetesSettings(_Model):
     enabled: bool = Field(True, description="read the Kubernetes API of each cluster")
+    vpc: KubernetesVpc | None = Field(None, description="deployed only: run the Kubernetes readers in a VPC")
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     page_size: int = Field(500, ge=10, le=5000)
 

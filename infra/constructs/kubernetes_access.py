@@ -8,8 +8,8 @@
   With member accounts or organization mode the monitors reach clusters through each member's
   role, so that role gets the access entry in its own account, and nothing is created here.
 * **VPC** -- clusters whose endpoint is private only are reachable from inside their VPC. The
-  context key ``eksmon:kubernetes-vpc`` (``{"subnet_ids": [...], "security_group_ids": [...]}``,
-  or ``"vpc_id"`` instead of security groups to get one that allows only outbound HTTPS) puts those
+  setting ``kubernetes.vpc`` (``{"subnet_ids": [...], "security_group_ids": [...]}``, or ``"vpc_id"``
+  instead of security groups to get one that allows only outbound HTTPS) puts those
   monitors' functions in these subnets. The subnets need a route to the AWS APIs the monitors call
   (NAT or VPC endpoints), and each cluster's security group must admit HTTPS from the functions'.
 """
@@ -19,21 +19,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from eksmon.rbac import GROUP
 from eksmon.registry import Monitor, Registry
-from eksmon.settings import ConfigError, Settings
+from eksmon.settings import ConfigError, KubernetesVpc, Settings
 from infra.nag import acknowledge
 
-VPC_CONTEXT_KEY = "eksmon:kubernetes-vpc"
 _GLOB = re.compile(r"[*?\[]")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 ENI_ACTIONS = (  # what Lambda needs to place a function's network interfaces in a VPC
@@ -44,55 +41,6 @@ ENI_ACTIONS = (  # what Lambda needs to place a function's network interfaces in
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
-
-
-class KubernetesVpc(BaseModel):
-    """The ``eksmon:kubernetes-vpc`` context: where the Kubernetes-reading functions run."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    subnet_ids: list[str] = Field(min_length=1, description="private subnets with a route to the AWS APIs")
-    security_group_ids: list[str] = Field(default_factory=list)
-    vpc_id: str | None = Field(
-        None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="to create a security group"
-    )
-
-    @model_validator(mode="after")
-    def _ids(self) -> KubernetesVpc:
-        for subnet in self.subnet_ids:
-            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
-                raise ValueError(f"subnet_ids: {subnet!r} is not a subnet id")
-        for group in self.security_group_ids:
-            if not re.fullmatch(r"sg-[0-9a-f]{8,17}", group):
-                raise ValueError(f"security_group_ids: {group!r} is not a security group id")
-        if not self.security_group_ids and self.vpc_id is None:
-            raise ValueError("give security_group_ids, or vpc_id to let the stack create a security group")
-        return self
-
-
-def parse_vpc(raw: Any) -> KubernetesVpc | None:
-    """The context value (a mapping or its JSON text, as ``-c`` gives it); None when absent."""
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        import json
-
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"cdk context {VPC_CONTEXT_KEY}: not valid JSON: {exc}") from None
-    if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"cdk context {VPC_CONTEXT_KEY}: expected a mapping of subnet_ids, security_group_ids"
-        )
-    try:
-        return KubernetesVpc.model_validate(dict(raw))
-    except ValidationError as exc:
-        bad = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"cdk context {VPC_CONTEXT_KEY}: {bad}") from None
 
 
 def access_entry_clusters(settings: Settings) -> list[str]:
@@ -125,7 +73,7 @@ def build_kubernetes_access(
         "KubernetesAccess",
         functions={m: functions[m] for m in readers},
         clusters=access_entry_clusters(settings),
-        vpc=parse_vpc(scope.node.try_get_context(VPC_CONTEXT_KEY)),
+        vpc=settings.kubernetes.vpc,
     )
 
 

@@ -1,7 +1,7 @@
 """Kubernetes API access in the stack: EKS access entries for the monitors that read the cluster, and the
 option to run those monitors inside a VPC for clusters whose endpoint is private.
 
-Given a single-account configuration naming two clusters and the ``eksmon:kubernetes-vpc`` context,
+Given a single-account configuration naming two clusters and a ``kubernetes.vpc`` setting,
 when the app is synthesised, then each Kubernetes-reading monitor's role gets an access entry with
 group eksmon-readers on each named cluster, and its function runs in the given subnets.
 """
@@ -18,10 +18,8 @@ from eksmon.settings import ConfigError, parse_settings
 from infra.constants import HANDLER
 from infra.constructs.kubernetes_access import (
     ENI_ACTIONS,
-    VPC_CONTEXT_KEY,
     access_entry_clusters,
     kubernetes_monitors,
-    parse_vpc,
 )
 from tests.infra.support import STACK, Synthesized, cdk_json_context
 
@@ -47,10 +45,10 @@ def private(tmp_path_factory: pytest.TempPathFactory, plans: list[Any], stub_lay
 
     outdir = tmp_path_factory.mktemp("kubernetes-access") / "cdk.out"
     context = cdk_json_context()
-    context["eksmon"] = SETTINGS
-    context[VPC_CONTEXT_KEY] = VPC
+    settings = {**SETTINGS, "kubernetes": {"vpc": VPC}}
+    context["eksmon"] = settings
     app = App(outdir=str(outdir), context=context)
-    build_app(app, parse_settings(SETTINGS), layer_dir=stub_layer, monitors=plans)
+    build_app(app, parse_settings(settings), layer_dir=stub_layer, monitors=plans)
     error = None
     try:
         app.synth()
@@ -176,21 +174,12 @@ def test_only_literal_included_names_get_access_entries() -> None:
         ),
         (
             {"subnet_ids": ["subnet-0a1b2c3d4e5f60718"], "vpc_id": "vpc-0a1b2c3d", "subnets": []},
-            "subnets: Extra inputs",
+            "subnets: unknown key",
         ),
-        ("{not json", "not valid JSON"),
-        (["subnet-0a1b2c3d4e5f60718"], "expected a mapping"),
+        (["subnet-0a1b2c3d4e5f60718"], "valid dictionary"),
     ],
 )
-def test_a_bad_vpc_context_names_the_key(raw: Any, complaint: str) -> None:
-    with pytest.raises(ConfigError, match=VPC_CONTEXT_KEY) as err:
-        parse_vpc(raw)
+def test_a_bad_vpc_setting_names_the_key(raw: Any, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=r"kubernetes\.vpc") as err:
+        parse_settings({"kubernetes": {"vpc": raw}}, source="cdk.json context eksmon")
     assert complaint in str(err.value)
-
-
-def test_the_vpc_context_may_come_as_json_from_the_command_line() -> None:
-    found = parse_vpc(
-        '{"subnet_ids": ["subnet-0a1b2c3d4e5f60718"], "security_group_ids": ["sg-0a1b2c3d4e5f60718"]}'
-    )
-    assert found is not None and found.security_group_ids == ["sg-0a1b2c3d4e5f60718"]
-    assert parse_vpc(None) is None
