@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import io
 import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,15 +113,17 @@ def run_demo(
             )
             say()
             result = scan(settings, now, session_factory=sim.session_factory(DEMO_REGIONS[0]))
-        report = render(result, fmt, now)
-        if fmt == "html":
-            with open(REPORT_FILE, "w", encoding="utf-8") as fh:
-                fh.write(report)
-            say(f"Fleet report written to {REPORT_FILE}")
-        else:
+        # The picture of the fleet is always written; stdout gets the report in the chosen format too.
+        with open(REPORT_FILE, "w", encoding="utf-8") as fh:
+            fh.write(render(result, "html", now))
+        if fmt != "html":
             say("Fleet report (`eksmon scan` output):")
             say()
-            print(report, file=out)
+            print(render(result, fmt, now), file=out)
+            say()
+        say(
+            f"Fleet report with pictures (support timelines, etcd against 8 GiB, quotas): {os.path.abspath(REPORT_FILE)}"
+        )
     say()
     say(f"demo finished in {time.monotonic() - started:.1f} s")
     return 0

@@ -236,13 +236,14 @@ def test_checks_catalogue(capsys) -> None:
     assert "version.nodegroup_skew" in capsys.readouterr().out
 
 
-def test_demo_runs_the_handlers_and_shows_what_they_published() -> None:
+def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "eksmon", "demo"],
         env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -252,6 +253,8 @@ def test_demo_runs_the_handlers_and_shows_what_they_published() -> None:
     assert "AWS API calls" in out
     assert "-- Slack ----" in out and ":red_circle: analytics-legacy (eu-west-1):" in out  # the Slack form
     assert "Second run of every Lambda: 0 SNS messages (0 received)" in out  # the findings state at work
+    report = (tmp_path / "eksmon-report.html").read_text(encoding="utf-8")  # the picture, always written
+    assert "<svg" in report and "analytics-legacy" in report and str(tmp_path) in out
 
 
 def test_no_kubernetes_reads_no_cluster_and_reports_no_kubernetes_errors(demo_sim, monkeypatch) -> None:
