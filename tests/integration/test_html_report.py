@@ -111,6 +111,8 @@ def test_it_renders_in_chromium_with_the_findings_and_pictures(report: Path, tmp
         assert f'id="{section}"' in dom
     assert dom.count('<tr class="finding">') > 20
     assert "payments-prod (us-east-1) 1.34" in dom and "6 days of standard support left" in dom
+    assert "data-platform (us-east-1) 1.32" in dom and "extended support: 117 days left" in dom
+    assert "extended support ended: forced upgrade due" in dom  # analytics-legacy, 1.31
     assert "7.68 GiB (96 %)" in dom  # payments-prod's etcd, near the 8 GiB quota
     assert re.search(r"us-east-1 ec2 EC2-VPC Elastic IPs.*?97 %", dom, re.S)
 

@@ -248,10 +248,7 @@ def _timeline_row(r: _Support, y: int, x: Callable[[date], float], today: date) 
     elif r.end_extended is not None:
         note = f"extended support until {r.end_extended}"
         parts.append(_bar(x(r.end_standard), x(r.end_extended), y, "#ffa000", note))
-    days = (r.end_standard - today).days
-    left = (
-        f"{days} days of standard support left" if days >= 0 else f"standard support ended {-days} days ago"
-    )
+    left = _support_left(r, today)
     last = x(max(r.end_standard, r.end_extended or r.end_standard))
     if last + 230 < _WIDTH:
         parts.append(f'<text x="{last + 6:.1f}" y="{y + 19}" fill="#424242">{_e(left)}</text>')
@@ -261,6 +258,20 @@ def _timeline_row(r: _Support, y: int, x: Callable[[date], float], today: date) 
             f'<text x="{first - 6:.1f}" y="{y + 19}" fill="#424242" text-anchor="end">{_e(left)}</text>'
         )
     return f'<g class="cluster-timeline"><title>{_e(left)}</title>{"".join(parts)}</g>'
+
+
+def _support_left(r: _Support, today: date) -> str:
+    """What the row's end of line says: the days left in the support window the cluster is in now."""
+    assert r.end_standard is not None
+    days = (r.end_standard - today).days
+    if days > 0:
+        return f"{days} days of standard support left"
+    if r.support_type == "STANDARD" or r.end_extended is None:
+        return f"standard support ended {-days} days ago"
+    extended = (r.end_extended - today).days
+    if extended > 0:
+        return f"extended support: {extended} days left"
+    return "extended support ended: forced upgrade due"
 
 
 def _bar(x1: float, x2: float, y: int, colour: str, title: str, opacity: float = 1.0) -> str:
