@@ -15,13 +15,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.settings import Settings
 from infra.constants import (
     ASSET_EXCLUDES,
-    DLQ_RETENTION,
     ENV_CONFIG,
     ENV_TOPIC_ARN,
     FUNCTIONS_DIR,
@@ -39,6 +37,7 @@ from infra.constants import (
     SCHEDULE_MAX_EVENT_AGE,
     SCHEDULE_RETRY_ATTEMPTS,
 )
+from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 from infra.constructs.fanout import FanOut, needs_fanout
 from infra.monitors import MonitorPlan
 from infra.nag import acknowledge
@@ -65,7 +64,9 @@ class ScheduledCheck(Construct):
         self._grant_basic_execution(self.role, self.log_group)
         self._grant_publish(self.role, topic, key)
         self.function = self._build_function(settings, layer, topic, code_dir)
-        self.dead_letter_queue = self._build_dead_letter_queue(key)
+        self.dead_letter_queue = encrypted_dead_letter_queue(
+            self, key, "the monitor's EventBridge Scheduler target"
+        )
         # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
         # scanned in partitions by a state machine the schedule starts instead (constructs/fanout.py).
         self.fanout = (
@@ -138,22 +139,6 @@ class ScheduledCheck(Construct):
             "CDK adds them on '*' for active tracing.",
         )
         return function
-
-    def _build_dead_letter_queue(self, key: kms.IKey) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the monitor's EventBridge Scheduler target.",
-        )
-        return queue
 
     def _build_scheduler_role(self, key: kms.IKey) -> iam.Role:
         """The schedule's own execution role: it can invoke this monitor's function and nothing else."""

@@ -13,14 +13,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.settings import SlackSettings
 from infra.constants import (
     ASSET_EXCLUDES,
     CHATBOT_CONFIGURATION_NAME,
-    DLQ_RETENTION,
     ENV_SLACK_WEBHOOK_SECRET_ARN,
     FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
@@ -32,6 +30,7 @@ from infra.constants import (
     SLACK_FORWARDER_MEMORY_MB,
     SLACK_FORWARDER_TIMEOUT,
 )
+from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 from infra.nag import acknowledge
 
 _FULL_SECRET_ARN = re.compile(r"-[A-Za-z0-9]{6}$")  # Secrets Manager appends 6 random characters
@@ -90,7 +89,9 @@ class SlackForwarder(Construct):
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
         self.role = self._build_role(secret_arn, topic_key)
-        self.dead_letter_queue = self._build_dead_letter_queue(topic_key)
+        self.dead_letter_queue = encrypted_dead_letter_queue(
+            self, topic_key, "the Slack forwarder's asynchronous invocations"
+        )
         self.function = self._build_function(secret_arn, layer, code_dir)
         topic.add_subscription(subscriptions.LambdaSubscription(self.function))
 
@@ -131,22 +132,6 @@ class SlackForwarder(Construct):
             )
         )
         return role
-
-    def _build_dead_letter_queue(self, key: kms.IKey) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the Slack forwarder's asynchronous invocations.",
-        )
-        return queue
 
     def _build_function(
         self, secret_arn: str, layer: lambda_.ILayerVersion, code_dir: Path
