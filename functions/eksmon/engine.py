@@ -216,6 +216,8 @@ class Scanner:
     ) -> None:
         self.settings = settings
         self.checks = list(checks)
+        # validated once per scan, not once per check and cluster
+        self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
         self.now = now
         self.session_factory = session_factory
         self.services = services or Services()
@@ -335,7 +337,7 @@ class Scanner:
             if spec.scope != scope or any(not snap.has(n) for n in spec.needs):
                 continue
             try:
-                problems = spec.evaluate(snap, self.settings.thresholds_for(spec), self.now)
+                problems = spec.evaluate(snap, self.thresholds[spec.id], self.now)
             except MissingData:
                 continue
             except Exception as exc:
