@@ -12,18 +12,27 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 import boto3
 
-from eksmon.aws import ApiCallCounter, AwsAccount, client_config, error_code, error_operation
+from eksmon.aws import (
+    ApiCallCounter,
+    AwsAccount,
+    Deadline,
+    DeadlineExceeded,
+    ScanIO,
+    client_config,
+    error_code,
+    error_operation,
+)
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
 from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
+from eksmon.tasks import Task, TaskGraph
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,8 +79,20 @@ class CollectContext:
         return snap.get(kind)
 
     def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value shared by every cluster of this account+region (e.g. add-on versions), made once."""
+        """A value shared by every cluster of this account+region, made once."""
         return self.region_snapshot_cache().get(key, make)
+
+    def shared(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """A value every region of this account reads the same (the version calendar, add-on versions):
+        made once per scan, by whichever region asks first; a failure is shared too (each region
+        that reads it reports it)."""
+        io = self.aws.io
+        if io is None:
+            return self.memo(key, make)
+        found: T = io.shared.get(
+            (self.account, *key), make, keep_error=lambda exc: not isinstance(exc, DeadlineExceeded)
+        )
+        return found
 
     def region_snapshot_cache(self) -> _Memo:
         memo = self.region_snapshot.parts.get(_Memo)
@@ -84,6 +105,11 @@ class CollectContext:
         self._errors.append(
             collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
         )
+
+    def report_region(self, source: str, exc: BaseException, message: str | None = None) -> None:
+        """A problem of a source the whole account+region shares (one finding however many clusters
+        hit it: errors of one source in one scope are merged)."""
+        self._errors.append(collection_error(self.account, self.region, None, source, exc, self.now, message))
 
 
 class _Memo:
@@ -213,6 +239,7 @@ class Scanner:
         services: Services | None = None,
         progress: ProgressFn | None = None,
         registry: Registry | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.settings = settings
         self.checks = list(checks)
@@ -228,28 +255,47 @@ class Scanner:
         self.region_collectors = [c for c in collectors if c.scope == "region"]
         self.cluster_collectors = [c for c in collectors if c.scope == "cluster"]
         self._findings: list[Finding] = []
+        self._errors: dict[str, Finding] = {}  # collection errors by fingerprint: one per source and scope
         self._lock = threading.Lock()
+        self.deadline = deadline or Deadline(settings.aws.scan_timeout_seconds)
+        self.io = ScanIO(settings.aws, self.deadline)
+        self._closed = False  # the deadline passed: late answers are ignored
+        self._scopes: list[tuple[str, str, str | None, dict[type, Task]]] = []
+        self._clusters_total = 0
+        self._clusters_done = 0
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
+        """Collect every target through one task graph, then evaluate what was read.
+
+        Region setup and cluster scans are pipelined: a cluster starts as soon as its region has
+        listed clusters, and each collector as soon as the parts it reads are there. When the
+        deadline passes, what is unfinished becomes a collection error per scope, and everything
+        already read is still evaluated.
+        """
         started = time.monotonic()
         targets = self._targets()
         regions = [RegionSnapshot(account=t.account.account_id, region=t.region) for t in targets]
-        workers = self.settings.max_workers
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eksmon-region") as pool:
-            list(pool.map(self._collect_region, targets, regions))
-        jobs = [(t, r, c) for t, r in zip(targets, regions, strict=True) for c in r.clusters]
-        done = 0
+        aws = self.settings.aws
+        graph = TaskGraph(aws.max_threads, aws.max_in_flight_per_region)
         if self.progress:
-            self.progress(0, len(jobs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eksmon-cluster") as pool:
-            for _ in pool.map(lambda job: self._scan_cluster(*job), jobs):
-                done += 1
-                if self.progress:
-                    self.progress(done, len(jobs))
+            self.progress(0, 0)
         for target, region in zip(targets, regions, strict=True):
+            self._plan_region(graph, target, region)
+        remaining = self.deadline.remaining()
+        finished = graph.wait(None if remaining == float("inf") else max(0.0, remaining))
+        with self._lock:
+            self._closed = True
+        graph.close()
+        for task, exc in graph.errors:
+            log.error("task %s failed: %s", task.name, exc, exc_info=exc)
+        if not finished:
+            self._report_unfinished()
+        for target, region in zip(targets, regions, strict=True):
+            for cluster in region.clusters:
+                self._evaluate(cluster, "cluster", target.region)
             self._evaluate(region, "region", target.region)
-        findings = sorted(self._findings, key=_order)
+        findings = sorted([*self._findings, *self._errors.values()], key=_order)
         return ScanResult(findings, regions, self.counter, self.now, time.monotonic() - started, self.checks)
 
     # -- targets -----------------------------------------------------------------------------------
@@ -265,10 +311,12 @@ class Scanner:
         regions = list(self.settings.regions) or ([current] if current else [])
         if not regions:
             raise ScanAborted("no AWS region: set regions in the configuration, --region, or AWS_REGION")
-        config = client_config(self.settings.aws, pool=max(10, self.settings.max_workers * 2))
+        config = client_config(self.settings.aws, pool=self.settings.aws.max_in_flight_per_region)
         accounts, failures = resolve_accounts(
             base, self.settings, config, self.counter, regions[0], self.session_factory
         )
+        for account in accounts:
+            account.io = self.io
         for account_id, error in failures:
             for region in regions:
                 self._add([collection_error(account_id, region, None, "sts:AssumeRole", error, self.now)])
@@ -289,22 +337,88 @@ class Scanner:
             services=self.services,
         )
 
-    def _collect_region(self, target: Target, region: RegionSnapshot) -> None:
-        region.parts[_Memo] = _Memo()
-        ctx = self._context(target, region, None)
-        self._run_collectors(self.region_collectors, ctx, region.parts)
+    def _plan_region(self, graph: TaskGraph, target: Target, region: RegionSnapshot) -> None:
         from eksmon.collectors.eks import ClusterNames
 
-        if self.cluster_collectors and region.has(ClusterNames):
-            region.clusters = [
-                ClusterSnapshot(region.account, region.region, name, region)
-                for name in region.get(ClusterNames).names
-            ]
+        region.parts[_Memo] = _Memo()
+        lane = (target.account.account_id, target.region)
+        tasks: dict[type, Task] = {}
+        self._scopes.append((region.account, region.region, None, tasks))
+        for spec in self.region_collectors:  # in dependency order
+            after = [tasks[n] for n in spec.needs if n in tasks]
+            if spec.provides is not ClusterNames and ClusterNames in tasks:
+                after.append(tasks[ClusterNames])  # a region source may reuse the cluster list
+            if spec.provides is ClusterNames:
+                fn = self._list_then_spawn(graph, target, region, spec, tasks)
+            else:
+                fn = self._collect_fn(spec, target, region, None)
+            tasks[spec.provides] = graph.add(f"{spec.name} {lane}", lane, fn, after)
 
-    def _scan_cluster(self, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot) -> None:
-        ctx = self._context(target, region, cluster)
-        self._run_collectors(self.cluster_collectors, ctx, cluster.parts)
-        self._evaluate(cluster, "cluster", target.region)
+    def _list_then_spawn(
+        self,
+        graph: TaskGraph,
+        target: Target,
+        region: RegionSnapshot,
+        spec: CollectorSpec,
+        region_tasks: dict[type, Task],
+    ) -> Callable[[], None]:
+        collect = self._collect_fn(spec, target, region, None)
+
+        def run() -> None:
+            from eksmon.collectors.eks import ClusterNames
+
+            collect()
+            with self._lock:
+                if self._closed or not self.cluster_collectors or not region.has(ClusterNames):
+                    return
+                region.clusters = [
+                    ClusterSnapshot(region.account, region.region, name, region)
+                    for name in region.get(ClusterNames).names
+                ]
+                self._clusters_total += len(region.clusters)
+            for cluster in region.clusters:
+                self._plan_cluster(graph, target, region, cluster, region_tasks)
+
+        return run
+
+    def _plan_cluster(
+        self,
+        graph: TaskGraph,
+        target: Target,
+        region: RegionSnapshot,
+        cluster: ClusterSnapshot,
+        region_tasks: dict[type, Task],
+    ) -> None:
+        lane = (target.account.account_id, target.region)
+        tasks: dict[type, Task] = {}
+        with self._lock:
+            self._scopes.append((region.account, region.region, cluster.name, tasks))
+        for spec in self.cluster_collectors:
+            after = [t for n in spec.needs if (t := tasks.get(n) or region_tasks.get(n)) is not None]
+            tasks[spec.provides] = graph.add(
+                f"{spec.name} {lane} {cluster.name}",
+                lane,
+                self._collect_fn(spec, target, region, cluster),
+                after,
+            )
+        graph.add(f"done {cluster.name}", lane, self._cluster_done, list(tasks.values()))
+
+    def _cluster_done(self) -> None:
+        with self._lock:
+            self._clusters_done += 1
+            done, total = self._clusters_done, self._clusters_total
+        if self.progress:
+            self.progress(done, total)
+
+    def _collect_fn(
+        self, spec: CollectorSpec, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot | None
+    ) -> Callable[[], None]:
+        def run() -> None:
+            ctx = self._context(target, region, cluster)
+            parts = cluster.parts if cluster is not None else region.parts
+            self._run_collectors([spec], ctx, parts)
+
+        return run
 
     def _run_collectors(
         self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
@@ -315,7 +429,7 @@ class Scanner:
             if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
                 continue  # what it reads is missing; that failure is already reported
             try:
-                parts[spec.provides] = spec.fn(ctx)
+                value = spec.fn(ctx)
             except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
                 source = _source_name(spec, exc)
                 log.warning(
@@ -327,7 +441,31 @@ class Scanner:
                     error_code(exc),
                 )
                 ctx.report(source, exc)
+            else:
+                with self._lock:
+                    if not self._closed:  # past the deadline, late answers are not mixed in
+                        parts[spec.provides] = value
         self._add(ctx._errors)
+
+    def _report_unfinished(self) -> None:
+        """One collection error per scope (region or cluster) with sources the deadline cut off."""
+        seconds = self.deadline.seconds
+        for account, region, cluster, tasks in list(self._scopes):
+            unfinished = sorted(
+                spec.name
+                for kind, task in tasks.items()
+                if not task.done and (spec := self.registry.collectors.get(kind)) is not None
+            )
+            if not unfinished:
+                continue
+            exc = DeadlineExceeded("scan", f"the scan's deadline ({seconds:g} s) passed")
+            message = (
+                f"the scan's deadline ({seconds:g} s) passed before {', '.join(unfinished)} finished; "
+                "what they had not read was not checked"
+            )
+            error = collection_error(account, region, cluster, "deadline", exc, self.now, message)
+            error.details["unfinished"] = unfinished
+            self._add([error], force=True)
 
     # -- evaluation --------------------------------------------------------------------------------
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:
@@ -347,11 +485,18 @@ class Scanner:
             out.extend(
                 to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now) for p in problems
             )
-        self._add(out)
+        self._add(out, force=True)
 
-    def _add(self, findings: Iterable[Finding]) -> None:
+    def _add(self, findings: Iterable[Finding], force: bool = False) -> None:
+        """Keep findings; collection errors of one source in one scope are one finding (the first)."""
         with self._lock:
-            self._findings.extend(findings)
+            if self._closed and not force:
+                return
+            for finding in findings:
+                if finding.check != COLLECTION_ERROR:
+                    self._findings.append(finding)
+                elif finding.fingerprint not in self._errors:
+                    self._errors[finding.fingerprint] = finding
 
 
 def _source_name(spec: CollectorSpec, exc: BaseException) -> str:
@@ -374,8 +519,12 @@ def scan(
     session_factory: Callable[..., boto3.Session] = boto3.Session,
     services: Services | None = None,
     progress: ProgressFn | None = None,
+    deadline: Deadline | None = None,
 ) -> ScanResult:
-    """Select the checks (by id/glob, monitor, minus disabled) and scan with them."""
+    """Select the checks (by id/glob, monitor, minus disabled) and scan with them.
+
+    ``deadline``: when the scan stops reading (default: ``aws.scan_timeout_seconds`` from now).
+    """
     registry = load()
     checks = registry.select(patterns, settings.checks.disabled, monitor)
-    return Scanner(settings, checks, now, session_factory, services, progress, registry).run()
+    return Scanner(settings, checks, now, session_factory, services, progress, registry, deadline).run()

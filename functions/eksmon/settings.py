@@ -131,10 +131,50 @@ class Schedules(_Model):
 
 
 class AwsSettings(_Model):
-    retry_mode: Literal["adaptive", "standard"] = "adaptive"
-    max_attempts: int = Field(8, ge=1, le=20)
+    """How eksmon talks to AWS (eksmon.aws): limits per account and region, time budgets, bounds."""
+
+    retry_mode: Literal["adaptive", "standard"] = Field(
+        "adaptive", description="botocore's retry mode; adaptive paces each account+region's client"
+    )
+    max_attempts: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="botocore's attempts per call for a transient error (5xx, reset, read timeout): "
+        "2 retries a read timeout once; throttling goes on under the throttle budgets",
+    )
     connect_timeout: float = Field(5.0, gt=0)
     read_timeout: float = Field(20.0, gt=0)
+    max_in_flight_per_region: int = Field(
+        10, ge=1, le=100, description="AWS requests in flight at once per account and region"
+    )
+    max_threads: int = Field(
+        64, ge=1, le=512, description="threads of one scan across every account and region"
+    )
+    max_pages: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description="pages of one list before it counts as endless (a collection error for that source)",
+    )
+    throttle_budget_seconds: float = Field(
+        30.0, ge=0, le=900, description="how long one call may go on being throttled before it fails"
+    )
+    critical_throttle_budget_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=900,
+        description="the same for the calls everything else waits on (ListClusters, DescribeCluster)",
+    )
+    scan_timeout_seconds: float = Field(
+        600.0, gt=0, le=86_400, description="a scan's deadline (the CLI's --timeout overrides it)"
+    )
+    publish_margin_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=600,
+        description="Lambda: the scan ends this long before the invocation's timeout, to publish",
+    )
 
 
 class ChecksSettings(_Model):
@@ -152,7 +192,16 @@ class Settings(_Model):
     schedules: Schedules = Schedules()
     aws: AwsSettings = AwsSettings()
     fanout: FanoutSettings = FanoutSettings()
-    max_workers: int = Field(8, ge=1, le=64, description="clusters and regions scanned at once")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "max_workers" in data:
+            raise ValueError(
+                "max_workers: replaced by aws.max_in_flight_per_region (requests at once per account and "
+                "region, default 10) and aws.max_threads (the whole scan, default 64)"
+            )
+        return data
 
     @field_validator("regions")
     @classmethod

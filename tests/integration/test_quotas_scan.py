@@ -264,13 +264,16 @@ def test_throttling_that_clears_after_retries_is_invisible(demo_sim: Simulator, 
 
 
 def test_throttling_past_the_retries_loses_that_service_only(demo_sim: Simulator, now) -> None:
-    # the first ListServiceQuotas of us-east-1 is eks's; it fails all 3 attempts (botocore's max_attempts
-    # counts retries), the later ones answer
+    # the first ListServiceQuotas of us-east-1 is eks's; it is throttled for longer than its budget (here
+    # none: botocore's 2 attempts only), the later ones answer
     demo_sim.fault(
-        "servicequotas", region=EAST, operation="ListServiceQuotas", code="TooManyRequestsException", times=3
+        "servicequotas", region=EAST, operation="ListServiceQuotas", code="TooManyRequestsException", times=2
     )
     settings = parse_settings(
-        {"regions": list(DEMO_REGIONS), "aws": {"retry_mode": "standard", "max_attempts": 2}}
+        {
+            "regions": list(DEMO_REGIONS),
+            "aws": {"retry_mode": "standard", "max_attempts": 2, "throttle_budget_seconds": 0},
+        }
     )
     result = run(demo_sim, now, settings)
     assert errors(result) == [
@@ -338,7 +341,7 @@ def test_a_failing_cluster_source_is_reported_for_that_cluster(demo_sim: Simulat
 def test_a_broken_service_quotas_endpoint_is_one_error_and_no_more_calls(demo_sim: Simulator, now) -> None:
     demo_sim.fault("servicequotas", region=WEST, code="InternalFailure", status=500)
     settings = parse_settings(
-        {"regions": list(DEMO_REGIONS), "aws": {"retry_mode": "standard", "max_attempts": 1}}
+        {"regions": list(DEMO_REGIONS), "aws": {"retry_mode": "standard", "max_attempts": 2}}
     )
     result = run(demo_sim, now, settings)
     assert errors(result) == [(WEST, None, "source/servicequotas:ListServiceQuotas", "InternalFailure")]

@@ -34,7 +34,9 @@ def test_empty_configuration_is_a_working_default() -> None:
         ({"notifications": {"emails": ["not-an-address"]}}, "notifications.emails.0"),
         ({"notifications": {"slack": {"workspace_id": "T1"}}}, "workspace_id and channel_id go together"),
         ({"accounts": {"ids": ["12345"]}}, "accounts.ids.0"),
-        ({"max_workers": 0}, "max_workers"),
+        ({"max_workers": 8}, "max_workers: replaced by aws.max_in_flight_per_region"),
+        ({"aws": {"max_in_flight_per_region": 0}}, "aws.max_in_flight_per_region"),
+        ({"aws": {"max_pages": "many"}}, "aws.max_pages"),
     ],
 )
 def test_bad_configuration_names_the_key(data: dict, named: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 import botocore.exceptions
 
+from eksmon.aws import EndlessPages
 from eksmon.collectors.eks import ClusterNames
 from eksmon.engine import CollectContext
 from eksmon.registry import collector, load
@@ -37,7 +38,8 @@ AWS_EKS = "AWS/EKS"
 CONTAINER_INSIGHTS = "ContainerInsights"
 ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota: 8 GiB = 8589934592 bytes
 MAX_QUERIES = 500  # GetMetricData's limit per call
-MAX_PAGES = 200  # a NextToken loop that never ends is a service bug; stop and flag the data partial
+# a NextToken loop that never ends is a service bug: after aws.max_pages pages the data is kept,
+# flagged partial, and the endless list reported as a collection error
 
 # The etcd size, by preference. AWS/EKS: the in-use size is what the quota is enforced on (AWS's
 # table); the physically allocated size and the older apiserver_storage_size_bytes name come next.
@@ -207,8 +209,10 @@ class _Answer:
 
 @dataclass
 class _Fetch:
+    max_pages: int = 200
     calls: int = 0
     answers: dict[str, _Answer] = field(default_factory=dict)
+    endless: bool = False
 
 
 @collector(
@@ -230,7 +234,7 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
         return part
     period = history_period(lookback)
     cw = ctx.client("cloudwatch")
-    fetch = _Fetch()
+    fetch = _Fetch(max_pages=ctx.settings.aws.max_pages)
     try:
         window_queries = list(
             _queries(names, [(AWS_EKS, m, s, WINDOW_PERIOD) for m, s in WINDOW_METRICS], prefix="w")
@@ -267,6 +271,13 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
             "throttling and latency checks were skipped for this region",
         )
         return ControlPlaneCloudWatch(end, window_start, history_start, error=str(exc), calls=fetch.calls)
+    if fetch.endless:
+        ctx.report(
+            "cloudwatch:GetMetricData",
+            EndlessPages("GetMetricData", f"GetMetricData returned more than {fetch.max_pages} pages"),
+            f"GetMetricData's NextToken did not end after {fetch.max_pages} pages (aws.max_pages); "
+            "the series read so far are kept and flagged partial",
+        )
     clusters = {
         n: ClusterSeries(
             n,
@@ -306,7 +317,7 @@ def _get(cw: Any, queries: Sequence[_Query], start: datetime, end: datetime, fet
         request = [q.request() for q in batch]
         token: str | None = None
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+        for _ in range(fetch.max_pages):
             kwargs: dict[str, Any] = {
                 "MetricDataQueries": request,
                 "StartTime": start,
@@ -324,6 +335,7 @@ def _get(cw: Any, queries: Sequence[_Query], start: datetime, end: datetime, fet
                 break
             seen.add(token)
         if token is not None:  # gave up on an endless token: what was read is kept, flagged partial
+            fetch.endless = True
             for q in batch:
                 fetch.answers.setdefault(q.id, _Answer()).status = "PartialData"
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
+from eksmon.aws import pages
 from eksmon.engine import CollectContext
 from eksmon.registry import collector
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
@@ -117,9 +118,25 @@ class Insights:
 
 
 # -- collectors ---------------------------------------------------------------------------------------
+# The largest page each list allows. Every collector lists with the same parameters, so the scan's
+# memo (eksmon.aws.ScanIO) answers a list another collector already made without a second request.
+PAGE_SIZE = 100
+
+
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
+    if operation != "describe_cluster_versions":
+        kwargs.setdefault("maxResults", PAGE_SIZE)
+    yield from pages(client, operation, key, **kwargs)
+
+
+def list_nodegroup_names(eks: Any, cluster: str) -> list[str]:
+    """ListNodegroups of one cluster (shared by the lifecycle and quota collectors through the memo)."""
+    return list(_pages(eks, "list_nodegroups", "nodegroups", clusterName=cluster))
+
+
+def describe_nodegroup(eks: Any, cluster: str, name: str) -> dict[str, Any]:
+    answer: dict[str, Any] = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
+    return answer
 
 
 @collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
@@ -135,22 +152,12 @@ def list_clusters(ctx: CollectContext) -> ClusterNames:
 
 @collector(provides=VersionCalendar, scope="region", iam_actions=("eks:DescribeClusterVersions",))
 def version_calendar(ctx: CollectContext) -> VersionCalendar:
-    """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
+    """Every version's support dates, all pages; the bundled table (reported) when the API fails.
+
+    The calendar is the same in every region: it is read once per account and scan."""
+    eks = ctx.client("eks")
     try:
-        versions: dict[str, VersionDates] = {}
-        for item in _pages(
-            ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True
-        ):
-            dates = VersionDates(
-                version=item["clusterVersion"],
-                release=_date(item.get("releaseDate")),
-                end_of_standard=_date(item.get("endOfStandardSupportDate")),
-                end_of_extended=_date(item.get("endOfExtendedSupportDate")),
-                status=item.get("versionStatus") or item.get("status"),
-            )
-            versions[dates.version] = dates
-        if not versions:
-            raise LookupError("DescribeClusterVersions returned no versions")
+        versions = dict(ctx.shared(("eks-cluster-versions",), functools.partial(_cluster_versions, eks)))
     except Exception as exc:  # noqa: BLE001 - any failure falls back to the bundled table, reported
         ctx.report(
             "eks:DescribeClusterVersions",
@@ -200,8 +207,9 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
 def nodegroups(ctx: CollectContext) -> Nodegroups:
     eks = ctx.client("eks")
     items = []
-    for name in _pages(eks, "list_nodegroups", "nodegroups", clusterName=ctx.cluster):
-        ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
+    assert ctx.cluster is not None
+    for name in list_nodegroup_names(eks, ctx.cluster):
+        ng = describe_nodegroup(eks, ctx.cluster, name)
         items.append(
             Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion"))
         )
@@ -227,13 +235,39 @@ def addons(ctx: CollectContext) -> Addons:
         compatible: bool | None = None
         latest: str | None = None
         if target is not None:
-            supported = ctx.memo(("addon-versions", name), functools.partial(_addon_versions, eks, name))
+            try:  # the same in every region: read once per account and scan
+                supported = ctx.shared(
+                    ("addon-versions", name), functools.partial(_addon_versions, eks, name)
+                )
+            except Exception as exc:  # noqa: BLE001 - this add-on's compatibility stays unknown, reported
+                ctx.report_region(
+                    "eks:DescribeAddonVersions",
+                    exc,
+                    f"{exc}; the compatibility of {name} with Kubernetes {target} is unknown in {ctx.region}",
+                )
+                supported = []
             for_next = [v for v, clusters in supported if target in clusters]
             if version in {v for v, _ in supported}:  # unknown versions stay "unknown", not "incompatible"
                 compatible = version in for_next
             latest = for_next[0] if for_next else None
         items.append(Addon(name, version, addon.get("status"), target, compatible, latest))
     return Addons(tuple(items))
+
+
+def _cluster_versions(eks: Any) -> dict[str, VersionDates]:
+    versions: dict[str, VersionDates] = {}
+    for item in _pages(eks, "describe_cluster_versions", "clusterVersions", includeAll=True):
+        dates = VersionDates(
+            version=item["clusterVersion"],
+            release=_date(item.get("releaseDate")),
+            end_of_standard=_date(item.get("endOfStandardSupportDate")),
+            end_of_extended=_date(item.get("endOfExtendedSupportDate")),
+            status=item.get("versionStatus") or item.get("status"),
+        )
+        versions[dates.version] = dates
+    if not versions:
+        raise LookupError("DescribeClusterVersions returned no versions")
+    return versions
 
 
 def _addon_versions(eks: Any, name: str) -> list[tuple[str, frozenset[str]]]:

@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from eksmon.aws import error_code, is_access_denied
-from eksmon.collectors.eks import ClusterNames
+from eksmon.aws import error_code, is_access_denied, pages
+from eksmon.collectors.eks import ClusterNames, describe_nodegroup, list_nodegroup_names
 from eksmon.engine import CollectContext
 from eksmon.quotas_catalogue import CATALOGUE, CatalogueQuota, global_quota_region
 from eksmon.registry import collector
@@ -395,8 +395,7 @@ def counted_usage(ctx: CollectContext) -> CountedUsage:
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key) or []
+    yield from pages(client, operation, key, **kwargs)
 
 
 def _count(client: Any, operation: str, key: str, **kwargs: Any) -> float:
@@ -518,15 +517,8 @@ def cluster_quota_usage(ctx: CollectContext) -> ClusterQuotaUsage:
     readings: list[UsageReading] = []
     if limits.get(NODEGROUPS) or limits.get(NODES_PER_NODEGROUP):
         try:
-            names = list(
-                _pages(
-                    eks,
-                    "list_nodegroups",
-                    "nodegroups",
-                    clusterName=ctx.cluster,
-                    maxResults=PAGE_SIZES["eks"],
-                )
-            )
+            assert ctx.cluster is not None
+            names = list_nodegroup_names(eks, ctx.cluster)  # the lifecycle collector's answer, when it ran
         except Exception as exc:  # noqa: BLE001 - the Fargate count below is still read
             ctx.report(_quota_source("eks:ListNodegroups"), exc)
         else:
@@ -553,7 +545,8 @@ def cluster_quota_usage(ctx: CollectContext) -> ClusterQuotaUsage:
 def _nodegroup_sizes(ctx: CollectContext, eks: Any, names: list[str]) -> Iterator[UsageReading]:
     for name in names:
         try:
-            ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
+            assert ctx.cluster is not None
+            ng = describe_nodegroup(eks, ctx.cluster, name)
         except Exception as exc:  # noqa: BLE001 - one node group's error hides no other
             ctx.report(_quota_source(f"eks:DescribeNodegroup/{name}"), exc)
             continue
