@@ -37,6 +37,8 @@ def resolve_accounts(
         ) from exc
     except botocore.exceptions.ClientError as exc:
         raise ScanAborted(f"the AWS credentials do not work: {exc}") from exc
+    except botocore.exceptions.BotoCoreError as exc:  # refused, unreachable, timed out: nothing can run
+        raise ScanAborted(f"cannot reach AWS STS in {region}: {exc}") from exc
     current = str(identity["Account"])
     partition = str(identity["Arn"]).split(":")[1]
     home = AwsAccount(current, base, config, counter)

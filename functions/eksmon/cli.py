@@ -1,7 +1,8 @@
 """The command line: ``eksmon scan | demo | checks`` (SPEC.md, "The command line").
 
 Exit codes: 0 done, nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or
-configuration (the message names the key); 3 the scan could not run at all.
+configuration (the message names the key); 3 the scan could not run at all (or failed unexpectedly:
+one line, the traceback only with --debug); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 FORMATS = ("table", "json", "markdown", "html")
 
 
@@ -23,6 +25,16 @@ def _now(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"--now: {text!r} is not an ISO 8601 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"--timeout: {text!r} is not a number of seconds in (0, 86400]")
+    return value
 
 
 def _group(text: str) -> str:
@@ -59,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--no-kubernetes", action="store_true", help="skip every check that reads the Kubernetes API"
     )
+    s.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop reading after this long and report what was read (default: aws.scan_timeout_seconds, 600)",
+    )
+    s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
 
     d = sub.add_parser("demo", help="run the deployed code path against a built-in simulated fleet")
     d.add_argument("--format", choices=FORMATS, default="table")
@@ -84,6 +103,23 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
+    try:
+        return _command(args, out, err)
+    except KeyboardInterrupt:
+        print("eksmon: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user unless asked for
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc(file=err)
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        hint = "" if getattr(args, "debug", False) else " (--debug shows the traceback)"
+        print(f"eksmon: unexpected error: {type(exc).__name__}: {first}{hint}", file=err)
+        return EXIT_ABORTED
+
+
+def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from eksmon.settings import ConfigError
 
     try:
@@ -107,6 +143,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from eksmon.aws import Deadline
     from eksmon.engine import ScanAborted, scan
     from eksmon.publish.output import render
     from eksmon.registry import load
@@ -133,9 +170,15 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE
     now = args.now or datetime.now(UTC)
     progress = _progress(err) if args.format != "json" and err.isatty() else None
+    deadline = Deadline(args.timeout or settings.aws.scan_timeout_seconds)
     try:
         result = scan(
-            settings, now, patterns=args.check, progress=progress, services=_services(args, settings)
+            settings,
+            now,
+            patterns=args.check,
+            progress=progress,
+            services=_services(args, settings),
+            deadline=deadline,
         )
     except ScanAborted as exc:
         print(f"eksmon: cannot scan: {exc}", file=err)

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from eksmon.aws import Deadline
 from eksmon.engine import ScanResult, Services, scan
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
@@ -135,7 +136,10 @@ def run_monitor(
     event: Mapping[str, Any] | None = None,
     session_factory: Callable[..., boto3.Session] = boto3.Session,
     services: Services | None = None,
+    remaining_seconds: float | None = None,
 ) -> RunSummary:
+    """``remaining_seconds``: the invocation's time left; the scan stops ``aws.publish_margin_seconds``
+    before it (and after ``aws.scan_timeout_seconds`` at most), so what was read is still published."""
     settings = env.settings()
     parsed = ScheduledEvent.model_validate(event or {})
     if parsed.partition is not None:
@@ -143,7 +147,17 @@ def run_monitor(
     now = parsed.now or datetime.now(UTC)
     if parsed.notify_test:
         return _notify_test(monitor, env, now, session_factory)
-    result = scan(settings, now, monitor=monitor, session_factory=session_factory, services=services)
+    budget = settings.aws.scan_timeout_seconds
+    if remaining_seconds is not None:
+        budget = min(budget, max(1.0, remaining_seconds - settings.aws.publish_margin_seconds))
+    result = scan(
+        settings,
+        now,
+        monitor=monitor,
+        session_factory=session_factory,
+        services=services,
+        deadline=Deadline(budget),
+    )
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
     points = monitor_points(monitor, result, now)
     points.append(MetricPoint("NotificationsPublished", published, "Count", {"Monitor": monitor}))

@@ -28,7 +28,12 @@ def monitor_handler(monitor: Monitor) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if event.get("plan") is True:  # the fan-out state machine's first step
             return plan_partitions(MonitorEnvironment.from_environ()).model_dump(mode="json")
-        summary = run_monitor(monitor, MonitorEnvironment.from_environ(), event)
+        summary = run_monitor(
+            monitor,
+            MonitorEnvironment.from_environ(),
+            event,
+            remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+        )
         logger.info(f"{monitor} run done", extra=summary.model_dump())
         return summary.model_dump()
 

@@ -3,7 +3,9 @@
 Each module of ``eksmon.sim`` that defines ``install(sim)`` adds an :class:`Extension`: it may
 answer a request moto does not implement, rewrite moto's answer (e.g. add ``upgradePolicy`` to
 DescribeCluster), and seed the demo fleet. Faults (AccessDenied, throttling) are injected per
-service, region and operation, so tests see real botocore retries and errors.
+service, region and operation, so tests see real botocore retries and errors; besides error
+answers, a fault may hang a request, cut its answer short, or make a list's next token endless.
+``latency`` delays every AWS answer (a realistic round trip for the fleet-scale bench).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import json
 import os
 import pkgutil
 import threading
+import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import boto3
@@ -87,8 +91,17 @@ class Extension:
     seed_order: int = 50
 
 
+FaultKind = Literal["error", "hang", "truncate", "endless_token"]
+
+
 @dataclass
 class Fault:
+    """``kind``: ``error`` answers ``code``/``status``; ``hang`` holds the request ``delay`` seconds (or
+    until the simulator is reset) before answering; ``truncate`` answers 200 with the first half of
+    the real body; ``endless_token`` adds a fresh next token to every page of a list.
+    ``probability`` answers that share of matching requests (``seed`` makes it repeatable);
+    ``until`` (seconds after the fault is made) ends it."""
+
     service: str
     operation: str | None = None  # None: every operation of the service
     region: str | None = None
@@ -98,9 +111,23 @@ class Fault:
     times: int | None = None  # None: forever
     message: str = "injected by the simulator"
     hits: int = 0
+    kind: FaultKind = "error"
+    delay: float = 3600.0
+    probability: float = 1.0
+    until: float | None = None
+    seed: int = 12
+    created: float = 0.0
+
+    def __post_init__(self) -> None:
+        import random
+
+        self.created = time.monotonic()
+        self._random = random.Random(self.seed)  # noqa: S311 - a repeatable fault pattern, not a secret
 
     def matches(self, req: SimRequest) -> bool:
         if self.times is not None and self.hits >= self.times:
+            return False
+        if self.until is not None and time.monotonic() - self.created > self.until:
             return False
         return (
             req.service == self.service
@@ -111,6 +138,7 @@ class Fault:
             )
             and (self.region is None or self.region == req.region)
             and (self.account is None or self.account == req.account)
+            and (self.probability >= 1.0 or self._random.random() < self.probability)
         )
 
 
@@ -156,6 +184,12 @@ class Simulator:
         self.extensions: list[Extension] = []
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, str]] = []  # (service, region, operation) seen
+        # every distinct request (account, region, service, operation, path, query, body): how often sent
+        self.signatures: Counter[tuple[str, ...]] = Counter()
+        self.latency = 0.0  # seconds added to every AWS answer
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._release = threading.Event()  # set on reset/stop: hung requests answer
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +208,7 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        self._release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -202,6 +237,11 @@ class Simulator:
         with self._lock:
             self.faults.clear()
             self.requests.clear()
+            self.signatures.clear()
+            self.latency = 0.0
+            self.in_flight = self.peak_in_flight = 0
+            self._release.set()
+            self._release = threading.Event()
 
     def _moto_reset(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -258,6 +298,11 @@ class Simulator:
         with self._lock:
             return [c for c in self.requests if service is None or c[0] == service]
 
+    def repeats(self) -> dict[tuple[str, ...], int]:
+        """Requests sent more than once, identical to the byte (retries of a refused answer included)."""
+        with self._lock:
+            return {sig: n for sig, n in self.signatures.items() if n > 1}
+
     # -- WSGI --------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -267,18 +312,45 @@ class Simulator:
         req = _sim_request(request, body)
         if req is None:  # moto's own API (/moto-api) and anything unsigned
             return self._moto(environ, start_response)
+        signature = (
+            req.account,
+            req.region,
+            req.service,
+            req.operation,
+            req.path,
+            json.dumps(req.query, sort_keys=True),
+            body.decode("utf-8", "replace"),
+        )
         with self._lock:
             self.requests.append((req.service, req.region, req.operation))
+            self.signatures[signature] += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             fault = next((f for f in self.faults if f.matches(req)), None)
             if fault is not None:
                 fault.hits += 1
-        if fault is not None:
-            return error_response(req, fault.code, fault.message, fault.status)(environ, start_response)
+            release = self._release
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            if fault is not None and fault.kind == "hang":
+                release.wait(fault.delay)
+            if fault is not None and fault.kind == "error":
+                return error_response(req, fault.code, fault.message, fault.status)(environ, start_response)
+            response = self._answer(req, environ)
+            if fault is not None and response.status_code == 200:
+                _spoil(response, fault.kind)
+            return response(environ, start_response)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, req: SimRequest, environ: dict[str, Any]) -> Response:
         for ext in self.extensions:
             if ext.service == req.service:
                 answer = ext.handle(req)
                 if answer is not None:
-                    return answer(environ, start_response)
+                    return answer
         app_iter, status, headers = run_wsgi_app(self._moto, environ, buffered=True)
         data = b"".join(app_iter)
         code = int(status.split()[0])
@@ -288,10 +360,25 @@ class Simulator:
                     changed = ext.after(req, code, data)
                     if changed is not None:
                         data = changed
-        response = Response(
+        return Response(
             data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"]
         )
-        return response(environ, start_response)
+
+
+def _spoil(response: Response, kind: FaultKind) -> None:
+    """Turn a good answer into a broken one, in place."""
+    data = response.get_data()
+    if kind == "truncate":
+        response.set_data(data[: len(data) // 2])
+    elif kind == "endless_token":
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return
+        if isinstance(doc, dict):
+            key = "NextToken" if "NextToken" in doc or any(k[:1].isupper() for k in doc) else "nextToken"
+            doc[key] = uuid.uuid4().hex
+            response.set_data(json.dumps(doc, default=str))
 
 
 @contextmanager
