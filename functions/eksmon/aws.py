@@ -137,8 +137,10 @@ ALWAYS_RETURNED: dict[tuple[str, str], str] = {
     ("cloudwatch", "GetMetricData"): "MetricDataResults",
 }
 _READ_PREFIXES = ("List", "Describe", "Get")
-BACKOFF_BASE_SECONDS = 0.25
-BACKOFF_CAP_SECONDS = 5.0
+# after botocore's own attempts: 0.1-0.2 s, 0.2-0.4 s, ... up to 1-2 s between tries (full speed again
+# as soon as the throttling stops; the adaptive rate limiter paces the sends in between)
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 2.0
 
 
 def is_throttling(exc: BaseException) -> bool:
@@ -306,6 +308,9 @@ class _ClientIO:
                 raise DeadlineExceeded(operation)
             try:
                 answer = self._call(operation, params)
+            except botocore.exceptions.BotoCoreError as exc:  # timeouts, resets: say which call it was
+                exc.operation_name = operation
+                raise
             except botocore.exceptions.ClientError as exc:
                 if not is_throttling(exc):
                     raise
@@ -385,7 +390,8 @@ def error_code(exc: BaseException) -> str:
 
 
 def error_operation(exc: BaseException) -> str | None:
-    if isinstance(exc, botocore.exceptions.ClientError):
+    """The AWS operation that failed (ClientErrors, and timeouts or resets of a scan's clients)."""
+    if isinstance(exc, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)):
         return getattr(exc, "operation_name", None)
     return None
 

@@ -345,9 +345,7 @@ class Scanner:
         tasks: dict[type, Task] = {}
         self._scopes.append((region.account, region.region, None, tasks))
         for spec in self.region_collectors:  # in dependency order
-            after = [tasks[n] for n in spec.needs if n in tasks]
-            if spec.provides is not ClusterNames and ClusterNames in tasks:
-                after.append(tasks[ClusterNames])  # a region source may reuse the cluster list
+            after = [tasks[n] for n in (*spec.needs, *spec.uses) if n in tasks]
             if spec.provides is ClusterNames:
                 fn = self._list_then_spawn(graph, target, region, spec, tasks)
             else:
@@ -394,7 +392,9 @@ class Scanner:
         with self._lock:
             self._scopes.append((region.account, region.region, cluster.name, tasks))
         for spec in self.cluster_collectors:
-            after = [t for n in spec.needs if (t := tasks.get(n) or region_tasks.get(n)) is not None]
+            after = [
+                t for n in (*spec.needs, *spec.uses) if (t := tasks.get(n) or region_tasks.get(n)) is not None
+            ]
             tasks[spec.provides] = graph.add(
                 f"{spec.name} {lane} {cluster.name}",
                 lane,

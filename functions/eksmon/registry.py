@@ -66,6 +66,7 @@ class CollectorSpec:
     iam_actions: tuple[str, ...] = ()
     kube: tuple[KubePermission | KubeNonResource, ...] = ()
     needs: tuple[type, ...] = ()  # other data this collector reads first (same scope or region)
+    uses: tuple[type, ...] = ()  # read when present: waited for, but a missing one does not skip it
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class Registry:
             spec = self.collectors.get(kind)
             if spec is None:
                 raise ValueError(f"no collector provides {kind.__name__}")
-            for need in spec.needs:
+            for need in (*spec.needs, *spec.uses):
                 visit(need, (*trail, kind))
             seen.add(kind)
             ordered.append(spec)
@@ -258,6 +259,7 @@ def collector(
     iam_actions: tuple[str, ...] = (),
     kube: tuple[KubePermission | KubeNonResource, ...] = (),
     needs: tuple[type, ...] = (),
+    uses: tuple[type, ...] = (),
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def register(fn: Callable[..., T]) -> Callable[..., T]:
         REGISTRY.add_collector(
@@ -269,6 +271,7 @@ def collector(
                 iam_actions=iam_actions,
                 kube=kube,
                 needs=needs,
+                uses=uses,
             )
         )
         return fn

@@ -46,10 +46,9 @@ def _vended_p99(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | N
     id="admission.webhook_latency",
     title="Admission webhook slow",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
-    uses=(
-        ApiserverMetrics,
-    ),  # names the slow webhook when /metrics was read; AWS/EKS alone still gives a finding
+    needs=(ControlPlaneCloudWatch,),
+    # names the slow webhook when /metrics was read; AWS/EKS alone still gives a finding (by cluster name)
+    uses=(ClusterInfo, ApiserverMetrics),
     docs=DOCS,
     severity_rules="warning >= 1 s p99: per webhook from /metrics while AWS/EKS's webhook p99 over the window "
     "(15 min) is also >= 1 s (or the cluster has no vended metrics); one cluster-wide finding when only "

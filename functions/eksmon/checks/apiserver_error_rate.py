@@ -42,7 +42,9 @@ class ApiserverErrorRateThresholds(Thresholds):
     id="apiserver.error_rate",
     title="apiserver answering 5xx",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
+    needs=(ControlPlaneCloudWatch,),
+    # read by cluster name: a failed DescribeCluster does not hide it (ClusterInfo is only collected)
+    uses=(ClusterInfo,),
     docs=DOCS,
     severity_rules="warning >= 1 %, critical >= 5 % of requests answered 5xx over the window (15 min)",
     thresholds=ApiserverErrorRateThresholds,

@@ -47,7 +47,9 @@ class ApiserverLatencyThresholds(Thresholds):
     id="apiserver.latency",
     title="apiserver slow for a request verb",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
+    needs=(ControlPlaneCloudWatch,),
+    # read by cluster name: a failed DescribeCluster does not hide it (ClusterInfo is only collected)
+    uses=(ClusterInfo,),
     docs=DOCS,
     severity_rules="warning >= 1 s, critical >= 4 s p99 for a verb, averaged over the window (15 min)",
     thresholds=ApiserverLatencyThresholds,

@@ -33,7 +33,9 @@ class ApiserverThrottlingThresholds(Thresholds):
     id="apiserver.throttling",
     title="apiserver throttling requests (429)",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
+    needs=(ControlPlaneCloudWatch,),
+    # read by cluster name: a failed DescribeCluster does not hide it (ClusterInfo is only collected)
+    uses=(ClusterInfo,),
     docs=DOCS,
     severity_rules="warning when 429s are returned over the window (15 min)",
     thresholds=ApiserverThrottlingThresholds,

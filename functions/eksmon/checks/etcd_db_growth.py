@@ -55,7 +55,9 @@ def linear_trend(points: Sequence[Point], now: datetime) -> tuple[float, float]:
     id="etcd.db_growth",
     title="etcd database growing toward the 8 GiB quota",
     monitor="metrics",
-    needs=(ControlPlaneCloudWatch, ClusterInfo),
+    needs=(ControlPlaneCloudWatch,),
+    # ClusterInfo only says whether the cluster is live: CloudWatch needs nothing but the cluster name
+    uses=(ClusterInfo,),
     docs=DOCS,
     severity_rules="warning when the linear trend over the look-back (24 h) reaches 8 GiB within 14 days, "
     "critical within 1 day; info when there is not enough history",
@@ -63,9 +65,9 @@ def linear_trend(points: Sequence[Point], now: datetime) -> tuple[float, float]:
     sources=("cloudwatch:GetMetricData AWS/EKS, ContainerInsights",),
 )
 def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: datetime) -> Iterator[Problem]:
-    info = snap.get(ClusterInfo)
+    info = snap.get(ClusterInfo) if snap.has(ClusterInfo) else None
     cloudwatch = snap.get(ControlPlaneCloudWatch)
-    if info.status not in LIVE or cloudwatch.error is not None:
+    if (info is not None and info.status not in LIVE) or cloudwatch.error is not None:
         return  # nothing to measure, or the failed read is already a collection error
     series = cloudwatch.cluster(snap.name)
     size = series.size if series else None

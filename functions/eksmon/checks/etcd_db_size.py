@@ -78,9 +78,10 @@ def gib(value: float) -> str:
     id="etcd.db_size",
     title="etcd database close to the 8 GiB quota",
     monitor="metrics",
-    needs=(ClusterInfo,),
-    # either source may be missing (Kubernetes access off, CloudWatch denied): the other still judges
-    uses=(ControlPlaneCloudWatch, ApiserverMetrics),
+    needs=(),
+    # either source may be missing (Kubernetes access off, CloudWatch denied): the other still judges;
+    # DescribeCluster only says whether the cluster is live (CloudWatch needs just the cluster name)
+    uses=(ClusterInfo, ControlPlaneCloudWatch, ApiserverMetrics),
     docs=DOCS,
     severity_rules="warning >= 80 % of 8 GiB, critical >= 95 %; info when no source has the size",
     thresholds=EtcdDbSizeThresholds,

@@ -365,11 +365,13 @@ def _counter(name: str, action: str) -> Callable[[Counter], Counter]:
         "iam:GetAccountSummary",
         "iam:ListOpenIDConnectProviders",
     ),
-    needs=(QuotaLimits, MetricUsage),
+    needs=(QuotaLimits,),
+    uses=(MetricUsage, ClusterNames),  # counts only what metrics did not give; reuses the cluster list
 )
 def counted_usage(ctx: CollectContext) -> CountedUsage:
-    """Counts for region and account quotas that have a limit but no usage metric datapoints."""
-    metrics = ctx.get(MetricUsage)
+    """Counts for region and account quotas that have a limit but no usage metric datapoints (or whose
+    usage metrics could not be read: the count still tells the usage)."""
+    metrics = ctx.get(MetricUsage) if ctx.region_snapshot.has(MetricUsage) else MetricUsage({})
     readings: dict[Key, UsageReading] = {}
     shared: dict[str, Any] = {}  # answers two counters share (DescribeLoadBalancers)
     failed: set[str] = set()
@@ -567,10 +569,10 @@ def _nodegroup_sizes(ctx: CollectContext, eks: Any, names: list[str]) -> Iterato
 
 
 def _quota_source(action: str) -> str:
-    """The source a failed count is reported under. The lifecycle collectors make some of the same calls
-    (ListClusters, ListNodegroups, DescribeNodegroup); a distinct name keeps one finding per fingerprint
-    when both run in one scan, and says which checks lost the data."""
-    return f"{action} (quota usage)"
+    """The source a failed count is reported under: the call itself. The lifecycle collectors make some of
+    the same calls (ListClusters, ListNodegroups, DescribeNodegroup) through the scan's memo, so one failed
+    call is one root cause, and the engine keeps one finding for it however many collectors read it."""
+    return action.split("/", 1)[0]
 
 
 def _iso(moment: datetime) -> str:

@@ -337,6 +337,8 @@ class Simulator:
                 release.wait(fault.delay)
             if fault is not None and fault.kind == "error":
                 return error_response(req, fault.code, fault.message, fault.status)(environ, start_response)
+            if fault is not None and fault.kind == "endless_token":
+                req = _first_page(req, environ)  # each of our made-up tokens asks for the first page again
             response = self._answer(req, environ)
             if fault is not None and response.status_code == 200:
                 _spoil(response, fault.kind)
@@ -363,6 +365,25 @@ class Simulator:
         return Response(
             data, status=status, headers=[(k, v) for k, v in headers if k.lower() != "content-length"]
         )
+
+
+def _first_page(req: SimRequest, environ: dict[str, Any]) -> SimRequest:
+    """The request without its next token (in the query string or the JSON body)."""
+    from dataclasses import replace
+    from urllib.parse import urlencode
+
+    query = {k: v for k, v in req.query.items() if k.lower() != "nexttoken"}
+    environ["QUERY_STRING"] = urlencode(query, doseq=True)
+    body = req.body
+    try:
+        doc = json.loads(body) if body else None
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        body = json.dumps({k: v for k, v in doc.items() if k.lower() != "nexttoken"}).encode()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return replace(req, query=query, body=body)
 
 
 def _spoil(response: Response, kind: FaultKind) -> None:
