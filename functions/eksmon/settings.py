@@ -53,6 +53,12 @@ class AccountsSettings(_Model):
 class FanoutSettings(_Model):
     """Scanning a fleet larger than one invocation can cover: a Step Functions Map over partitions."""
 
+    # 50 pairs, measured (bench/bench_fleet_scale.py, README "Fleet scale"): a scan costs about 25 ms of
+    # CPU per cluster on one full core (8.5 AWS calls of ~3 ms), and its AWS I/O overlaps across pairs, so
+    # a monitor Lambda (512 MB: about 0.3 vCPU, 5 min) is CPU-bound at ~85 ms per cluster: ~2,800
+    # clusters in the 240 s before its publishing margin. 50 pairs of a typical 10-20 clusters (500-1,000)
+    # take well under half of that; a fleet of pairs near EKS's default 100 clusters per region should
+    # lower it. The deadline keeps even an oversized partition's findings (unfinished sources reported).
     max_targets_per_invocation: int = Field(
         50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
     )

@@ -31,7 +31,9 @@ class TaskGraph:
     def __init__(self, threads: int, per_lane: int) -> None:
         self.threads = max(1, threads)
         self.per_lane = max(1, per_lane)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # workers wait here for a runnable task
+        self._all_done = threading.Condition(self._lock)  # wait() waits here
         self._ready: dict[Hashable, deque[Task]] = {}
         self._lanes: deque[Hashable] = deque()  # lanes with ready tasks, in round-robin order
         self._running: dict[Hashable, int] = {}
@@ -63,12 +65,18 @@ class TaskGraph:
         if not queue and task.lane not in self._lanes:
             self._lanes.append(task.lane)
         queue.append(task)
-        if self._idle == 0 and len(self._workers) < self.threads:
+        self._kick()
+
+    def _kick(self) -> None:  # under the lock
+        """Wake one idle worker (or start one) when a task could run now."""
+        if not any(self._running.get(lane, 0) < self.per_lane for lane in self._lanes):
+            return
+        if self._idle > 0:
+            self._cond.notify()
+        elif len(self._workers) < self.threads:
             worker = threading.Thread(target=self._work, name=f"eksmon-{len(self._workers)}", daemon=True)
             self._workers.append(worker)
             worker.start()
-        else:
-            self._cond.notify()
 
     # -- running -----------------------------------------------------------------------------------
     def _next(self) -> Task | None:  # under the lock
@@ -97,6 +105,7 @@ class TaskGraph:
                     self._idle -= 1
                     task = self._next()
                 task.started = True
+                self._kick()  # a wake-up may have gone to this worker while more tasks were ready
             try:
                 task.fn()
             except BaseException as exc:  # noqa: BLE001 - kept for the caller; the graph goes on
@@ -110,18 +119,20 @@ class TaskGraph:
                     follower.waiting -= 1
                     if follower.waiting == 0:
                         self._make_ready(follower)
-                self._cond.notify_all()
+                self._kick()  # the lane has a free slot again
+                if self._open == 0:
+                    self._all_done.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every task is done (True) or ``timeout`` seconds pass (False)."""
         end = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
+        with self._lock:
             while self._open > 0:
                 left = None if end is None else end - time.monotonic()
                 if left is not None and left <= 0:
                     return False
                 # short waits: Ctrl-C reaches the main thread promptly
-                self._cond.wait(0.2 if left is None else min(left, 0.2))
+                self._all_done.wait(0.2 if left is None else min(left, 0.2))
             return True
 
     def close(self) -> None:

@@ -178,9 +178,9 @@ class Simulator:
     """The simulated AWS endpoint. Use as a context manager or call start()/stop()."""
 
     def __init__(self) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import create_backend_app
 
-        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._moto = _dispatcher()(create_backend_app)
         self.extensions: list[Extension] = []
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, str]] = []  # (service, region, operation) seen
@@ -189,6 +189,8 @@ class Simulator:
         self.latency = 0.0  # seconds added to every AWS answer
         self.in_flight = 0
         self.peak_in_flight = 0
+        self._in_flight_by: Counter[tuple[str, str]] = Counter()  # (account, region) -> requests now
+        self.peak_in_flight_by: Counter[tuple[str, str]] = Counter()
         self._release = threading.Event()  # set on reset/stop: hung requests answer
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
@@ -240,6 +242,8 @@ class Simulator:
             self.signatures.clear()
             self.latency = 0.0
             self.in_flight = self.peak_in_flight = 0
+            self._in_flight_by.clear()
+            self.peak_in_flight_by.clear()
             self._release.set()
             self._release = threading.Event()
 
@@ -326,6 +330,9 @@ class Simulator:
             self.signatures[signature] += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            scope = (req.account, req.region)
+            self._in_flight_by[scope] += 1
+            self.peak_in_flight_by[scope] = max(self.peak_in_flight_by[scope], self._in_flight_by[scope])
             fault = next((f for f in self.faults if f.matches(req)), None)
             if fault is not None:
                 fault.hits += 1
@@ -346,6 +353,7 @@ class Simulator:
         finally:
             with self._lock:
                 self.in_flight -= 1
+                self._in_flight_by[scope] -= 1
 
     def _answer(self, req: SimRequest, environ: dict[str, Any]) -> Response:
         for ext in self.extensions:
@@ -419,6 +427,22 @@ def temporary_environ(values: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _dispatcher() -> type:
+    """moto's dispatcher, remembering which backend serves a host: moto lists its package directory (a
+    few hundred stat calls) on every request to find it, most of the simulator's time at fleet scale."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class Dispatcher(DomainDispatcherApplication):
+        _backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    return Dispatcher
 
 
 def _QuietHandler() -> type:

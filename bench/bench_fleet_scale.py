@@ -1,0 +1,229 @@
+"""Fleet scale: one `eksmon scan --no-kubernetes` over N clusters in R regions, each AWS answer taking L ms.
+
+The fleet (defaults: 500 clusters over 10 regions, 557 managed node groups, two add-ons and one passing
+insight per cluster) lives in the project's simulator, which runs in a child process so that its CPU
+does not compete with the scanner's for one interpreter. Every answer is delayed by --latency seconds
+(a realistic round trip). The scan runs twice: calm, then under a throttling storm (--storm-share of
+EKS calls answered ThrottlingException for the first --storm-seconds). Printed per run: wall time, AWS
+calls, calls per cluster, identical requests sent twice (repeats), peak requests in flight, the speed-up
+over making the same calls one after another (calls x latency / wall), and the scanner's peak RSS.
+
+    python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
+    python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "us-east-2",
+    "eu-west-2",
+    "ap-southeast-2",
+    "us-west-1",
+    "ca-central-1",
+    "eu-north-1",
+)
+VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+ADDONS = {
+    "1.31": (("vpc-cni", "v1.19.0-eksbuild.1"), ("coredns", "v1.11.4-eksbuild.2")),
+    "1.32": (("vpc-cni", "v1.19.0-eksbuild.1"), ("coredns", "v1.11.4-eksbuild.2")),
+    "1.33": (("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
+    "1.34": (("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
+    "1.35": (("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
+}
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+# -- the simulator, in a child process ---------------------------------------------------------------
+def _seed(sim: Any, clusters: int, regions: tuple[str, ...], nodegroups: int) -> None:
+    from eksmon.sim.eks import EksExtension
+    from eksmon.sim.fleet import DemoCluster, DemoInsight
+
+    eks = sim.extension(EksExtension)
+    extra = nodegroups - clusters  # the first `extra` clusters get a second node group
+    for i in range(clusters):
+        version = VERSIONS[i % len(VERSIONS)]
+        groups = [("workers", version)] + (
+            [("batch", VERSIONS[max(0, VERSIONS.index(version) - 1)])] if i < extra else []
+        )
+        eks.add_cluster(
+            DemoCluster(
+                name=f"fleet-{i:04d}",
+                region=regions[i % len(regions)],
+                version=version,
+                nodegroups=tuple(groups),
+                addons=ADDONS[version],
+                insights=(DemoInsight(name="Kubelet version skew", status="PASSING"),),
+            ),
+            ACCOUNT,
+        )
+
+
+def _serve(
+    conn: Connection, clusters: int, regions: tuple[str, ...], nodegroups: int, latency: float
+) -> None:
+    from eksmon.sim.server import Simulator
+
+    with Simulator() as sim:
+        _seed(sim, clusters, regions, nodegroups)
+        conn.send(sim.endpoint_url)
+        while True:
+            command, arg = conn.recv()
+            if command == "stop":
+                break
+            if command == "start":
+                with sim._lock:
+                    sim.faults.clear()
+                    sim.requests.clear()
+                    sim.signatures.clear()
+                    sim.peak_in_flight = 0
+                sim.latency = latency
+                if arg:  # a throttling storm: a share of EKS calls throttled for a while
+                    share, seconds = arg
+                    sim.fault(
+                        "eks",
+                        code="ThrottlingException",
+                        status=400,
+                        message="Rate exceeded",
+                        probability=share,
+                        until=seconds,
+                    )
+                conn.send("ok")
+            elif command == "stats":
+                repeats = sum(n - 1 for n in sim.repeats().values())
+                throttled = sum(f.hits for f in sim.faults)
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                cpu = usage.ru_utime + usage.ru_stime
+                conn.send(
+                    (len(sim.requests), repeats, sim.peak_in_flight, throttled, usage.ru_maxrss / 1024, cpu)
+                )
+
+
+# -- the scan ---------------------------------------------------------------------------------------
+def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
+    from eksmon.engine import scan
+    from eksmon.settings import parse_settings
+    from eksmon.sim.server import _EndpointSession
+
+    def session(**kwargs: Any) -> Any:
+        kwargs.setdefault("region_name", regions[0])
+        return _EndpointSession(endpoint, **kwargs)
+
+    settings = parse_settings({"regions": list(regions), "kubernetes": {"enabled": False}})
+    return scan(settings, NOW, session_factory=session)
+
+
+def run(
+    conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float, storm: Any
+) -> dict[str, Any]:
+    conn.send(("start", storm))
+    conn.recv()
+    conn.send(("stats", None))
+    sim_cpu_before = conn.recv()[-1]
+    started, cpu_before = time.monotonic(), time.process_time()
+    result = _scan(endpoint, regions)
+    wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
+    conn.send(("stats", None))
+    sent, repeats, peak, throttled, sim_rss, sim_cpu = conn.recv()
+    calls = result.api_calls.total
+    clusters = len(result.clusters)
+    return {
+        "wall": wall,
+        "calls": calls,
+        "sent": sent,
+        "clusters": clusters,
+        "per_cluster": calls / max(1, clusters),
+        "repeats": repeats,
+        "peak": peak,
+        "throttled": throttled,
+        "speedup": calls * latency / wall if wall else 0.0,
+        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "sim_rss": sim_rss,
+        "cpu": cpu,
+        "sim_cpu": sim_cpu - sim_cpu_before,
+        "errors": [f for f in result.findings if f.check == "monitor.collection_error"],
+        "findings": {f.fingerprint for f in result.findings if f.check != "monitor.collection_error"},
+        "by_call": result.api_calls.calls,
+    }
+
+
+def show(name: str, r: dict[str, Any], latency: float) -> None:
+    print(f"{name}:")
+    print(f"  wall time             {r['wall']:.1f} s")
+    print(f"  AWS calls             {r['calls']} ({r['sent']} HTTP requests with retries)")
+    print(f"  calls per cluster     {r['per_cluster']:.2f}")
+    print(f"  repeats               {r['repeats']}")
+    print(f"  peak in flight        {r['peak']}")
+    print(
+        f"  speed-up (sequential) {r['speedup']:.1f}x  ({r['calls']} x {latency * 1000:.0f} ms / {r['wall']:.1f} s)"
+    )
+    print(f"  peak RSS              {r['rss']:.0f} MiB (scanner), {r['sim_rss']:.0f} MiB (simulator)")
+    print(f"  CPU                   {r['cpu']:.1f} s (scanner), {r['sim_cpu']:.1f} s (simulator)")
+    print(f"  findings              {len(r['findings'])}, collection errors {len(r['errors'])}")
+    if r["throttled"]:
+        print(f"  throttled answers     {r['throttled']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clusters", type=int, default=500)
+    p.add_argument("--regions", type=int, default=10, choices=range(1, len(REGIONS) + 1), metavar="R")
+    p.add_argument(
+        "--nodegroups", type=int, help="managed node groups in all (default: 557 per 500 clusters)"
+    )
+    p.add_argument("--latency", type=float, default=0.05, help="seconds added to every AWS answer")
+    p.add_argument("--storm-share", type=float, default=0.3, help="share of EKS calls throttled in the storm")
+    p.add_argument("--storm-seconds", type=float, default=60.0, help="how long the storm lasts")
+    p.add_argument("--no-storm", action="store_true", help="only the calm run")
+    p.add_argument("--top", type=int, default=0, help="also print the N most frequent calls")
+    args = p.parse_args(argv)
+    regions = REGIONS[: args.regions]
+    nodegroups = args.nodegroups if args.nodegroups is not None else round(args.clusters * 557 / 500)
+    print(
+        f"fleet: {args.clusters} clusters in {len(regions)} regions, {nodegroups} node groups, "
+        f"2 add-ons each; {args.latency * 1000:.0f} ms per AWS answer"
+    )
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    server = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(child, args.clusters, regions, nodegroups, args.latency), daemon=True
+    )
+    server.start()
+    try:
+        endpoint = parent.recv()
+        calm = run(parent, endpoint, regions, args.latency, None)
+        show("calm", calm, args.latency)
+        if args.top:
+            for call, n in calm["by_call"].most_common(args.top):
+                print(f"    {call:45} {n}")
+        if not args.no_storm:
+            storm = run(parent, endpoint, regions, args.latency, (args.storm_share, args.storm_seconds))
+            show(
+                f"throttling storm ({args.storm_share:.0%} of EKS calls for the first {args.storm_seconds:.0f} s)",
+                storm,
+                args.latency,
+            )
+            same = storm["findings"] == calm["findings"] and not storm["errors"]
+            print(f"  same findings as calm {'yes' if same else 'NO'}")
+    finally:
+        parent.send(("stop", None))
+        server.join(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

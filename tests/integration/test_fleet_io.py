@@ -1,0 +1,38 @@
+"""How a scan talks to AWS: no identical request twice, a cap per account and region, regions side by side."""
+
+from __future__ import annotations
+
+from eksmon.engine import COLLECTION_ERROR, scan
+from eksmon.settings import parse_settings
+from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.server import Simulator
+
+
+def test_no_identical_request_is_sent_twice_in_one_scan(demo_sim: Simulator) -> None:
+    # every AWS-side check of every monitor: the lifecycle and quota collectors read the same node
+    # groups and cluster list, every region the same calendar and add-on versions
+    settings = parse_settings({"regions": list(DEMO_REGIONS), "kubernetes": {"enabled": False}})
+    result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
+    assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
+    assert len(result.clusters) == 7 and len(demo_sim.calls()) > 50
+    assert demo_sim.repeats() == {}
+    # read once per account, not per region
+    assert result.api_calls.calls["eks.DescribeClusterVersions"] == 2  # its two pages
+    node_group_lists = [c for c in demo_sim.calls("eks") if c[2].endswith("/node-groups")]
+    assert len(node_group_lists) == 7  # one per cluster, though two collectors read it
+
+
+def test_requests_in_flight_are_capped_per_account_and_region(demo_sim: Simulator) -> None:
+    demo_sim.latency = 0.05
+    settings = parse_settings(
+        {
+            "regions": list(DEMO_REGIONS),
+            "kubernetes": {"enabled": False},
+            "aws": {"max_in_flight_per_region": 3},
+        }
+    )
+    result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
+    assert len(result.clusters) == 7
+    peaks = {region: demo_sim.peak_in_flight_by[(DEMO_ACCOUNT, region)] for region in DEMO_REGIONS}
+    assert peaks == {region: 3 for region in DEMO_REGIONS}  # the cap is reached and never passed
+    assert demo_sim.peak_in_flight > 3  # the regions ran side by side
