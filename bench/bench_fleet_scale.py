@@ -167,7 +167,12 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
     print(f"  wall time             {r['wall']:.1f} s")
     print(f"  AWS calls             {r['calls']} ({r['sent']} HTTP requests with retries)")
     print(f"  calls per cluster     {r['per_cluster']:.2f}")
-    print(f"  repeats               {r['repeats']}")
+    retried = (
+        f" ({r['repeats'] - r['throttled']} beyond the retries of throttled answers)"
+        if r["throttled"]
+        else ""
+    )
+    print(f"  repeats               {r['repeats']}{retried}")
     print(f"  peak in flight        {r['peak']}")
     print(
         f"  speed-up (sequential) {r['speedup']:.1f}x  ({r['calls']} x {latency * 1000:.0f} ms / {r['wall']:.1f} s)"
