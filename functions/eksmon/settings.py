@@ -91,6 +91,13 @@ class KubernetesSettings(_Model):
     vpc: KubernetesVpc | None = Field(None, description="deployed only: run the Kubernetes readers in a VPC")
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     page_size: int = Field(500, ge=10, le=5000)
+    max_list_pages: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="pages one Kubernetes list may take before it is abandoned as endless "
+        "(a repeated continue token ends it at once)",
+    )
 
 
 class SlackSettings(_Model):

@@ -56,6 +56,14 @@ class KubeConnectionError(KubeError):
     """The connection could not be made or was reset, after the bounded retries."""
 
 
+class KubeListUnbounded(KubeError):
+    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``."""
+
+
+class KubeBadBody(KubeError):
+    """An answer that was received but cannot be read (``/metrics`` past a parser limit, not the format)."""
+
+
 class KubeTLSError(KubeError):
     """The endpoint's certificate is not signed by the cluster's CA (or the handshake failed)."""
 
@@ -97,7 +105,8 @@ def error_for_status(
             status,
             "Forbidden",
             path,
-            f"forbidden: {permission} (add it to the monitor's ClusterRole, see `eksmon rbac`)",
+            f"forbidden: {permission} (add it to the monitor's {'Role' if attrs.namespace else 'ClusterRole'}, "
+            "see `eksmon rbac`)",
             permission=permission,
         )
     if status == 404:
