@@ -57,6 +57,13 @@ class CollectContext:
     cluster_snapshot: ClusterSnapshot | None = None
     services: Services | None = None
     _errors: list[Finding] = field(default_factory=list)
+    kubernetes_down: BaseException | None = None
+
+    def kubernetes_unreachable(self, exc: BaseException) -> None:
+        """The cluster's Kubernetes API refused the monitor or cannot be reached: the engine reports
+        it once (resource ``source/kubernetes``) and runs no further Kubernetes collector for it."""
+        if self.kubernetes_down is None:
+            self.kubernetes_down = exc
 
     @property
     def cluster(self) -> str | None:
@@ -309,14 +316,26 @@ class Scanner:
     def _run_collectors(
         self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
     ) -> None:
+        kube_down: BaseException | None = None  # the cluster's API refused us or cannot be reached
+        kube_skipped: list[CollectorSpec] = []
         for spec in collectors:
             if spec.kube and not self.settings.kubernetes.enabled:
                 continue  # the operator asked not to read the clusters: their checks are skipped, quietly
+            if spec.kube and kube_down is not None:
+                kube_skipped.append(spec)  # one root cause, one finding: the cluster is not asked again
+                continue
             if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
                 continue  # what it reads is missing; that failure is already reported
             try:
                 parts[spec.provides] = spec.fn(ctx)
+                if spec.kube and ctx.kubernetes_down is not None:  # a collector that keeps a part
+                    kube_down = ctx.kubernetes_down
+                    kube_skipped.append(spec)
             except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
+                if spec.kube and getattr(exc, "cluster_wide", False):
+                    kube_down = exc
+                    kube_skipped.append(spec)
+                    continue
                 source = _source_name(spec, exc)
                 log.warning(
                     "collector %s failed for %s/%s/%s: %s",
@@ -327,7 +346,38 @@ class Scanner:
                     error_code(exc),
                 )
                 ctx.report(source, exc)
+        if kube_down is not None:
+            log.warning(
+                "Kubernetes API of %s/%s/%s not usable: %s",
+                ctx.account,
+                ctx.region,
+                ctx.cluster,
+                error_code(kube_down),
+            )
+            ctx._errors.append(self._kubernetes_down(ctx, kube_down, kube_skipped))
         self._add(ctx._errors)
+
+    def _kubernetes_down(
+        self, ctx: CollectContext, exc: BaseException, skipped: Sequence[CollectorSpec]
+    ) -> Finding:
+        """The one finding for a cluster whose Kubernetes API refused the monitor or could not be reached."""
+        names = {c.name for c in skipped}
+        affected = sorted(
+            c.id for c in self.checks if any(col.name in names for col in self.registry.collectors_for([c]))
+        )
+        finding = collection_error(ctx.account, ctx.region, ctx.cluster, "kubernetes", exc, self.now)
+        fix = getattr(exc, "fix", "") or finding.remediation
+        return finding.model_copy(
+            update={
+                "message": f"{finding.message} The cluster was not asked again in this scan.",
+                "remediation": fix,
+                "details": {
+                    **finding.details,
+                    "affected_checks": affected,
+                    "skipped_collectors": sorted(names),
+                },
+            }
+        )
 
     # -- evaluation --------------------------------------------------------------------------------
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:

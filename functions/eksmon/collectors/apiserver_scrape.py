@@ -10,9 +10,11 @@ which deprecated APIs were requested, which admission webhooks fail or are slow.
 * The body is parsed as it streams (:mod:`eksmon.prometheus`), keeping only a few families, so a
   50 MB ``/metrics`` costs one chunk of memory. The whole scrape of one cluster has a time budget;
   past it, the samples already read are used.
-* A cluster that cannot be read (401, 403 naming the missing permission, timeout, no route) is a
-  ``monitor.collection_error`` for that cluster and an empty part, so CloudWatch-based checks still
-  run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
+* A cluster whose API refuses the monitor or cannot be reached (401, refused, TLS, connect timeout)
+  is handed to the engine (``ctx.kubernetes_unreachable``): one ``monitor.collection_error`` for the
+  cluster (``source/kubernetes``), and an empty part, so CloudWatch-based checks still run.
+  Other failures (403 naming the missing permission, a slow answer) are a collection error for
+  ``/metrics`` and an empty part, so CloudWatch-based checks still run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from eksmon.collectors.control_plane_metrics import monitor_setting
 from eksmon.collectors.eks import ClusterInfo
 from eksmon.engine import CollectContext
 from eksmon.kube import (
+    KubeBadBody,
     KubeError,
     KubernetesDisabled,
     KubeTimeout,
@@ -237,7 +240,7 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
     except KubernetesDisabled as exc:
         return ApiserverMetrics(skipped=str(exc))
     except KubeError as exc:
-        ctx.report("kubernetes:/metrics", exc)
+        _failed(ctx, exc)
         return ApiserverMetrics(error=str(exc))
     deadline = time.monotonic() + budget
     read: list[ReplicaSample] = []
@@ -248,13 +251,29 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
             break
         try:
             read.append(scrape_once(client.stream, deadline, budget))
+        except KubeBadBody as exc:  # the body breaks a parser limit: said once, not asked again
+            ctx.report("kubernetes:/metrics", exc)
+            failures.append(f"sample {attempt + 1}: {exc}")
+            return ApiserverMetrics(
+                tuple(read),
+                attempts=attempt + 1,
+                error=None if read else str(exc),
+                failures=tuple(failures),
+            )
         except KubeError as exc:
-            if not read and (attempt == samples - 1 or _permanent(exc)):
-                ctx.report("kubernetes:/metrics", exc)
+            if not read and (attempt == samples - 1 or _permanent(exc) or exc.cluster_wide):
+                _failed(ctx, exc)
                 return ApiserverMetrics(attempts=attempt + 1, error=str(exc), failures=tuple(failures))
             failures.append(f"sample {attempt + 1}: {exc}")
         client.close()  # a new connection next time: the load balancer may pick another apiserver
     return ApiserverMetrics(tuple(read), attempts=len(read) + len(failures), failures=tuple(failures))
+
+
+def _failed(ctx: CollectContext, exc: KubeError) -> None:
+    if exc.cluster_wide:  # the cluster refuses us or cannot be reached: the engine reports it once
+        ctx.kubernetes_unreachable(exc)
+    else:
+        ctx.report("kubernetes:/metrics", exc)
 
 
 def _permanent(exc: KubeError) -> bool:
@@ -263,8 +282,17 @@ def _permanent(exc: KubeError) -> bool:
 
 
 def scrape_once(stream: Callable[[str], Iterable[bytes]], deadline: float, budget: float) -> ReplicaSample:
-    """One GET /metrics, parsed as it streams; KubeTimeout when the budget runs out mid-body."""
+    """One GET /metrics, parsed as it streams; KubeTimeout when the budget runs out mid-body,
+    KubeBadBody when the body breaks one of the parser's limits (:mod:`eksmon.prometheus`)."""
     parsed = parse(_until(stream("/metrics"), deadline, budget), FAMILIES)
+    if parsed.invalid is not None:
+        raise KubeBadBody(
+            200,
+            "BadMetrics",
+            "/metrics",
+            f"/metrics could not be read: {parsed.invalid} (after {parsed.bytes} bytes); "
+            "its deprecated-API and webhook figures were not used",
+        )
     return sample_of(parsed)
 
 

@@ -32,6 +32,7 @@ Seeding and faults, per cluster (``sim.extension(KubernetesApi).cluster(account,
     c.unreachable()            # connection reset
     c.slow(30)                 # answer after 30 s (past the client's timeout)
     c.fail(503, path="/api/v1/pods", times=2)   # status override, optionally limited
+    c.endless_list("/api/v1/pods")                 # every page has a continue token (repeated)
 """
 
 from __future__ import annotations
@@ -356,7 +357,7 @@ def _url_match(pattern: str, path: str) -> bool:
 class KubeFault:
     """``reset`` the connection, answer ``slow``ly, or with a ``status``; for ``times`` requests (None: all)."""
 
-    kind: str  # reset | slow | status
+    kind: str  # reset | slow | status | endless
     path: str | None = None  # glob on the API path (no endpoint prefix, no query); None: every path
     status: int = 500
     seconds: float = 0.0
@@ -514,6 +515,13 @@ class KubeCluster:
         return self._fault(
             KubeFault("status", path, status=status, times=times, retry_after=retry_after, message=message)
         )
+
+    def endless_list(
+        self, path: str | None = None, repeat: bool = True, times: int | None = None
+    ) -> KubeFault:
+        """Lists never end: every page carries a ``continue`` token -- the same one again (``repeat``)
+        or a new one each time -- whatever token was sent, as a broken apiserver or proxy would."""
+        return self._fault(KubeFault("endless" if repeat else "endless-new", path, times=times))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -971,6 +979,15 @@ class KubernetesApi(Extension):
             h.note = attrs.describe()
             h.send_json(403, _forbidden(caller, attrs))
             return
+        if fault is not None and fault.kind.startswith("endless") and attrs.verb == "list":
+            info = kind_for(attrs.group, attrs.version, attrs.resource)
+            if info is not None:
+                h.note = "endless"
+                status, body = cluster.list_page(info, attrs.namespace, {**query, "continue": ""})
+                token = "endless" if fault.kind == "endless" else f"endless-{fault.hits}"
+                body["metadata"] = {**body["metadata"], "continue": token}
+                h.send_json(status, body)
+                return
         self._route(h, cluster, attrs, query)
 
     def _route(
