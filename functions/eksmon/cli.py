@@ -67,7 +67,9 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
     c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
 
-    r = sub.add_parser("rbac", help="the read-only ClusterRole + binding the Kubernetes checks need")
+    r = sub.add_parser(
+        "rbac", help="the read-only RBAC the Kubernetes checks need (ClusterRole, kube-system Role, bindings)"
+    )
     r.add_argument(
         "--group", default="eksmon-readers", type=_group, help="group of the monitor's access entry"
     )

@@ -42,11 +42,14 @@ class NoThresholds(Thresholds):
 
 @dataclass(frozen=True)
 class KubePermission:
-    """One rule of the generated ClusterRole."""
+    """One rule of the generated RBAC: cluster-wide (the ClusterRole) unless ``namespace`` is given,
+    then a Role in that namespace, limited to the objects in ``names`` (``resourceNames``) if any."""
 
     api_group: str  # "" for the core group
     resource: str
     verbs: tuple[str, ...] = ("get", "list")
+    namespace: str = ""  # "": every namespace (ClusterRole); else a Role in this namespace
+    names: tuple[str, ...] = ()  # (): every object; else only these (resourceNames)
 
 
 @dataclass(frozen=True)
@@ -170,16 +173,23 @@ class Registry:
         return sorted(actions)
 
     def kube_permissions(self, checks: Iterable[CheckSpec]) -> list[KubePermission | KubeNonResource]:
-        """One rule per resource (or URL), with the verbs every collector declared for it merged."""
+        """One rule per resource and scope (or URL), with the verbs and object names every collector
+        declared for it merged; a declaration without names makes the merged rule unrestricted."""
         verbs: dict[tuple[str, ...], set[str]] = {}
+        names: dict[tuple[str, ...], set[str] | None] = {}
         for col in self.collectors_for(checks):
             for p in col.kube:
-                key = (p.url,) if isinstance(p, KubeNonResource) else (p.api_group, p.resource)
+                if isinstance(p, KubeNonResource):
+                    verbs.setdefault((p.url,), set()).update(p.verbs)
+                    continue
+                key = (p.api_group, p.resource, p.namespace)
                 verbs.setdefault(key, set()).update(p.verbs)
+                known = names.get(key, set())
+                names[key] = None if known is None or not p.names else known | set(p.names)
         return [
             KubeNonResource(key[0], tuple(sorted(v)))
             if len(key) == 1
-            else KubePermission(key[0], key[1], tuple(sorted(v)))
+            else KubePermission(key[0], key[1], tuple(sorted(v)), key[2], tuple(sorted(names[key] or ())))
             for key, v in sorted(verbs.items())
         ]
 

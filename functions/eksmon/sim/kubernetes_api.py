@@ -13,8 +13,9 @@ What it checks, as EKS and kube-apiserver would:
   simulator issued (its own key, or moto's assumed-role / IAM keys) the signature is recomputed
   with ``x-k8s-aws-id: <this cluster's name>``, so a token made for another cluster is refused.
   ``cluster.access_entry = False`` models a role with no access entry (401 for every token).
-* **Authorisation** (403): exactly the ClusterRole eksmon generates -- the union of the ``kube=``
-  permissions of every registered collector (``eksmon.registry``) plus ``get /metrics`` -- and the
+* **Authorisation** (403): exactly the RBAC eksmon generates -- the union of the ``kube=``
+  permissions of every registered collector (``eksmon.registry``) plus ``get /metrics``, the
+  namespaced ones (a Role in ``kube-system``, ``resourceNames``) only there and by name -- and the
   discovery URLs every authenticated user may read. Secrets are never readable. A collector that
   forgets to declare a permission therefore fails in the tests as it would in a cluster.
   ``cluster.permissions`` replaces the registry's set for one cluster (an outdated ClusterRole).
@@ -326,7 +327,12 @@ def registry_permissions() -> list[Permission]:
 
 
 def allows(permissions: Iterable[Permission], attrs: RequestAttributes) -> bool:
-    """Would this ClusterRole (bound cluster-wide) allow the request? Secrets: never."""
+    """Would this RBAC allow the request? Secrets: never.
+
+    As kube-apiserver's RBAC authoriser: a permission without ``namespace`` is a ClusterRole rule
+    (every namespace); one with a ``namespace`` is a Role rule there only; ``names``
+    (``resourceNames``) match only requests for one of those objects (so never a list).
+    """
     if attrs.resource_request:
         if attrs.group == "" and attrs.resource == "secrets":
             return False
@@ -336,6 +342,8 @@ def allows(permissions: Iterable[Permission], attrs: RequestAttributes) -> bool:
             and p.api_group in (attrs.group, "*")
             and p.resource in (wanted, "*")
             and (attrs.verb in p.verbs or "*" in p.verbs)
+            and (not p.namespace or p.namespace == attrs.namespace)
+            and (not p.names or attrs.name in p.names)
             for p in permissions
         )
     if attrs.verb == "get" and any(_url_match(u, attrs.path) for u in PUBLIC_URLS):
