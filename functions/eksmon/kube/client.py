@@ -26,6 +26,7 @@ that never reach a cluster never load it.
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import threading
 import time
@@ -211,13 +212,16 @@ class KubeClient:
         from kubernetes import config as kube_config
 
         try:
-            kube_config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=files, context=context, client_configuration=conf, persist_config=False
-            )
+            with _LoaderLog() as said:  # the library logs exec-plugin failures instead of raising them
+                kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=files, context=context, client_configuration=conf, persist_config=False
+                )
         except (kube_config.ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
             raise KubeconfigError(f"{where}: {_first_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - yaml and exec-plugin errors come in many types
             raise KubeconfigError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        if said and not conf.api_key and not conf.cert_file:
+            raise KubeconfigError(f"{where}: the user's credentials could not be obtained: {said[0]}")
         if not conf.verify_ssl:
             raise KubeconfigError(
                 f"{where}: insecure-skip-tls-verify is set; eksmon always verifies TLS, "
@@ -405,6 +409,28 @@ class KubeClient:
             raise error_for_status(
                 resp.status, path, server_message=message, server_reason=reason, attempts=len(history) + 1
             )
+
+
+class _LoaderLog(logging.Handler):
+    """The error messages logged (on the root logger) while ``kubernetes.config`` loads a context."""
+
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage()[:500])
+
+    def __enter__(self) -> list[str]:
+        self._lock.acquire()
+        logging.getLogger().addHandler(self)
+        return self.messages
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
+        self._lock.release()
 
 
 def kubeconfig_files(kubeconfig: str | Path | None) -> str:
