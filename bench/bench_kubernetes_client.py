@@ -25,29 +25,37 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = REPO / "functions"
 LAYER = REPO / "layers" / "build" / "python"
-RUNS = 5
+RUNS = 9  # alternated between the two variants, so that load changes hit both alike
 
 HANDLER = "import eksmon.handlers.kubernetes"
 WITH_CLIENT = HANDLER + "; from eksmon.kube import kubernetes_client; kubernetes_client()"
 
 
-def cold_import(code: str) -> tuple[float, float]:
-    """Median (wall seconds, CPU seconds) of ``code`` in fresh interpreters. The CPU time is the
-    steadier figure on a shared machine; on an idle one (Lambda's case) the two agree."""
+def cold_imports(*codes: str) -> list[tuple[float, float]]:
+    """Median (wall seconds, CPU seconds) of each of ``codes`` in fresh interpreters, the variants
+    alternated run by run. The CPU time is the steadier figure on a shared machine; on an idle one
+    (Lambda's case) the two agree."""
     timed = (
         "import time; w = time.perf_counter(); c = time.process_time(); "
-        f"{code}; print(time.perf_counter() - w, time.process_time() - c)"
+        "{}; print(time.perf_counter() - w, time.process_time() - c)"
     )
     env = {**os.environ, "PYTHONPATH": str(FUNCTIONS), "POWERTOOLS_TRACE_DISABLED": "true"}
-    walls, cpus = [], []
+    walls: list[list[float]] = [[] for _ in codes]
+    cpus: list[list[float]] = [[] for _ in codes]
     for _ in range(RUNS):
-        done = subprocess.run(
-            [sys.executable, "-c", timed], env=env, capture_output=True, text=True, check=True, timeout=120
-        )
-        wall, cpu = done.stdout.strip().splitlines()[-1].split()
-        walls.append(float(wall))
-        cpus.append(float(cpu))
-    return statistics.median(walls), statistics.median(cpus)
+        for i, code in enumerate(codes):
+            done = subprocess.run(
+                [sys.executable, "-c", timed.format(code)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            )
+            wall, cpu = done.stdout.strip().splitlines()[-1].split()
+            walls[i].append(float(wall))
+            cpus[i].append(float(cpu))
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
 def metrics_peak(megabytes: int) -> tuple[float, int]:
@@ -91,7 +99,7 @@ def layer() -> tuple[float, bool] | None:
 
 
 def main() -> int:
-    (alone, alone_cpu), (both, both_cpu) = cold_import(HANDLER), cold_import(WITH_CLIENT)
+    (alone, alone_cpu), (both, both_cpu) = cold_imports(HANDLER, WITH_CLIENT)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         f"cold import, median of {RUNS}: eksmon.handlers.kubernetes {alone:.3f} s wall / {alone_cpu:.3f} s CPU; "
