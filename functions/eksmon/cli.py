@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from eksmon.context import COLLECTION_ERROR
+from eksmon.errors import ConfigError, ScanAborted
+from eksmon.models import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
 FORMATS = ("table", "json", "markdown", "html")
@@ -84,8 +90,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
-    from eksmon.settings import ConfigError
-
     try:
         if args.command == "checks":
             return _checks(args, out)
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from eksmon.engine import ScanAborted, scan
+    from eksmon.engine import scan
     from eksmon.publish.output import render
     from eksmon.registry import load
     from eksmon.settings import load_settings
@@ -148,14 +152,10 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Publish one sample finding through the same code path as the Lambdas (`eksmon notify-test`)."""
-    import os
-    import re
-
     import boto3
     import botocore.exceptions
 
     from eksmon.aws import error_code
-    from eksmon.models import Severity
     from eksmon.runner import NotificationError, send_test_notification
 
     topic_arn = args.topic_arn or os.environ.get("TOPIC_ARN")
@@ -201,9 +201,6 @@ def _services(args: argparse.Namespace, settings: Any) -> Any:
 def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
     if fail_on == "never":
         return EXIT_OK
-    from eksmon.engine import COLLECTION_ERROR
-    from eksmon.models import Severity
-
     bar = Severity(fail_on).rank
     hit = any(f.severity.rank >= bar and f.check != COLLECTION_ERROR for f in findings)
     return EXIT_FINDINGS if hit else EXIT_OK

@@ -17,12 +17,19 @@ import importlib.util
 import io
 import json
 import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
+from eksmon.engine import scan
+from eksmon.publish.output import render
 from eksmon.registry import MONITORS, load
+from eksmon.settings import Settings
+from eksmon.state import create_table
 
 REPORT_FILE = "eksmon-report.html"
 FINDINGS_TABLE = "eksmon-findings"
@@ -54,11 +61,6 @@ def available_monitors() -> list[str]:
 def run_demo(
     fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None, now: datetime | None = None
 ) -> int:
-    import sys
-
-    from eksmon.engine import scan
-    from eksmon.publish.output import render
-    from eksmon.settings import Settings
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
     from eksmon.sim.server import Simulator, temporary_environ
 
@@ -153,8 +155,6 @@ def _inbox(session: Any) -> tuple[str, str]:
 
 def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str]:
     """The findings table, the Chatbot stand-in's subscription and the webhook secret; their environment."""
-    from eksmon.state import create_table
-
     create_table(session.client("dynamodb"), FINDINGS_TABLE)
     session.client("sns").subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=chat.url("/chatbot"))
     secret_arn = session.client("secretsmanager").create_secret(
@@ -189,8 +189,6 @@ class _ChatStandIn:
     """Loopback HTTP: ``/chatbot`` receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack"."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
         self.sns: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []
         outer = self
@@ -212,8 +210,6 @@ class _ChatStandIn:
         return f"http://127.0.0.1:{self._server.server_port}{path}"
 
     def __enter__(self) -> _ChatStandIn:
-        import threading
-
         threading.Thread(target=self._server.serve_forever, name="eksmon-demo-chat", daemon=True).start()
         return self
 

@@ -13,27 +13,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 
+from eksmon.accounts import resolve_accounts
 from eksmon.aws import ApiCallCounter, AwsAccount, client_config, error_code, error_operation
+from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
+from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
+from eksmon.parts import ClusterNames
 from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-COLLECTION_ERROR = "monitor.collection_error"
-COLLECTION_ERROR_DOCS = "https://github.com/eksmon/eksmon#when-a-source-cannot-be-read"
-
-
-class ScanAborted(RuntimeError):
-    """The scan could not run at all (no credentials, no region): exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -42,78 +38,6 @@ class Target:
 
     account: AwsAccount
     region: str
-
-
-@dataclass
-class CollectContext:
-    """What a collector may use: its clients, its scope, the parts collected before it."""
-
-    account: str
-    region: str
-    aws: AwsAccount
-    settings: Settings
-    now: datetime
-    region_snapshot: RegionSnapshot
-    cluster_snapshot: ClusterSnapshot | None = None
-    services: Services | None = None
-    _errors: list[Finding] = field(default_factory=list)
-
-    @property
-    def cluster(self) -> str | None:
-        return self.cluster_snapshot.name if self.cluster_snapshot else None
-
-    def client(self, service: str) -> Any:
-        return self.aws.client(service, self.region)
-
-    def get(self, kind: type[T]) -> T:
-        snap: ClusterSnapshot | RegionSnapshot = self.cluster_snapshot or self.region_snapshot
-        return snap.get(kind)
-
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value shared by every cluster of this account+region (e.g. add-on versions), made once."""
-        return self.region_snapshot_cache().get(key, make)
-
-    def region_snapshot_cache(self) -> _Memo:
-        memo = self.region_snapshot.parts.get(_Memo)
-        if memo is None:  # created before any cluster runs, see _collect_region
-            raise RuntimeError("region memo missing")
-        return memo  # type: ignore[no-any-return]
-
-    def report(self, source: str, exc: BaseException, message: str | None = None) -> None:
-        """A non-fatal problem reading a source: reported, and the collector goes on."""
-        self._errors.append(
-            collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
-        )
-
-
-class _Memo:
-    def __init__(self) -> None:
-        self._values: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                found: T = self._values[key]
-                return found
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    again: T = self._values[key]
-                    return again
-            value = make()
-            with self._lock:
-                self._values[key] = value
-            return value
-
-
-@dataclass
-class Services:
-    """Optional, injectable services beyond boto3 (Kubernetes access is added here)."""
-
-    kubernetes: Any = None  # a factory: (CollectContext) -> Kubernetes client
 
 
 @dataclass
@@ -144,38 +68,6 @@ class ScanResult:
             "api_calls": self.api_calls.total,
             "duration_seconds": round(self.duration_seconds, 3),
         }
-
-
-def collection_error(
-    account: str,
-    region: str,
-    cluster: str | None,
-    source: str,
-    exc: BaseException | None,
-    now: datetime,
-    message: str | None = None,
-) -> Finding:
-    code = error_code(exc) if exc is not None else "Unavailable"
-    text = message or (str(exc) if exc is not None else "source unavailable")
-    where = f"cluster {cluster}" if cluster else f"{account}/{region}"
-    resource = f"source/{source}"
-    return Finding(
-        check=COLLECTION_ERROR,
-        severity=Severity.WARNING,
-        title=f"eksmon could not read {source} for {where}",
-        message=f"{source} failed with {code}: {text[:500]}. Checks that need it were skipped for {where}; "
-        "everything else was scanned.",
-        remediation="Check the monitor role's permissions and the source's availability; "
-        "the next run retries by itself.",
-        docs=COLLECTION_ERROR_DOCS,
-        account=account,
-        region=region,
-        cluster=cluster,
-        resource=resource,
-        fingerprint=fingerprint(COLLECTION_ERROR, account, region, cluster, resource),
-        details={"source": source, "error_code": code, "error": text[:500]},
-        observed_at=iso_utc(now),
-    )
 
 
 def to_finding(
@@ -254,8 +146,6 @@ class Scanner:
 
     # -- targets -----------------------------------------------------------------------------------
     def _targets(self) -> list[Target]:
-        from eksmon.accounts import resolve_accounts
-
         try:
             base = self.session_factory()
         except Exception as exc:
@@ -290,11 +180,9 @@ class Scanner:
         )
 
     def _collect_region(self, target: Target, region: RegionSnapshot) -> None:
-        region.parts[_Memo] = _Memo()
+        region.parts[RegionMemo] = RegionMemo()
         ctx = self._context(target, region, None)
         self._run_collectors(self.region_collectors, ctx, region.parts)
-        from eksmon.collectors.eks import ClusterNames
-
         if self.cluster_collectors and region.has(ClusterNames):
             region.clusters = [
                 ClusterSnapshot(region.account, region.region, name, region)

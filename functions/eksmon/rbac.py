@@ -9,6 +9,7 @@ Nothing here can grant Secrets, a wildcard or a write verb: :func:`cluster_role`
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -31,8 +32,6 @@ class UnsafePermission(ValueError):
 
 def group_name(text: str) -> str:
     """A Kubernetes group an EKS access entry may carry (argparse type of ``eksmon rbac --group``)."""
-    import argparse
-
     value = text.strip()
     if not value or value.startswith("system:") or len(value) > 255:
         raise argparse.ArgumentTypeError(

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+import eksmon.checks
+import eksmon.collectors
 from eksmon.models import Problem
 
 if TYPE_CHECKING:
@@ -192,9 +194,6 @@ def load() -> Registry:
     """Import every check and collector module once; return the filled registry."""
     global _loaded  # noqa: PLW0603 - the registry is filled exactly once per process
     if not _loaded:
-        import eksmon.checks
-        import eksmon.collectors
-
         for package in (eksmon.collectors, eksmon.checks):
             for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
                 importlib.import_module(info.name)

@@ -13,7 +13,11 @@ from typing import Any
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eksmon.engine import ScanResult, Services, scan
+from eksmon.accounts import organization_accounts
+from eksmon.aws import ApiCallCounter, client_config
+from eksmon.context import Services
+from eksmon.engine import ScanResult, scan
+from eksmon.errors import ConfigError
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
@@ -27,7 +31,7 @@ from eksmon.publish.notify import (
     publish,
 )
 from eksmon.registry import Monitor
-from eksmon.settings import ConfigError, Settings, settings_from_json
+from eksmon.settings import Settings, settings_from_json
 from eksmon.state import FindingsState
 
 
@@ -95,9 +99,6 @@ def plan_partitions(
 ) -> FanoutPlan:
     """The fleet (configured accounts, or the Organization's, minus excluded; every configured region,
     or the current one) cut into partitions of at most ``fanout.max_targets_per_invocation`` pairs."""
-    from eksmon.accounts import organization_accounts
-    from eksmon.aws import ApiCallCounter, client_config
-
     settings = env.settings()
     base = session_factory()
     current = base.region_name or os.environ.get("AWS_REGION")

@@ -15,15 +15,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from eksmon.errors import ConfigError
 from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
 
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot be used; the message names every bad key."""
 
 
 class _Model(BaseModel):

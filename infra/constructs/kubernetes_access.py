@@ -26,9 +26,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from eksmon.errors import ConfigError
 from eksmon.rbac import GROUP
 from eksmon.registry import Monitor, Registry
-from eksmon.settings import ConfigError, KubernetesVpc, Settings
+from eksmon.settings import KubernetesVpc, Settings
 from infra.nag import acknowledge
 
 _GLOB = re.compile(r"[*?\[]")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from eksmon.errors import ConfigError
 from eksmon.registry import load
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from infra.constants import HANDLER
 from infra.constructs.kubernetes_access import (
     ENI_ACTIONS,

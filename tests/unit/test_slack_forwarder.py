@@ -152,8 +152,8 @@ def test_the_handler_reads_the_secret_once_and_never_logs_the_url(
 
 
 def test_a_bad_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eksmon.errors import ConfigError
     from eksmon.handlers.slack_forwarder import ForwarderEnvironment
-    from eksmon.settings import ConfigError
 
     with pytest.raises(ConfigError, match="SLACK_WEBHOOK_SECRET_ARN"):
         ForwarderEnvironment.from_environ({"SLACK_WEBHOOK_SECRET_ARN": "https://hooks.slack.com/x"})

@@ -16,8 +16,8 @@ from eksmon.collectors.control_plane_metrics import (
     window_points,
     window_sum,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
+from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

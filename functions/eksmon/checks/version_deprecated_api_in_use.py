@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.collectors.apiserver_scrape import DEFAULT_SAMPLES, ApiserverMetrics
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity
+from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import minor_str, parse_minor

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from eksmon.collectors.control_plane_metrics import monitor_setting
-from eksmon.collectors.eks import ClusterInfo
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import (
     KubeError,
     KubernetesDisabled,
@@ -34,6 +33,7 @@ from eksmon.kube import (
     KubeUnavailable,
     kube_client,
 )
+from eksmon.parts import ClusterInfo
 from eksmon.prometheus import ParsedMetrics, Sample, parse
 from eksmon.registry import KubeNonResource, collector
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import botocore.exceptions
 
-from eksmon.collectors.eks import ClusterNames
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterNames
 from eksmon.registry import collector, load
 from eksmon.settings import Settings
 

@@ -27,8 +27,8 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from eksmon.aws import error_code, is_access_denied
-from eksmon.collectors.eks import ClusterNames
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterNames
 from eksmon.quotas_catalogue import CATALOGUE, CatalogueQuota, global_quota_region
 from eksmon.registry import collector
 

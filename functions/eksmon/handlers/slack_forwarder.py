@@ -14,9 +14,9 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from eksmon.errors import ConfigError
 from eksmon.observability import logger, tracer
 from eksmon.publish.slack import WebhookSecret, post, slack_payload
-from eksmon.settings import ConfigError
 
 
 class ForwarderEnvironment(BaseModel):

@@ -10,13 +10,14 @@ from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eksmon.context import CollectContext, Services
 from eksmon.kube.client import KubeClient
 from eksmon.kube.errors import KubeconfigError, KubernetesDisabled, KubeTLSError, KubeUnavailable
 from eksmon.kube.kubeconfig import client_for, load, resolve
 from eksmon.kube.token import TOKENS, TokenCache, presigner
+from eksmon.parts import ClusterInfo
 
 if TYPE_CHECKING:
-    from eksmon.engine import CollectContext, Services
     from eksmon.registry import CollectorSpec
     from eksmon.settings import Settings
 
@@ -90,8 +91,6 @@ class KubernetesAccess:
         )
 
     def _eks_client(self, ctx: CollectContext) -> KubeClient:
-        from eksmon.collectors.eks import ClusterInfo
-
         info = ctx.get(ClusterInfo)
         if not info.endpoint or not info.certificate_authority:
             raise KubeUnavailable(
@@ -201,8 +200,6 @@ def cli_services(
     contexts: Mapping[str, str] | None = None,
 ) -> Services:
     """``Services`` for ``eksmon scan``; a mapped context that cannot be used is a ConfigError (exit 2)."""
-    from eksmon.engine import Services
-
     access = KubernetesAccess(kubeconfig, contexts)
     enabled = settings is None or settings.kubernetes.enabled
     if access.contexts and enabled:

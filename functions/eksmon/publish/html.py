@@ -19,6 +19,7 @@ from typing import Any
 
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
+from eksmon.quotas_catalogue import find as find_quota
 from eksmon.registry import load
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
@@ -366,11 +367,7 @@ def _quota_rows(result: ScanResult, points: list[_Located]) -> list[tuple[str, f
 
 
 def _catalogue_name(service: str, code: str) -> str:
-    try:
-        from eksmon.quotas_catalogue import find
-    except ImportError:
-        return ""
-    quota = find(service, code)
+    quota = find_quota(service, code)
     return quota.name if quota is not None else ""
 
 
