@@ -226,7 +226,11 @@ class Scanner:
                 continue
             try:
                 problems = spec.evaluate(snap, self.thresholds[spec.id], self.now)
-            except MissingData:
+            except MissingData as missing:
+                if missing.kind in declared_parts(spec):
+                    continue  # its source failed: that collection error is already reported
+                log.error("check %s reads %s, which it does not declare", spec.id, missing.kind.__name__)
+                out.append(undeclared_read(spec, missing, snap.account, region, cluster, self.now))
                 continue
             except Exception as exc:
                 log.exception("check %s failed", spec.id)
@@ -240,6 +244,22 @@ class Scanner:
     def _add(self, findings: Iterable[Finding]) -> None:
         with self._lock:
             self._findings.extend(findings)
+
+
+def declared_parts(spec: CheckSpec) -> frozenset[type]:
+    """The parts a check may read: the engine collects exactly these for it."""
+    return frozenset((*spec.needs, *spec.uses, *spec.cluster_needs))
+
+
+def undeclared_read(
+    spec: CheckSpec, missing: MissingData, account: str, region: str, cluster: str | None, now: datetime
+) -> Finding:
+    """A check read a part it never declared: a bug in eksmon, shown instead of a silent skip."""
+    message = (
+        f"check {spec.id} reads {missing.kind.__name__}, which it does not declare in needs or uses, so the "
+        "engine never collects it for this check; the check did not run. This is a bug in eksmon."
+    )
+    return collection_error(account, region, cluster, f"check/{spec.id}", missing, now, message)
 
 
 def _source_name(spec: CollectorSpec, exc: BaseException) -> str:
