@@ -60,6 +60,7 @@ class EksmonStack(Stack):
             topic=self.alerts.topic,
             topic_key=self.alerts.key,
             layer=self.dependency_layer.layer,
+            tracing=settings.tracing,
         )
         forwarder = self.slack if isinstance(self.slack, SlackForwarder) else None
         self.alarms = Alarms(
@@ -68,7 +69,7 @@ class EksmonStack(Stack):
             topic=self.alerts.topic,
             key=self.alerts.key,
             monitors=[
-                Watched(m, getattr(settings.schedules, m), c.function, c.dead_letter_queue)
+                Watched(m, getattr(settings.schedules, m), c.function, c.dead_letter_queue, c.timeout)
                 for m, c in self.checks.items()
             ],
             extra_functions={"slack-forwarder": forwarder.function} if forwarder else None,

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from eksmon.engine import scan
+from eksmon.observability import NAMESPACE
 from eksmon.publish.output import render
 from eksmon.registry import MONITORS, load
 from eksmon.settings import Settings
@@ -166,7 +167,7 @@ def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str
         "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_NAMESPACE": "EKSMonitor",
+        "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
     }
 
 
@@ -226,7 +227,8 @@ def _forward_to_slack(chat: _ChatStandIn) -> dict[str, dict[str, Any]]:
     for envelope in chat.sns:
         record = {"Sns": {k: envelope.get(k) for k in ("Message", "Subject", "MessageId")}}
         before = len(chat.slack)
-        handler({"Records": [record]}, LambdaContextStandIn("eksmon-slack-forwarder"))
+        context: Any = LambdaContextStandIn("eksmon-slack-forwarder")  # what Powertools reads of one
+        handler({"Records": [record]}, context)
         if len(chat.slack) > before:
             out[envelope["MessageId"]] = chat.slack[-1]
     chat.sns.clear()

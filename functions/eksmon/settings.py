@@ -150,6 +150,11 @@ class Settings(_Model):
     aws: AwsSettings = AwsSettings()
     fanout: FanoutSettings = FanoutSettings()
     max_workers: int = Field(8, ge=1, le=64, description="clusters and regions scanned at once")
+    tracing: bool = Field(
+        False,
+        description="AWS X-Ray active tracing of the deployed functions and the fan-out state machine "
+        "(loads the X-Ray SDK in each cold start)",
+    )
 
     @field_validator("regions")
     @classmethod

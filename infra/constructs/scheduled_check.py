@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jsii
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.settings import Settings
@@ -22,6 +24,7 @@ from infra.constants import (
     ASSET_EXCLUDES,
     ENV_CONFIG,
     ENV_TOPIC_ARN,
+    ENV_TRACING,
     FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_ENV_LIMIT_BYTES,
@@ -30,6 +33,7 @@ from infra.constants import (
     LOG_LEVEL,
     LOG_RETENTION,
     METRICS_NAMESPACE,
+    MONITOR_RETRY_ATTEMPTS,
     MONITOR_ROLE_PATH,
     POWERTOOLS_SERVICE_NAME,
     RESOURCE_SCOPED_ACTIONS,
@@ -58,15 +62,18 @@ class ScheduledCheck(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.plan = plan
+        self.timeout = LAMBDA_SIZES[plan.monitor].timeout
         self.log_group = self._build_log_group()
         self.role = self._build_role()
         self.read_policy = self._build_read_policy(plan.iam_actions, settings)
         self._grant_basic_execution(self.role, self.log_group)
         self._grant_publish(self.role, topic, key)
-        self.function = self._build_function(settings, layer, topic, code_dir)
+        # One encrypted queue (and one depth alarm, constructs/alarms.py) for every way a run can be lost:
+        # the schedule could not invoke the function, or the function failed after Lambda's retries.
         self.dead_letter_queue = encrypted_dead_letter_queue(
-            self, key, "the monitor's EventBridge Scheduler target"
+            self, key, "the monitor's EventBridge Scheduler target and of its function's failed runs"
         )
+        self.function = self._build_function(settings, layer, topic, code_dir)
         # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
         # scanned in partitions by a state machine the schedule starts instead (constructs/fanout.py).
         self.fanout = (
@@ -120,8 +127,8 @@ class ScheduledCheck(Construct):
             layers=[layer],
             role=self.role,
             memory_size=LAMBDA_SIZES[self.plan.monitor].memory_mb,
-            timeout=LAMBDA_SIZES[self.plan.monitor].timeout,
-            tracing=lambda_.Tracing.ACTIVE,
+            timeout=self.timeout,
+            tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             environment={
                 ENV_CONFIG: config,
@@ -129,15 +136,32 @@ class ScheduledCheck(Construct):
                 "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": LOG_LEVEL,
+                **({ENV_TRACING: "true"} if settings.tracing else {}),
             },
+            # The schedule invokes asynchronously: say how often Lambda retries a failed run, and where
+            # the run goes after that, instead of Lambda's defaults (2 retries, then dropped).
+            retry_attempts=MONITOR_RETRY_ATTEMPTS,
+            max_event_age=SCHEDULE_MAX_EVENT_AGE,
+            on_failure=_FailedRuns(self.dead_letter_queue),
         )
-        # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to the role's default policy.
-        acknowledge(
-            self.role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
-            "CDK adds them on '*' for active tracing.",
+        # What the on-failure destination needs, and no more: the queue is encrypted with the key the
+        # role already uses for the topic (EncryptFindings), so only SendMessage on this queue is added.
+        # (SqsDestination would grant kms:GenerateDataKey* and kms:ReEncrypt* on top.)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SendFailedRuns",
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+            )
         )
+        if settings.tracing:
+            # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to the default policy.
+            acknowledge(
+                self.role.node.find_child("DefaultPolicy"),
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
+                "CDK adds them on '*' for active tracing.",
+            )
         return function
 
     def _build_scheduler_role(self, key: kms.IKey) -> iam.Role:
@@ -261,6 +285,19 @@ class ScheduledCheck(Construct):
                 resources=[key.key_arn],
             )
         )
+
+
+@jsii.implements(lambda_.IDestination)
+class _FailedRuns:
+    """The on-failure destination of a monitor function: its encrypted queue (grants made by the caller)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, _scope: Construct, _fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
 
 
 def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:

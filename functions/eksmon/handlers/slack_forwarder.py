@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from eksmon.errors import ConfigError
-from eksmon.observability import logger, tracer
+from eksmon.observability import capture_lambda_handler, logger
 from eksmon.publish.slack import WebhookSecret, post, slack_payload
 
 
@@ -56,7 +56,7 @@ def _secret() -> WebhookSecret:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     records = [SnsRecord.model_validate(r["Sns"]) for r in event.get("Records", [])]
     url = _secret().url()
