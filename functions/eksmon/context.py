@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from eksmon.aws import AwsAccount, error_code
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
+from eksmon.registry import CollectionNeeds
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 
@@ -35,6 +36,7 @@ class CollectContext:
     region_snapshot: RegionSnapshot
     cluster_snapshot: ClusterSnapshot | None = None
     services: Services | None = None
+    needs: CollectionNeeds = field(default_factory=CollectionNeeds)  # windows the scan's checks evaluate
     _errors: list[Finding] = field(default_factory=list)
 
     @property

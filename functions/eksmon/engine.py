@@ -7,6 +7,7 @@ for that account, region or cluster only: nothing else is hidden by it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -25,7 +26,7 @@ from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Service
 from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
-from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
+from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
@@ -110,6 +111,9 @@ class Scanner:
         self.checks = list(checks)
         # validated once per scan, not once per check and cluster
         self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
+        self.needs = functools.reduce(
+            CollectionNeeds.merge, (t.collection_needs() for t in self.thresholds.values()), CollectionNeeds()
+        )
         self.now = now
         self.session_factory = session_factory
         self.services = services or Services()
@@ -177,6 +181,7 @@ class Scanner:
             region_snapshot=region,
             cluster_snapshot=cluster,
             services=self.services,
+            needs=self.needs,
         )
 
     def _collect_region(self, target: Target, region: RegionSnapshot) -> None:

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from eksmon.accounts import organization_accounts
 from eksmon.aws import ApiCallCounter, client_config
 from eksmon.context import Services
 from eksmon.engine import ScanResult, scan
+from eksmon.environment import LambdaEnvironment
 from eksmon.errors import ConfigError
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
@@ -35,10 +36,8 @@ from eksmon.settings import Settings, settings_from_json
 from eksmon.state import FindingsState
 
 
-class MonitorEnvironment(BaseModel):
+class MonitorEnvironment(LambdaEnvironment):
     """The Lambda's environment, validated once per invocation."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     config_json: str = Field("", alias="EKSMON_CONFIG", description="the settings, as the CDK app wrote them")
     topic_arn: str | None = Field(
@@ -50,14 +49,6 @@ class MonitorEnvironment(BaseModel):
         pattern=r"^[A-Za-z0-9_.-]{3,255}$",
         description="DynamoDB findings state; without it every run reports every open finding",
     )
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> MonitorEnvironment:
-        try:
-            return cls.model_validate(dict(os.environ if environ is None else environ))
-        except ValidationError as exc:
-            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"Lambda environment: {bad}") from None
 
     def settings(self) -> Settings:
         return settings_from_json(self.config_json)

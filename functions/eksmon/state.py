@@ -437,7 +437,7 @@ def _epoch(moment: datetime) -> int:
 def _parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)
 
 
 def create_table(client: Any, name: str) -> None:

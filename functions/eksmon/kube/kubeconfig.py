@@ -274,7 +274,7 @@ class ExecCredential:
         expires = None
         if status.get("expirationTimestamp"):
             try:
-                moment = datetime.fromisoformat(str(status["expirationTimestamp"]).replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(str(status["expirationTimestamp"]))
             except ValueError:
                 raise KubeconfigError(f"{where}: bad expirationTimestamp") from None
             expires = moment.timestamp() - EXEC_EXPIRY_MARGIN_SECONDS

@@ -19,6 +19,7 @@ from typing import Any
 
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
+from eksmon.publish.text import clip
 from eksmon.quotas_catalogue import find as find_quota
 from eksmon.registry import load
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
@@ -234,7 +235,7 @@ def _timeline_section(result: ScanResult, now: datetime) -> str:
 
 def _timeline_row(r: _Support, y: int, x: Callable[[date], float], today: date) -> str:
     label = f"{r.cluster} ({r.region}) {r.version or '?'}"
-    parts = [f'<text x="0" y="{y + 19}">{_e(_clip(label, 40))}</text>']
+    parts = [f'<text x="0" y="{y + 19}">{_e(clip(label, 40))}</text>']
     if r.end_standard is None:
         parts.append(f'<text x="{_LABEL}" y="{y + 19}" fill="#888">no data: support dates unknown</text>')
         return f'<g class="cluster-timeline">{"".join(parts)}</g>'
@@ -307,7 +308,7 @@ def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
     parts = []
     for i, snap in enumerate(clusters):
         y = i * _ROW
-        parts.append(f'<text x="0" y="{y + 19}">{_e(_clip(f"{snap.name} ({snap.region})", 40))}</text>')
+        parts.append(f'<text x="0" y="{y + 19}">{_e(clip(f"{snap.name} ({snap.region})", 40))}</text>')
         parts.append(f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>')
         size = sizes.get((snap.account, snap.region, snap.name))
         if size is None:
@@ -385,7 +386,7 @@ def _quota_section(result: ScanResult, points: list[_Located]) -> str:
             _COLOUR["critical"] if percent >= 95 else _COLOUR["warning"] if percent >= 80 else _COLOUR["ok"]
         )
         parts.append(
-            f'<text x="0" y="{y + 19}">{_e(_clip(label, 36))}</text>'
+            f'<text x="0" y="{y + 19}">{_e(clip(label, 36))}</text>'
             f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>'
             f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
             f"<title>{_e(tip)}</title></rect>"
@@ -427,7 +428,3 @@ def _finding_row(f: Finding) -> str:
         f"<p>{_e(f.message)}</p><p><strong>Do:</strong> {_e(f.remediation)}</p>"
         f'<p><a href="{_e(f.docs)}" rel="noreferrer">{_e(f.docs)}</a></p></details></td></tr>'
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eksmon.models import Finding, Severity
+from eksmon.publish.text import clip
 
 SUBJECT_MAX = 100  # SNS limit for e-mail subjects
 SNS_MAX_BYTES = 262_144  # SNS: message, subject and attributes together
@@ -178,7 +179,7 @@ def _message(scope: Scope, group: Sequence[Change], others: int, renotify_days: 
     worst = Severity.worst(c.severity for c in group) or Severity.INFO
     headline = _headline(group)
     where = f"cluster {cluster}" if cluster else f"account {account}"
-    subject = _clip(f"[eksmon] {worst.value.upper()}: {where} ({region}): {headline}", SUBJECT_MAX)
+    subject = clip(f"[eksmon] {worst.value.upper()}: {where} ({region}): {headline}", SUBJECT_MAX)
     chatbot = chatbot_notification(scope, group, worst, headline, others)
 
     def render(shown: int) -> Message:
@@ -254,11 +255,11 @@ def email_text(
         lines.append(f"{i}. {_change_line(c)}")
         if c.kind is ChangeKind.RESOLVED:
             since = f" (open since {c.open_since[:10]})" if c.open_since else ""
-            lines.append(f"   No longer found{since}. Last seen: {_clip(f.message, FINDING_TEXT_MAX)}")
+            lines.append(f"   No longer found{since}. Last seen: {clip(f.message, FINDING_TEXT_MAX)}")
         else:
             if c.kind is ChangeKind.STILL_OPEN and c.open_since:
                 lines.append(f"   Open since {c.open_since[:10]}.")
-            lines += [f"   {_clip(f.message, FINDING_TEXT_MAX)}", f"   What to do: {f.remediation}"]
+            lines += [f"   {clip(f.message, FINDING_TEXT_MAX)}", f"   What to do: {f.remediation}"]
         lines += [f"   Resource: {f.resource}   Check: {f.check}", f"   Docs: {f.docs}", ""]
     rest = group[shown:]
     if rest:
@@ -302,10 +303,6 @@ def _counts(group: Sequence[Change]) -> str:
     return ", ".join(parts)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # -- AWS Chatbot custom notification ---------------------------------------------------------------------
 def chatbot_notification(
     scope: Scope, group: Sequence[Change], worst: Severity, headline: str, others: int
@@ -313,10 +310,10 @@ def chatbot_notification(
     """The AWS Chatbot custom-notification JSON (version 1.0, source custom), Slack mrkdwn inside."""
     account, region, cluster = scope
     where = cluster or f"account {account}"
-    title = _clip(f"{_EMOJI[worst]} {where} ({region}): {headline}", CHATBOT_TITLE_MAX)
+    title = clip(f"{_EMOJI[worst]} {where} ({region}): {headline}", CHATBOT_TITLE_MAX)
     description = _chatbot_description(scope, group, others)
     next_steps = list(
-        dict.fromkeys(_clip(c.finding.remediation, 300) for c in group if c.kind is not ChangeKind.RESOLVED)
+        dict.fromkeys(clip(c.finding.remediation, 300) for c in group if c.kind is not ChangeKind.RESOLVED)
     )[:3]
     thread = f"eksmon-{account}-{region}-{cluster or NO_CLUSTER}"
     return {
@@ -331,7 +328,7 @@ def chatbot_notification(
         },
         "metadata": {
             "threadId": thread,
-            "summary": _clip(f"eksmon {worst.value}: {where} ({region}): {headline}", CHATBOT_TITLE_MAX),
+            "summary": clip(f"eksmon {worst.value}: {where} ({region}): {headline}", CHATBOT_TITLE_MAX),
             "eventType": "eksmon.findings",
             "relatedResources": sorted({c.finding.resource for c in group})[:10],
             "additionalContext": {
@@ -353,7 +350,7 @@ def _chatbot_line(c: Change) -> str:
     tag = {ChangeKind.STILL_OPEN: " _still open_", ChangeKind.NEW: " _new_"}.get(c.kind, "")
     return (
         f"{_EMOJI[f.severity]} *{_mrkdwn(f.title)}*{was}{tag}\n"
-        f"{_mrkdwn(_clip(f.message, 400))} <{f.docs}|docs>"
+        f"{_mrkdwn(clip(f.message, 400))} <{f.docs}|docs>"
     )
 
 
@@ -377,7 +374,7 @@ def _chatbot_description(scope: Scope, group: Sequence[Change], others: int) -> 
 
 def _chatbot_tail(rest: Sequence[Change], scope: Scope) -> str:
     counts = ", ".join(_summary_lines(rest)[:5])
-    return _clip(f"…and {len(rest)} more ({counts}). Full list: `eksmon scan{_scan_args(scope)}`", TAIL_MAX)
+    return clip(f"…and {len(rest)} more ({counts}). Full list: `eksmon scan{_scan_args(scope)}`", TAIL_MAX)
 
 
 def _mrkdwn(text: str) -> str:
