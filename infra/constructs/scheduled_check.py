@@ -43,6 +43,7 @@ from infra.constants import (
 )
 from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 from infra.constructs.fanout import FanOut, needs_fanout
+from infra.constructs.network import ENI_ACTIONS, FunctionNetwork
 from infra.monitors import MonitorPlan
 from infra.nag import acknowledge
 
@@ -58,8 +59,10 @@ class ScheduledCheck(Construct):
         layer: lambda_.ILayerVersion,
         topic: sns.ITopic,
         key: kms.IKey,
+        network: FunctionNetwork | None = None,
         code_dir: Path = FUNCTIONS_DIR,
     ) -> None:
+        """``network``: the subnets and security groups to run the function in (None: Lambda's own)."""
         super().__init__(scope, construct_id)
         self.plan = plan
         self.timeout = LAMBDA_SIZES[plan.monitor].timeout
@@ -74,6 +77,8 @@ class ScheduledCheck(Construct):
             self, key, "the monitor's EventBridge Scheduler target and of its function's failed runs"
         )
         self.function = self._build_function(settings, layer, topic, code_dir)
+        if network is not None:
+            self._place_in(network)
         # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
         # scanned in partitions by a state machine the schedule starts instead (constructs/fanout.py).
         self.fanout = (
@@ -232,6 +237,35 @@ class ScheduledCheck(Construct):
             schedule=scheduler.ScheduleExpression.expression(expression),
             target=target,
             description=f"eksmon {self.plan.monitor} monitor",
+        )
+
+    def _place_in(self, network: FunctionNetwork) -> None:
+        """The function's network interfaces in ``network``, with the rights Lambda needs to make them.
+
+        The L1 VpcConfig, because the L2 ``vpc`` option wants an IVpc (a lookup, or the subnets' zones)
+        where the settings hold subnet and security group ids only.
+        """
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(network.subnet_ids), security_group_ids=list(network.security_group_ids)
+        )
+        policy = iam.Policy(
+            self,
+            "NetworkInterfaces",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="LambdaVpcNetworkInterfaces", actions=list(ENI_ACTIONS), resources=["*"]
+                )
+            ],
+        )
+        self.function.node.add_dependency(policy)  # the interfaces are made at create time, with these rights
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Lambda creates, describes and deletes the function's VPC network interfaces; EC2 gives "
+            "Describe* no resource-level permissions and the interfaces do not exist before creation.",
         )
 
     # -- permissions -------------------------------------------------------------------------------------
