@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Service
 from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
-from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, load
+from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
@@ -49,6 +49,7 @@ class ScanResult:
     started_at: datetime
     duration_seconds: float
     checks: list[CheckSpec]
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
 
     @property
     def clusters(self) -> list[ClusterSnapshot]:
@@ -146,7 +147,15 @@ class Scanner:
         for target, region in zip(targets, regions, strict=True):
             self._evaluate(region, "region", target.region)
         findings = sorted(self._findings, key=_order)
-        return ScanResult(findings, regions, self.counter, self.now, time.monotonic() - started, self.checks)
+        return ScanResult(
+            findings,
+            regions,
+            self.counter,
+            self.now,
+            time.monotonic() - started,
+            self.checks,
+            dict(self.thresholds),
+        )
 
     # -- targets -----------------------------------------------------------------------------------
     def _targets(self) -> list[Target]:
