@@ -22,15 +22,9 @@ from eksmon.errors import ConfigError
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
+from eksmon.publish.changes import Change, ChangeKind, changes_without_state
 from eksmon.publish.metrics import emit, monitor_points
-from eksmon.publish.notify import (
-    Change,
-    ChangeKind,
-    Message,
-    build_messages,
-    changes_without_state,
-    publish,
-)
+from eksmon.publish.notify import Message, build_messages, publish
 from eksmon.registry import Monitor
 from eksmon.settings import Settings, settings_from_json
 from eksmon.state import FindingsState

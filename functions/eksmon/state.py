@@ -37,7 +37,7 @@ from eksmon.context import COLLECTION_ERROR
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, Severity, iso_utc
 from eksmon.parts import ClusterNames
-from eksmon.publish.notify import Change, ChangeKind
+from eksmon.publish.changes import Change, ChangeKind
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 
 log = logging.getLogger(__name__)

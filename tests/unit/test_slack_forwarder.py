@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 
 from eksmon.models import Severity
-from eksmon.publish.notify import Change, ChangeKind, build_messages
+from eksmon.publish.changes import Change, ChangeKind
+from eksmon.publish.notify import build_messages
 from eksmon.publish.slack import SlackError, parse_webhook, post, slack_payload
 from tests.unit.alerting_builders import finding
 

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from eksmon.context import COLLECTION_ERROR
 from eksmon.models import Severity
-from eksmon.publish.notify import ChangeKind
+from eksmon.publish.changes import ChangeKind
 from eksmon.state import CLAIM_LEASE, FindingsState, create_table, dump
 from tests.conftest import utc
 from tests.unit.alerting_builders import finding, result
