@@ -20,6 +20,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+        **chat.environ(),
     }
 
 
@@ -188,9 +190,16 @@ def _show(say: Any, messages: list[dict[str, Any]], slack: dict[str, dict[str, A
 
 
 class _ChatStandIn:
-    """Loopback HTTP: ``/chatbot`` receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack"."""
+    """Loopback: ``/chatbot`` (HTTP) receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack".
+
+    "Slack" is served over HTTPS with a certificate of the simulator's own CA, which the forwarder
+    trusts the way a user trusts a private CA: ``SSL_CERT_FILE`` (see :meth:`environ`). The
+    product's poster takes https:// webhooks only.
+    """
 
     def __init__(self) -> None:
+        from eksmon.sim.kubernetes_api import CertificateAuthority
+
         self.sns: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []
         outer = self
@@ -207,17 +216,33 @@ class _ChatStandIn:
                 """Quiet: the demo's output is the product's."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ca = CertificateAuthority("eksmon demo Slack")
+        self._slack = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._slack.socket = ca.server_context().wrap_socket(self._slack.socket, server_side=True)
+        self._folder = tempfile.TemporaryDirectory(prefix="eksmon-demo-")
+        self.ca_file = os.path.join(self._folder.name, "ca.pem")
+        with open(self.ca_file, "wb") as out:
+            out.write(ca.pem)
 
     def url(self, path: str) -> str:
+        if path == "/slack-webhook":
+            return f"https://127.0.0.1:{self._slack.server_port}{path}"
         return f"http://127.0.0.1:{self._server.server_port}{path}"
 
+    def environ(self) -> dict[str, str]:
+        """OpenSSL's own variable: the CA bundle to trust instead of the system's (here: "Slack"'s CA)."""
+        return {"SSL_CERT_FILE": self.ca_file}
+
     def __enter__(self) -> _ChatStandIn:
-        threading.Thread(target=self._server.serve_forever, name="eksmon-demo-chat", daemon=True).start()
+        for server, name in ((self._server, "eksmon-demo-chat"), (self._slack, "eksmon-demo-slack")):
+            threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        for server in (self._server, self._slack):
+            server.shutdown()
+            server.server_close()
+        self._folder.cleanup()
 
 
 def _forward_to_slack(chat: _ChatStandIn) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,6 @@ from eksmon.publish.text import clip
 HEADER_MAX = 150  # Slack: header block text
 SECTION_MAX = 3000  # Slack: section block text
 TIMEOUT = urllib3.Timeout(connect=3.0, read=10.0)
-LOCAL_HOSTS = ("127.0.0.1", "localhost")  # plain http only to loopback (the simulator)
 
 
 class SlackError(RuntimeError):
@@ -55,8 +54,7 @@ def parse_webhook(secret: str) -> str:
             raise SlackError("the webhook secret is neither a URL nor valid JSON") from None
         text = str(data.get("url") or data.get("webhook_url") or "")
     parts = urlsplit(text)
-    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not (parts.scheme == "https" or local) or not parts.hostname:
+    if parts.scheme != "https" or not parts.hostname:
         raise SlackError("the webhook secret must hold an https:// incoming webhook URL (or JSON with 'url')")
     return text
 
