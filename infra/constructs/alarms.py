@@ -198,13 +198,14 @@ class Alarms(Construct):
             )
         )
 
-    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+    def _happened(self, construct_id: str, description: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        """An event that should never happen (metric >= 1 in five minutes): notify once, no OK message."""
         return self._wire(
             cloudwatch.Alarm(
                 self,
-                f"Errors{name.capitalize()}",
-                alarm_description=f"eksmon {name}: the Lambda function failed",
-                metric=function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                construct_id,
+                alarm_description=description,
+                metric=metric,
                 threshold=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 evaluation_periods=1,
@@ -213,21 +214,20 @@ class Alarms(Construct):
             ok_too=False,
         )
 
+    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+        return self._happened(
+            f"Errors{name.capitalize()}",
+            f"eksmon {name}: the Lambda function failed",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+        )
+
     def _throttles(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
         # Lambda holds a throttled asynchronous run and retries it for up to the event's maximum age:
         # the account's concurrency is starving the monitor, and runs arrive late or not at all.
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"Throttles{name.capitalize()}",
-                alarm_description=f"eksmon {name}: Lambda throttled the function (account concurrency)",
-                metric=function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            ok_too=False,
+        return self._happened(
+            f"Throttles{name.capitalize()}",
+            f"eksmon {name}: Lambda throttled the function (account concurrency)",
+            function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
         )
 
     def _near_timeout(self, name: str, function: lambda_.IFunction, timeout: Duration) -> cloudwatch.Alarm:
@@ -249,19 +249,9 @@ class Alarms(Construct):
         )
 
     def _dead_letters(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"DeadLetters{name.capitalize()}",
-                alarm_description=f"eksmon {name}: runs were lost (not delivered, or failed after retries) and "
-                "wait in the dead-letter queue",
-                metric=queue.metric_approximate_number_of_messages_visible(
-                    period=FIVE_MINUTES, statistic="Maximum"
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            ok_too=False,
+        return self._happened(
+            f"DeadLetters{name.capitalize()}",
+            f"eksmon {name}: runs were lost (not delivered, or failed after retries) and wait in the "
+            "dead-letter queue",
+            queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
         )

@@ -45,7 +45,7 @@ from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 from infra.constructs.fanout import FanOut, needs_fanout
 from infra.constructs.network import ENI_ACTIONS, FunctionNetwork
 from infra.monitors import MonitorPlan
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_active_tracing
 
 
 class ScheduledCheck(Construct):
@@ -160,13 +160,7 @@ class ScheduledCheck(Construct):
             )
         )
         if settings.tracing:
-            # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to the default policy.
-            acknowledge(
-                self.role.node.find_child("DefaultPolicy"),
-                "AwsSolutions-IAM5[Resource::*]",
-                "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
-                "CDK adds them on '*' for active tracing.",
-            )
+            acknowledge_active_tracing(self.role)
         return function
 
     def _build_scheduler_role(self, key: kms.IKey) -> iam.Role:

@@ -32,7 +32,7 @@ from infra.constants import (
     SLACK_FORWARDER_TIMEOUT,
 )
 from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_active_tracing
 
 _FULL_SECRET_ARN = re.compile(r"-[A-Za-z0-9]{6}$")  # Secrets Manager appends 6 random characters
 
@@ -162,12 +162,7 @@ class SlackForwarder(Construct):
             },
         )
         if self.tracing:
-            acknowledge(
-                self.role.node.find_child("DefaultPolicy"),
-                "AwsSolutions-IAM5[Resource::*]",
-                "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
-                "CDK adds them on '*' for active tracing.",
-            )
+            acknowledge_active_tracing(self.role)
         return function
 
 
