@@ -10,6 +10,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from eksmon.environment import ENV_CONFIG as RUNTIME_ENV_CONFIG
+from eksmon.environment import ENV_FINDINGS_TABLE as RUNTIME_ENV_FINDINGS_TABLE
+from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK_WEBHOOK_SECRET_ARN
+from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
 from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
 from eksmon.observability import NAMESPACE, SERVICE
 
@@ -94,8 +98,8 @@ ASSET_EXCLUDES: Final = (
 LAYER_ASSET_EXCLUDES: Final = (".stamp", ".lock", ".tmp-*")
 
 # Environment the handlers read (through the settings model).
-ENV_CONFIG: Final = "EKSMON_CONFIG"
-ENV_TOPIC_ARN: Final = "TOPIC_ARN"
+ENV_CONFIG: Final = RUNTIME_ENV_CONFIG
+ENV_TOPIC_ARN: Final = RUNTIME_ENV_TOPIC_ARN
 POWERTOOLS_SERVICE_NAME: Final = SERVICE  # defined by the runtime: what the alarms watch is what it emits
 METRICS_NAMESPACE: Final = NAMESPACE
 ENV_TRACING: Final = RUNTIME_ENV_TRACING
@@ -140,8 +144,8 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
 }
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
-ENV_FINDINGS_TABLE: Final = "FINDINGS_TABLE"
-ENV_SLACK_WEBHOOK_SECRET_ARN: Final = "SLACK_WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+ENV_FINDINGS_TABLE: Final = RUNTIME_ENV_FINDINGS_TABLE
+ENV_SLACK_WEBHOOK_SECRET_ARN: Final = RUNTIME_ENV_SLACK_WEBHOOK_SECRET_ARN
 SLACK_FORWARDER_HANDLER: Final = "eksmon.handlers.slack_forwarder.handler"
 SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
 SLACK_FORWARDER_MEMORY_MB: Final = 256

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from eksmon.context import COLLECTION_ERROR
+from eksmon.environment import ENV_TOPIC_ARN
 from eksmon.errors import ConfigError, ScanAborted
 from eksmon.models import Severity
 
@@ -158,7 +159,7 @@ def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from eksmon.aws import error_code
     from eksmon.runner import NotificationError, send_test_notification
 
-    topic_arn = args.topic_arn or os.environ.get("TOPIC_ARN")
+    topic_arn = args.topic_arn or os.environ.get(ENV_TOPIC_ARN)
     if not topic_arn:
         print("eksmon: notify-test needs the alert topic: pass --topic-arn or set TOPIC_ARN", file=err)
         return EXIT_USAGE

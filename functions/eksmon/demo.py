@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from eksmon.engine import scan
+from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_SLACK_WEBHOOK_SECRET_ARN, ENV_TOPIC_ARN
 from eksmon.observability import NAMESPACE
 from eksmon.publish.output import render
 from eksmon.registry import MONITORS, load
@@ -84,7 +85,7 @@ def run_demo(
         chat = _ChatStandIn()
         settings = Settings(regions=list(DEMO_REGIONS))
         env = {**_alerting(session, topic_arn, chat), **sim.environ(DEMO_REGIONS[0])}
-        env["EKSMON_CONFIG"] = settings.to_json()
+        env[ENV_CONFIG] = settings.to_json()
         say(
             f"eksmon demo: simulated account 123456789012, regions {', '.join(DEMO_REGIONS)}, "
             f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {sim.endpoint_url})"
@@ -164,9 +165,9 @@ def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str
         Name="eksmon/slack-webhook", SecretString=chat.url("/slack-webhook")
     )["ARN"]
     return {
-        "TOPIC_ARN": topic_arn,
-        "FINDINGS_TABLE": FINDINGS_TABLE,
-        "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
+        ENV_TOPIC_ARN: topic_arn,
+        ENV_FINDINGS_TABLE: FINDINGS_TABLE,
+        ENV_SLACK_WEBHOOK_SECRET_ARN: secret_arn,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,

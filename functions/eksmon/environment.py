@@ -10,6 +10,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from eksmon.errors import ConfigError
 
+# The variables the CDK app sets on the functions and the handlers read (infra/constants.py imports them).
+ENV_CONFIG = "EKSMON_CONFIG"  # the settings, as JSON
+ENV_TOPIC_ARN = "TOPIC_ARN"
+ENV_FINDINGS_TABLE = "FINDINGS_TABLE"
+ENV_SLACK_WEBHOOK_SECRET_ARN = "SLACK_WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+
 
 class LambdaEnvironment(BaseModel):
     """Base of each function's environment model (fields carry the variable names as aliases)."""

@@ -17,7 +17,7 @@ from eksmon.accounts import organization_accounts
 from eksmon.aws import ApiCallCounter, client_config
 from eksmon.context import Services
 from eksmon.engine import ScanResult, scan
-from eksmon.environment import LambdaEnvironment
+from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError
 from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
@@ -33,13 +33,13 @@ from eksmon.state import FindingsState
 class MonitorEnvironment(LambdaEnvironment):
     """The Lambda's environment, validated once per invocation."""
 
-    config_json: str = Field("", alias="EKSMON_CONFIG", description="the settings, as the CDK app wrote them")
+    config_json: str = Field("", alias=ENV_CONFIG, description="the settings, as the CDK app wrote them")
     topic_arn: str | None = Field(
-        None, alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$"
+        None, alias=ENV_TOPIC_ARN, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$"
     )
     findings_table: str | None = Field(
         None,
-        alias="FINDINGS_TABLE",
+        alias=ENV_FINDINGS_TABLE,
         pattern=r"^[A-Za-z0-9_.-]{3,255}$",
         description="DynamoDB findings state; without it every run reports every open finding",
     )

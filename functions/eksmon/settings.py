@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from eksmon.environment import ENV_CONFIG
 from eksmon.errors import ConfigError
 from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
 
@@ -226,7 +227,7 @@ def load_settings(path: str | Path | None) -> Settings:
     return parse_settings(data, source=str(file))
 
 
-def settings_from_json(text: str, source: str = "EKSMON_CONFIG") -> Settings:
+def settings_from_json(text: str, source: str = ENV_CONFIG) -> Settings:
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:

@@ -12,14 +12,14 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from eksmon.environment import LambdaEnvironment
+from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN, LambdaEnvironment
 from eksmon.observability import capture_lambda_handler, logger
 from eksmon.publish.slack import WebhookSecret, post, slack_payload
 
 
 class ForwarderEnvironment(LambdaEnvironment):
     secret_arn: str = Field(
-        alias="SLACK_WEBHOOK_SECRET_ARN",
+        alias=ENV_SLACK_WEBHOOK_SECRET_ARN,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
     )
 
