@@ -13,6 +13,7 @@ verb: :func:`cluster_role` and :func:`role` refuse.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,8 +36,6 @@ class UnsafePermission(ValueError):
 
 def group_name(text: str) -> str:
     """A Kubernetes group an EKS access entry may carry (argparse type of ``eksmon rbac --group``)."""
-    import argparse
-
     value = text.strip()
     if not value or value.startswith("system:") or len(value) > 255:
         raise argparse.ArgumentTypeError(

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+import eksmon.checks
+import eksmon.collectors
 from eksmon.models import Problem
 
 if TYPE_CHECKING:
@@ -30,10 +32,39 @@ MONITORS: tuple[Monitor, ...] = ("lifecycle", "quotas", "metrics", "kubernetes")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class CollectionNeeds:
+    """How much the collectors must read for a scan's checks, from their thresholds (None: no need).
+
+    A check whose thresholds set a window says so in :meth:`Thresholds.collection_needs`; the engine
+    merges every selected check's needs (the largest of each) and hands them to the collectors in
+    ``CollectContext.needs``, so no collector looks a threshold up by name.
+    """
+
+    window_minutes: float | None = None  # CloudWatch series, ending now
+    lookback_hours: float | None = None  # CloudWatch history, ending now
+    scrape_samples: int | None = None  # reads of the apiserver's /metrics per run
+
+    def merge(self, other: CollectionNeeds) -> CollectionNeeds:
+        def most(a: float | None, b: float | None) -> float | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        samples = most(self.scrape_samples, other.scrape_samples)
+        return CollectionNeeds(
+            window_minutes=most(self.window_minutes, other.window_minutes),
+            lookback_hours=most(self.lookback_hours, other.lookback_hours),
+            scrape_samples=None if samples is None else int(samples),
+        )
+
+
 class Thresholds(BaseModel):
     """Base for a check's configurable thresholds: unknown keys are errors, never ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def collection_needs(self) -> CollectionNeeds:
+        """What these thresholds ask the collectors to read (override where a threshold sets a window)."""
+        return CollectionNeeds()
 
 
 class NoThresholds(Thresholds):
@@ -202,9 +233,6 @@ def load() -> Registry:
     """Import every check and collector module once; return the filled registry."""
     global _loaded  # noqa: PLW0603 - the registry is filled exactly once per process
     if not _loaded:
-        import eksmon.checks
-        import eksmon.collectors
-
         for package in (eksmon.collectors, eksmon.checks):
             for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
                 importlib.import_module(info.name)

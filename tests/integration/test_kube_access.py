@@ -25,8 +25,9 @@ import pytest
 from botocore.config import Config
 
 from eksmon.aws import ApiCallCounter, AwsAccount
-from eksmon.collectors.eks import ClusterInfo, describe_cluster
-from eksmon.engine import CollectContext, Services
+from eksmon.collectors.eks import describe_cluster
+from eksmon.context import CollectContext, Services
+from eksmon.errors import ConfigError
 from eksmon.kube import (
     CHUNK_SIZE,
     IamToken,
@@ -49,8 +50,9 @@ from eksmon.kube import (
     kube_client,
     presigner,
 )
+from eksmon.parts import ClusterInfo
 from eksmon.registry import KubeNonResource, KubePermission, load
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from eksmon.sim import k8s_objects as k8s
 from eksmon.sim.dumps import read_dump
 from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_FLEET

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from eksmon.cli import main
-from eksmon.engine import COLLECTION_ERROR
+from eksmon.context import COLLECTION_ERROR
 from eksmon.rbac import UnsafePermission, cluster_role, manifest, permissions, rules
 from eksmon.registry import KubeNonResource, KubePermission, load
 from eksmon.sim.kubernetes_api import registry_permissions

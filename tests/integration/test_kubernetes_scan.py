@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
 from eksmon.settings import parse_settings
 from eksmon.sim import k8s_objects as k8s

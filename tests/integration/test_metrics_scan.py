@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from eksmon.collectors.control_plane_metrics import AWS_EKS, CONTAINER_INSIGHTS, REQUESTS
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
 from eksmon.registry import KubePermission
 from eksmon.settings import parse_settings

@@ -147,7 +147,7 @@ def test_etcd_size_metric_names_follow_the_kubernetes_version(
     # When the three etcd-size names are asked for
     result = parse(chunked(data, 65536), ETCD_SIZE)
     # Then only the names that version serves are present (1.27 the db_total name, 1.28 both,
-    # 1.29+ only apiserver_storage_size_bytes), one series each, labelled as FACTS.md says.
+    # 1.29+ only apiserver_storage_size_bytes), one series each, labelled as that version labels it.
     assert set(result.samples) == set(expected)
     for family, (label, value) in expected.items():
         [sample] = result.samples[family]

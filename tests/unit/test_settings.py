@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eksmon.settings import ConfigError, load_settings, parse_settings, settings_from_json
+from eksmon.errors import ConfigError
+from eksmon.settings import load_settings, parse_settings, settings_from_json
 
 
 def test_empty_configuration_is_a_working_default() -> None:

@@ -25,9 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from eksmon.collectors.control_plane_metrics import monitor_setting
-from eksmon.collectors.eks import ClusterInfo
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import (
     KubeBadBody,
     KubeError,
@@ -37,10 +35,13 @@ from eksmon.kube import (
     KubeUnavailable,
     kube_client,
 )
+from eksmon.parts import ClusterInfo
 from eksmon.prometheus import ParsedMetrics, Sample, parse
 from eksmon.registry import KubeNonResource, collector
 
-# etcd size, by preference (FACTS.md): <=1.25 etcd_db_total_size_in_bytes; 1.26-1.27
+# etcd size, by preference (as served by the real dumps in tests/fixtures/metrics, and the Kubernetes
+# metrics reference https://kubernetes.io/docs/reference/instrumentation/metrics/):
+# <=1.25 etcd_db_total_size_in_bytes; 1.26-1.27
 # apiserver_storage_db_total_size_in_bytes; 1.28 both it and apiserver_storage_size_bytes; 1.29+ only
 # apiserver_storage_size_bytes. The first family present wins, the largest of its series.
 ETCD_SIZE_FAMILIES = (
@@ -233,7 +234,7 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
     info = ctx.get(ClusterInfo)
     if info.status not in SCRAPED_STATUSES:
         return ApiserverMetrics(skipped=f"cluster is {info.status}")
-    samples = max(1, int(monitor_setting(ctx.settings, "scrape_samples", DEFAULT_SAMPLES)))
+    samples = max(1, ctx.needs.scrape_samples or DEFAULT_SAMPLES)
     budget = ctx.settings.kubernetes.timeout_seconds * 3
     try:
         client = kube_client(ctx)

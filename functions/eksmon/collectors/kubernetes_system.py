@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.collectors.kubernetes_common import (
     SYSTEM_NAMESPACE,
     BadObject,
@@ -24,8 +23,9 @@ from eksmon.collectors.kubernetes_common import (
     strings,
     text,
 )
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import kube_client
+from eksmon.parts import ClusterInfo
 from eksmon.registry import KubePermission, collector
 
 # Read only in kube-system, and only the named objects (a Role with resourceNames, not a ClusterRole)

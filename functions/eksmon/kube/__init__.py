@@ -2,7 +2,7 @@
 
 How a collector reads the cluster::
 
-    from eksmon.collectors.eks import ClusterInfo
+    from eksmon.parts import ClusterInfo
     from eksmon.kube import kube_client
     from eksmon.registry import KubePermission, collector
 

@@ -11,14 +11,15 @@ from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eksmon.context import CollectContext, Services
 from eksmon.kube.client import KubeClient, kubeconfig_files
 from eksmon.kube.errors import KubeconfigError, KubernetesDisabled, KubeTLSError, KubeUnavailable
 from eksmon.kube.token import TOKENS, TokenCache, presigner
+from eksmon.parts import ClusterInfo
+from eksmon.settings import Settings
 
 if TYPE_CHECKING:
-    from eksmon.engine import CollectContext, Services
     from eksmon.registry import CollectorSpec
-    from eksmon.settings import Settings
 
 MAX_CLIENTS = 32
 
@@ -67,8 +68,6 @@ class KubernetesAccess:
         Each context is loaded by ``kubernetes.config`` (its exec plugin runs once here) and the
         client kept, so the scan reuses it.
         """
-        from eksmon.settings import Settings
-
         k = (settings or Settings()).kubernetes
         files = kubeconfig_files(self.kubeconfig)
         if not any(Path(f).expanduser().is_file() for f in files.split(os.pathsep) if f):
@@ -101,8 +100,6 @@ class KubernetesAccess:
         return self._cached(self._kubeconfig_key(context, k), lambda: self._from_kubeconfig(context, k))
 
     def _eks_client(self, ctx: CollectContext) -> KubeClient:
-        from eksmon.collectors.eks import ClusterInfo
-
         info = ctx.get(ClusterInfo)
         if not info.endpoint or not info.certificate_authority:
             raise KubeUnavailable(
@@ -214,8 +211,6 @@ def cli_services(
     contexts: Mapping[str, str] | None = None,
 ) -> Services:
     """``Services`` for ``eksmon scan``; a mapped context that cannot be used is a ConfigError (exit 2)."""
-    from eksmon.engine import Services
-
     access = KubernetesAccess(kubeconfig, contexts)
     enabled = settings is None or settings.kubernetes.enabled
     if access.contexts and enabled:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import ssl
 import threading
 import time
@@ -438,8 +439,6 @@ def kubeconfig_files(kubeconfig: str | Path | None) -> str:
 
     Resolved at each call (``kubernetes.config`` reads ``KUBECONFIG`` once, when it is imported).
     """
-    import os
-
     if kubeconfig is not None:
         return str(kubeconfig)
     return os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
