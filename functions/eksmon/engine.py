@@ -7,6 +7,7 @@ for that account, region or cluster only: nothing else is hidden by it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -14,10 +15,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 
+from eksmon.accounts import resolve_accounts
 from eksmon.aws import (
     ApiCallCounter,
     AwsAccount,
@@ -28,21 +30,16 @@ from eksmon.aws import (
     error_code,
     error_operation,
 )
+from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
+from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
-from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
+from eksmon.parts import ClusterNames
+from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 from eksmon.tasks import Task, TaskGraph
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-COLLECTION_ERROR = "monitor.collection_error"
-COLLECTION_ERROR_DOCS = "https://github.com/eksmon/eksmon#when-a-source-cannot-be-read"
-
-
-class ScanAborted(RuntimeError):
-    """The scan could not run at all (no credentials, no region): exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -54,92 +51,12 @@ class Target:
 
 
 @dataclass
-class CollectContext:
-    """What a collector may use: its clients, its scope, the parts collected before it."""
+class _KubeState:
+    """One cluster's Kubernetes API across its collectors: once it refused the monitor or could not be
+    reached, the cluster is not asked again, and the engine reports it once (``source/kubernetes``)."""
 
-    account: str
-    region: str
-    aws: AwsAccount
-    settings: Settings
-    now: datetime
-    region_snapshot: RegionSnapshot
-    cluster_snapshot: ClusterSnapshot | None = None
-    services: Services | None = None
-    _errors: list[Finding] = field(default_factory=list)
-
-    @property
-    def cluster(self) -> str | None:
-        return self.cluster_snapshot.name if self.cluster_snapshot else None
-
-    def client(self, service: str) -> Any:
-        return self.aws.client(service, self.region)
-
-    def get(self, kind: type[T]) -> T:
-        snap: ClusterSnapshot | RegionSnapshot = self.cluster_snapshot or self.region_snapshot
-        return snap.get(kind)
-
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value shared by every cluster of this account+region, made once."""
-        return self.region_snapshot_cache().get(key, make)
-
-    def shared(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value every region of this account reads the same (the version calendar, add-on versions):
-        made once per scan, by whichever region asks first; a failure is shared too (each region
-        that reads it reports it)."""
-        io = self.aws.io
-        if io is None:
-            return self.memo(key, make)
-        found: T = io.shared.get(
-            (self.account, *key), make, keep_error=lambda exc: not isinstance(exc, DeadlineExceeded)
-        )
-        return found
-
-    def region_snapshot_cache(self) -> _Memo:
-        memo = self.region_snapshot.parts.get(_Memo)
-        if memo is None:  # created before any cluster runs, see _collect_region
-            raise RuntimeError("region memo missing")
-        return memo  # type: ignore[no-any-return]
-
-    def report(self, source: str, exc: BaseException, message: str | None = None) -> None:
-        """A non-fatal problem reading a source: reported, and the collector goes on."""
-        self._errors.append(
-            collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
-        )
-
-    def report_region(self, source: str, exc: BaseException, message: str | None = None) -> None:
-        """A problem of a source the whole account+region shares (one finding however many clusters
-        hit it: errors of one source in one scope are merged)."""
-        self._errors.append(collection_error(self.account, self.region, None, source, exc, self.now, message))
-
-
-class _Memo:
-    def __init__(self) -> None:
-        self._values: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                found: T = self._values[key]
-                return found
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    again: T = self._values[key]
-                    return again
-            value = make()
-            with self._lock:
-                self._values[key] = value
-            return value
-
-
-@dataclass
-class Services:
-    """Optional, injectable services beyond boto3 (Kubernetes access is added here)."""
-
-    kubernetes: Any = None  # a factory: (CollectContext) -> Kubernetes client
+    down: BaseException | None = None
+    skipped: list[CollectorSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -150,6 +67,7 @@ class ScanResult:
     started_at: datetime
     duration_seconds: float
     checks: list[CheckSpec]
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
 
     @property
     def clusters(self) -> list[ClusterSnapshot]:
@@ -170,38 +88,6 @@ class ScanResult:
             "api_calls": self.api_calls.total,
             "duration_seconds": round(self.duration_seconds, 3),
         }
-
-
-def collection_error(
-    account: str,
-    region: str,
-    cluster: str | None,
-    source: str,
-    exc: BaseException | None,
-    now: datetime,
-    message: str | None = None,
-) -> Finding:
-    code = error_code(exc) if exc is not None else "Unavailable"
-    text = message or (str(exc) if exc is not None else "source unavailable")
-    where = f"cluster {cluster}" if cluster else f"{account}/{region}"
-    resource = f"source/{source}"
-    return Finding(
-        check=COLLECTION_ERROR,
-        severity=Severity.WARNING,
-        title=f"eksmon could not read {source} for {where}",
-        message=f"{source} failed with {code}: {text[:500]}. Checks that need it were skipped for {where}; "
-        "everything else was scanned.",
-        remediation="Check the monitor role's permissions and the source's availability; "
-        "the next run retries by itself.",
-        docs=COLLECTION_ERROR_DOCS,
-        account=account,
-        region=region,
-        cluster=cluster,
-        resource=resource,
-        fingerprint=fingerprint(COLLECTION_ERROR, account, region, cluster, resource),
-        details={"source": source, "error_code": code, "error": text[:500]},
-        observed_at=iso_utc(now),
-    )
 
 
 def to_finding(
@@ -245,6 +131,9 @@ class Scanner:
         self.checks = list(checks)
         # validated once per scan, not once per check and cluster
         self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
+        self.needs = functools.reduce(
+            CollectionNeeds.merge, (t.collection_needs() for t in self.thresholds.values()), CollectionNeeds()
+        )
         self.now = now
         self.session_factory = session_factory
         self.services = services or Services()
@@ -296,12 +185,18 @@ class Scanner:
                 self._evaluate(cluster, "cluster", target.region)
             self._evaluate(region, "region", target.region)
         findings = sorted([*self._findings, *self._errors.values()], key=_order)
-        return ScanResult(findings, regions, self.counter, self.now, time.monotonic() - started, self.checks)
+        return ScanResult(
+            findings,
+            regions,
+            self.counter,
+            self.now,
+            time.monotonic() - started,
+            self.checks,
+            dict(self.thresholds),
+        )
 
     # -- targets -----------------------------------------------------------------------------------
     def _targets(self) -> list[Target]:
-        from eksmon.accounts import resolve_accounts
-
         try:
             base = self.session_factory()
         except Exception as exc:
@@ -335,12 +230,11 @@ class Scanner:
             region_snapshot=region,
             cluster_snapshot=cluster,
             services=self.services,
+            needs=self.needs,
         )
 
     def _plan_region(self, graph: TaskGraph, target: Target, region: RegionSnapshot) -> None:
-        from eksmon.collectors.eks import ClusterNames
-
-        region.parts[_Memo] = _Memo()
+        region.parts[RegionMemo] = RegionMemo()
         lane = (target.account.account_id, target.region)
         tasks: dict[type, Task] = {}
         self._scopes.append((region.account, region.region, None, tasks))
@@ -349,7 +243,7 @@ class Scanner:
             if spec.provides is ClusterNames:
                 fn = self._list_then_spawn(graph, target, region, spec, tasks)
             else:
-                fn = self._collect_fn(spec, target, region, None)
+                fn = self._collect_fn(spec, target, region, None, None)
             tasks[spec.provides] = graph.add(f"{spec.name} {lane}", lane, fn, after)
 
     def _list_then_spawn(
@@ -360,11 +254,9 @@ class Scanner:
         spec: CollectorSpec,
         region_tasks: dict[type, Task],
     ) -> Callable[[], None]:
-        collect = self._collect_fn(spec, target, region, None)
+        collect = self._collect_fn(spec, target, region, None, None)
 
         def run() -> None:
-            from eksmon.collectors.eks import ClusterNames
-
             collect()
             with self._lock:
                 if self._closed or not self.cluster_collectors or not region.has(ClusterNames):
@@ -387,23 +279,49 @@ class Scanner:
         cluster: ClusterSnapshot,
         region_tasks: dict[type, Task],
     ) -> None:
+        """A cluster's collectors, each as soon as what it reads is there; its Kubernetes collectors one
+        after another (a cluster whose API is down is asked once)."""
         lane = (target.account.account_id, target.region)
         tasks: dict[type, Task] = {}
+        kube = _KubeState()
+        previous_kube: Task | None = None
         with self._lock:
             self._scopes.append((region.account, region.region, cluster.name, tasks))
         for spec in self.cluster_collectors:
             after = [
                 t for n in (*spec.needs, *spec.uses) if (t := tasks.get(n) or region_tasks.get(n)) is not None
             ]
-            tasks[spec.provides] = graph.add(
+            if spec.kube and previous_kube is not None:
+                after.append(previous_kube)
+            task = graph.add(
                 f"{spec.name} {lane} {cluster.name}",
                 lane,
-                self._collect_fn(spec, target, region, cluster),
+                self._collect_fn(spec, target, region, cluster, kube),
                 after,
             )
-        graph.add(f"done {cluster.name}", lane, self._cluster_done, list(tasks.values()))
+            tasks[spec.provides] = task
+            if spec.kube:
+                previous_kube = task
+        graph.add(
+            f"done {cluster.name}",
+            lane,
+            functools.partial(self._cluster_done, target, region, cluster, kube),
+            list(tasks.values()),
+        )
 
-    def _cluster_done(self) -> None:
+    def _cluster_done(
+        self, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot, kube: _KubeState
+    ) -> None:
+        if kube.down is not None:
+            ctx = self._context(target, region, cluster)
+            log.warning(
+                "Kubernetes API of %s/%s/%s not usable: %s",
+                ctx.account,
+                ctx.region,
+                ctx.cluster,
+                error_code(kube.down),
+            )
+            self._add([self._kubernetes_down(ctx, kube.down, kube.skipped)])
         with self._lock:
             self._clusters_done += 1
             done, total = self._clusters_done, self._clusters_total
@@ -411,27 +329,37 @@ class Scanner:
             self.progress(done, total)
 
     def _collect_fn(
-        self, spec: CollectorSpec, target: Target, region: RegionSnapshot, cluster: ClusterSnapshot | None
+        self,
+        spec: CollectorSpec,
+        target: Target,
+        region: RegionSnapshot,
+        cluster: ClusterSnapshot | None,
+        kube: _KubeState | None,
     ) -> Callable[[], None]:
         def run() -> None:
             ctx = self._context(target, region, cluster)
             parts = cluster.parts if cluster is not None else region.parts
-            self._run_collectors([spec], ctx, parts)
+            self._run_collector(spec, ctx, parts, kube)
 
         return run
 
-    def _run_collectors(
-        self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
+    def _run_collector(
+        self, spec: CollectorSpec, ctx: CollectContext, parts: dict[type, Any], kube: _KubeState | None
     ) -> None:
-        for spec in collectors:
-            if spec.kube and not self.settings.kubernetes.enabled:
-                continue  # the operator asked not to read the clusters: their checks are skipped, quietly
-            if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
-                continue  # what it reads is missing; that failure is already reported
-            try:
-                value = spec.fn(ctx)
-            except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
-                source = _source_name(spec, exc)
+        if spec.kube and not self.settings.kubernetes.enabled:
+            return  # the operator asked not to read the clusters: their checks are skipped, quietly
+        if spec.kube and kube is not None and kube.down is not None:
+            kube.skipped.append(spec)  # one root cause, one finding: the cluster is not asked again
+            return
+        if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
+            return  # what it reads is missing; that failure is already reported
+        try:
+            value = spec.fn(ctx)
+        except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
+            if spec.kube and kube is not None and getattr(exc, "cluster_wide", False):
+                kube.down = exc
+                kube.skipped.append(spec)
+            else:
                 log.warning(
                     "collector %s failed for %s/%s/%s: %s",
                     spec.name,
@@ -440,12 +368,37 @@ class Scanner:
                     ctx.cluster or "-",
                     error_code(exc),
                 )
-                ctx.report(source, exc)
-            else:
-                with self._lock:
-                    if not self._closed:  # past the deadline, late answers are not mixed in
-                        parts[spec.provides] = value
+                ctx.report(_source_name(spec, exc), exc)
+        else:
+            with self._lock:
+                if not self._closed:  # past the deadline, late answers are not mixed in
+                    parts[spec.provides] = value
+            if spec.kube and kube is not None and ctx.kubernetes_down is not None:  # a part was kept
+                kube.down = ctx.kubernetes_down
+                kube.skipped.append(spec)
         self._add(ctx._errors)
+
+    def _kubernetes_down(
+        self, ctx: CollectContext, exc: BaseException, skipped: Sequence[CollectorSpec]
+    ) -> Finding:
+        """The one finding for a cluster whose Kubernetes API refused the monitor or could not be reached."""
+        names = {c.name for c in skipped}
+        affected = sorted(
+            c.id for c in self.checks if any(col.name in names for col in self.registry.collectors_for([c]))
+        )
+        finding = collection_error(ctx.account, ctx.region, ctx.cluster, "kubernetes", exc, self.now)
+        fix = getattr(exc, "fix", "") or finding.remediation
+        return finding.model_copy(
+            update={
+                "message": f"{finding.message} The cluster was not asked again in this scan.",
+                "remediation": fix,
+                "details": {
+                    **finding.details,
+                    "affected_checks": affected,
+                    "skipped_collectors": sorted(names),
+                },
+            }
+        )
 
     def _report_unfinished(self) -> None:
         """One collection error per scope (region or cluster) with sources the deadline cut off."""
@@ -476,7 +429,11 @@ class Scanner:
                 continue
             try:
                 problems = spec.evaluate(snap, self.thresholds[spec.id], self.now)
-            except MissingData:
+            except MissingData as missing:
+                if missing.kind in declared_parts(spec):
+                    continue  # its source failed: that collection error is already reported
+                log.error("check %s reads %s, which it does not declare", spec.id, missing.kind.__name__)
+                out.append(undeclared_read(spec, missing, snap.account, region, cluster, self.now))
                 continue
             except Exception as exc:
                 log.exception("check %s failed", spec.id)
@@ -497,6 +454,22 @@ class Scanner:
                     self._findings.append(finding)
                 elif finding.fingerprint not in self._errors:
                     self._errors[finding.fingerprint] = finding
+
+
+def declared_parts(spec: CheckSpec) -> frozenset[type]:
+    """The parts a check may read: the engine collects exactly these for it."""
+    return frozenset((*spec.needs, *spec.uses, *spec.cluster_needs))
+
+
+def undeclared_read(
+    spec: CheckSpec, missing: MissingData, account: str, region: str, cluster: str | None, now: datetime
+) -> Finding:
+    """A check read a part it never declared: a bug in eksmon, shown instead of a silent skip."""
+    message = (
+        f"check {spec.id} reads {missing.kind.__name__}, which it does not declare in needs or uses, so the "
+        "engine never collects it for this check; the check did not run. This is a bug in eksmon."
+    )
+    return collection_error(account, region, cluster, f"check/{spec.id}", missing, now, message)
 
 
 def _source_name(spec: CollectorSpec, exc: BaseException) -> str:

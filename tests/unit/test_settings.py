@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eksmon.settings import ConfigError, load_settings, parse_settings, settings_from_json
+from eksmon.errors import ConfigError
+from eksmon.settings import load_settings, parse_settings, settings_from_json
 
 
 def test_empty_configuration_is_a_working_default() -> None:
@@ -37,6 +38,8 @@ def test_empty_configuration_is_a_working_default() -> None:
         ({"max_workers": 8}, "max_workers: replaced by aws.max_in_flight_per_region"),
         ({"aws": {"max_in_flight_per_region": 0}}, "aws.max_in_flight_per_region"),
         ({"aws": {"max_pages": "many"}}, "aws.max_pages"),
+        ({"kubernetes": {"max_list_pages": 0}}, "kubernetes.max_list_pages"),
+        ({"kubernetes": {"max_list_pages": "many"}}, "kubernetes.max_list_pages"),
     ],
 )
 def test_bad_configuration_names_the_key(data: dict, named: str) -> None:

@@ -10,19 +10,13 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from eksmon.aws import pages
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterInfo, ClusterNames, HealthIssue
 from eksmon.registry import collector
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 
 
 # -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ClusterNames:
-    """Clusters of one account+region that the configuration includes."""
-
-    names: tuple[str, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class VersionCalendar:
     versions: dict[str, VersionDates]
@@ -30,29 +24,6 @@ class VersionCalendar:
 
     def get(self, version: str | None) -> VersionDates | None:
         return self.versions.get(version or "")
-
-
-@dataclass(frozen=True, slots=True)
-class HealthIssue:
-    code: str
-    message: str
-    resource_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterInfo:
-    name: str
-    arn: str
-    version: str | None
-    status: str
-    platform_version: str | None
-    support_type: str | None  # EXTENDED | STANDARD; None when the API did not say
-    authentication_mode: str | None
-    logging_enabled: frozenset[str] | None  # None when the API did not say
-    health_issues: tuple[HealthIssue, ...]
-    endpoint: str | None
-    certificate_authority: str | None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
