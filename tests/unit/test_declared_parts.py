@@ -104,7 +104,7 @@ def test_a_check_reading_an_undeclared_part_is_reported_not_skipped(monkeypatch:
     region = RegionSnapshot("123456789012", "eu-west-1", {ClusterNames: ClusterNames(("prod",))})
     cluster = ClusterSnapshot("123456789012", "eu-west-1", "prod", region, {ClusterInfo: _info("prod")})
     scanner._evaluate(cluster, "cluster", "eu-west-1")
-    [finding] = scanner._findings
+    [finding] = [*scanner._findings, *scanner._errors.values()]
     assert finding.check == COLLECTION_ERROR
     assert finding.resource == "source/check/test.reads_undeclared"
     assert "reads _Unlisted, which it does not declare" in finding.message
@@ -123,4 +123,4 @@ def test_a_declared_part_whose_source_failed_stays_a_quiet_skip() -> None:
     region = RegionSnapshot("123456789012", "eu-west-1")
     cluster = ClusterSnapshot("123456789012", "eu-west-1", "prod", region)  # ClusterInfo failed
     scanner._evaluate(cluster, "cluster", "eu-west-1")
-    assert scanner._findings == []
+    assert scanner._findings == [] and not scanner._errors
