@@ -308,3 +308,29 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_only_with_debug(
     out, err = io.StringIO(), io.StringIO()
     assert main(["scan", "--region", EAST, "--debug"], out=out, err=err) == 3
     assert "Traceback" in err.getvalue() and "something nobody expected" in err.getvalue()
+
+
+def test_a_lambda_stops_reading_before_its_timeout_and_keeps_what_it_read(demo_sim: Simulator) -> None:
+    from eksmon.runner import MonitorEnvironment, run_monitor
+    from eksmon.settings import parse_settings
+
+    demo_sim.fault("eks", operation="GET /clusters/data-platform", kind="hang")
+    settings = parse_settings(
+        {
+            "regions": list(DEMO_REGIONS),
+            "aws": {"read_timeout": 60, "publish_margin_seconds": 2},
+        }
+    )
+    env = MonitorEnvironment.model_validate({"EKSMON_CONFIG": settings.to_json()})
+    started = time.monotonic()
+    # 10 s left in the invocation, 2 s kept to publish: the scan stops reading after 8 s
+    summary = run_monitor(
+        "lifecycle",
+        env,
+        {"now": "2026-11-26T12:00:00Z"},
+        session_factory=demo_sim.session_factory(),
+        remaining_seconds=10,
+    )
+    assert 8 <= time.monotonic() - started < 10
+    assert summary.collection_errors == 1  # data-platform: its sources cut off by the deadline
+    assert summary.clusters == 7 and summary.findings > 10  # every other cluster was scanned and reported
