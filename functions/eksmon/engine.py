@@ -356,6 +356,10 @@ class Scanner:
         try:
             value = spec.fn(ctx)
         except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
+            if isinstance(exc, MissingData) and exc.kind in spec.uses:
+                # a part it reads when present failed (already reported), and nothing else reaches the
+                # cluster (e.g. DescribeCluster denied and no kubeconfig context): skipped, quietly
+                return
             if spec.kube and kube is not None and getattr(exc, "cluster_wide", False):
                 kube.down = exc
                 kube.skipped.append(spec)

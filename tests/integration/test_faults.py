@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from eksmon.cli import main
+from eksmon.parts import ClusterInfo
+from eksmon.registry import load
 from eksmon.sim.fleet import DEMO_REGIONS
 from eksmon.sim.server import Simulator
 
@@ -223,13 +225,11 @@ def test_describe_cluster_denied_loses_only_what_needs_it(demo_sim: Simulator, c
     code, doc, err, _ = scan_json(demo_sim, tmp_path)
     assert code == 0, err
     assert errors(doc) == [(EAST, "payments-prod", "source/eks:DescribeCluster", "AccessDeniedException")]
-    # etcd and apiserver findings come from CloudWatch by cluster name: they stay
-    lost = {
-        k
-        for k in calm
-        if k[2] == "payments-prod" and not k[1].startswith(("etcd.", "apiserver.", "admission.", "quota."))
-    }
-    assert any(k[1].startswith("etcd.") and k[2] == "payments-prod" for k in calm)
+    # only the checks that need DescribeCluster itself lose the cluster: etcd and apiserver findings come
+    # from CloudWatch by cluster name, node groups and insights are listed by name too
+    checks = load().checks
+    lost = {k for k in calm if k[2] == "payments-prod" and ClusterInfo in checks[k[1]].needs}
+    assert lost and any(k[1].startswith("etcd.") and k[2] == "payments-prod" for k in calm - lost)
     assert kept(doc) == calm - lost
     assert unique_fingerprints(doc)
 
@@ -334,3 +334,27 @@ def test_a_lambda_stops_reading_before_its_timeout_and_keeps_what_it_read(demo_s
     assert 8 <= time.monotonic() - started < 10
     assert summary.collection_errors == 1  # data-platform: its sources cut off by the deadline
     assert summary.clusters == 7 and summary.findings > 10  # every other cluster was scanned and reported
+
+
+def test_describe_cluster_denied_keeps_what_a_kubeconfig_context_reads(demo_sim: Simulator, tmp_path) -> None:
+    from eksmon.sim.kubernetes_api import KubernetesApi
+    from tests.integration.test_kube_access import write_kubeconfig
+
+    path = write_kubeconfig(tmp_path, demo_sim.extension(KubernetesApi), demo_sim, "search-staging", WEST)
+    with_kube = SETTINGS.replace("kubernetes: {enabled: false}", "kubernetes: {enabled: true}")
+    context = ["--kubeconfig", str(path), "--kube-context", "search-staging=via-token"]
+    code, doc, err, _ = scan_json(demo_sim, tmp_path, *context, settings=with_kube)
+    assert code == 0 and errors(doc) == [], err
+    before = kept(doc)
+    assert any(k[2] == "search-staging" and k[1].startswith("webhook.") for k in before)
+
+    demo_sim.fault("eks", operation="GET /clusters/search-staging", code="AccessDeniedException", status=403)
+    code, doc, err, _ = scan_json(demo_sim, tmp_path, *context, settings=with_kube)
+    assert code == 0, err
+    assert errors(doc) == [(WEST, "search-staging", "source/eks:DescribeCluster", "AccessDeniedException")]
+    # only the checks that need DescribeCluster itself lose search-staging's findings; the Kubernetes API,
+    # reached through the context, still gives its webhook, kube-proxy and CNI findings
+    checks = load().checks
+    lost = {k for k in before if k[2] == "search-staging" and ClusterInfo in checks[k[1]].needs}
+    assert lost and kept(doc) == before - lost
+    assert unique_fingerprints(doc)

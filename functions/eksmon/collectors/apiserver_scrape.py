@@ -226,13 +226,13 @@ def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> floa
 # -- collection ---------------------------------------------------------------------------------------
 @collector(
     provides=ApiserverMetrics,
-    needs=(ClusterInfo,),
+    uses=(ClusterInfo,),  # DescribeCluster: the endpoint and status, unless a kubeconfig context reaches it
     kube=(KubeNonResource("/metrics"),),
 )
 def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
     """Sample the apiserver's /metrics ``scrape_samples`` times within the cluster's time budget."""
-    info = ctx.get(ClusterInfo)
-    if info.status not in SCRAPED_STATUSES:
+    info = ctx.get(ClusterInfo) if ctx.cluster_snapshot and ctx.cluster_snapshot.has(ClusterInfo) else None
+    if info is not None and info.status not in SCRAPED_STATUSES:
         return ApiserverMetrics(skipped=f"cluster is {info.status}")
     samples = max(1, ctx.needs.scrape_samples or DEFAULT_SAMPLES)
     budget = ctx.settings.kubernetes.timeout_seconds * 3

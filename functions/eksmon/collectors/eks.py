@@ -170,10 +170,9 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
     )
 
 
-@collector(
+@collector(  # by cluster name: a failed DescribeCluster does not hide the node groups
     provides=Nodegroups,
     iam_actions=("eks:ListNodegroups", "eks:DescribeNodegroup"),
-    needs=(ClusterInfo,),
 )
 def nodegroups(ctx: CollectContext) -> Nodegroups:
     eks = ctx.client("eks")
@@ -251,7 +250,7 @@ def _addon_versions(eks: Any, name: str) -> list[tuple[str, frozenset[str]]]:
     return out
 
 
-@collector(provides=Insights, iam_actions=("eks:ListInsights", "eks:DescribeInsight"), needs=(ClusterInfo,))
+@collector(provides=Insights, iam_actions=("eks:ListInsights", "eks:DescribeInsight"))  # by cluster name
 def insights(ctx: CollectContext) -> Insights:
     """Every insight; DescribeInsight only for those not PASSING (their details are what alerts need)."""
     eks = ctx.client("eks")

@@ -85,7 +85,7 @@ def _owner(obj: Any) -> str | None:
     return None
 
 
-@collector(provides=PodsWithSysctls, needs=(ClusterInfo,), kube=(KubePermission("", "pods", ("list",)),))
+@collector(provides=PodsWithSysctls, uses=(ClusterInfo,), kube=(KubePermission("", "pods", ("list",)),))
 def pods_with_sysctls(ctx: CollectContext) -> PodsWithSysctls:
     client = kube_client(ctx)
 

@@ -78,7 +78,7 @@ class AwsAuth:
 
 
 # -- collectors ---------------------------------------------------------------------------------------
-@collector(provides=ServiceCount, needs=(ClusterInfo,), kube=(SERVICES,))
+@collector(provides=ServiceCount, uses=(ClusterInfo,), kube=(SERVICES,))
 def service_count(ctx: CollectContext) -> ServiceCount:
     """Services in the cluster: one request with ``limit=1`` when the apiserver gives
     ``remainingItemCount``, else counted page by page (the items are not kept)."""
@@ -94,7 +94,7 @@ def service_count(ctx: CollectContext) -> ServiceCount:
     return relisted(lambda: ServiceCount(sum(1 for _ in client.list("/api/v1/services")), "paged"))
 
 
-@collector(provides=KubeProxyMode, needs=(ClusterInfo,), kube=(KUBE_PROXY_CONFIGMAP, KUBE_PROXY_DAEMONSET))
+@collector(provides=KubeProxyMode, uses=(ClusterInfo,), kube=(KUBE_PROXY_CONFIGMAP, KUBE_PROXY_DAEMONSET))
 def kube_proxy_mode(ctx: CollectContext) -> KubeProxyMode:
     client = kube_client(ctx)
     cm = get_or_none(client, f"/api/v1/namespaces/{SYSTEM_NAMESPACE}/configmaps/{KUBE_PROXY_CONFIG}")
@@ -162,7 +162,7 @@ def mode_from_daemon_set(ds: Any) -> KubeProxyMode:
     return KubeProxyMode(True, "", source)
 
 
-@collector(provides=VpcCniSettings, needs=(ClusterInfo,), kube=(AWS_NODE_DAEMONSET,))
+@collector(provides=VpcCniSettings, uses=(ClusterInfo,), kube=(AWS_NODE_DAEMONSET,))
 def vpc_cni_settings(ctx: CollectContext) -> VpcCniSettings:
     client = kube_client(ctx)
     ds = get_or_none(client, f"/apis/apps/v1/namespaces/{SYSTEM_NAMESPACE}/daemonsets/aws-node")
@@ -195,7 +195,7 @@ def cni_settings(ds: Any) -> VpcCniSettings:
     return VpcCniSettings(False, {})
 
 
-@collector(provides=AwsAuth, needs=(ClusterInfo,), kube=(AWS_AUTH_CONFIGMAP,))
+@collector(provides=AwsAuth, uses=(ClusterInfo,), kube=(AWS_AUTH_CONFIGMAP,))
 def aws_auth(ctx: CollectContext) -> AwsAuth:
     client = kube_client(ctx)
     cm = get_or_none(client, f"/api/v1/namespaces/{SYSTEM_NAMESPACE}/configmaps/aws-auth")

@@ -240,7 +240,7 @@ def parse_configuration(kind: str, obj: Any) -> tuple[str, list[Webhook]]:
 # -- collectors ---------------------------------------------------------------------------------------
 @collector(
     provides=AdmissionWebhooks,
-    needs=(ClusterInfo,),
+    uses=(ClusterInfo,),  # DescribeCluster: the endpoint, unless a kubeconfig context reaches it
     kube=(
         KubePermission(GROUP, "validatingwebhookconfigurations", ("list",)),
         KubePermission(GROUP, "mutatingwebhookconfigurations", ("list",)),
@@ -269,7 +269,8 @@ def admission_webhooks(ctx: CollectContext) -> AdmissionWebhooks:
 
 @collector(
     provides=WebhookBackends,
-    needs=(ClusterInfo, AdmissionWebhooks),
+    needs=(AdmissionWebhooks,),
+    uses=(ClusterInfo,),
     kube=(
         KubePermission("", "services", ("get", "list")),
         KubePermission("discovery.k8s.io", "endpointslices", ("list",)),
