@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import boto3
 
 from eksmon.aws import ApiCallCounter, AwsAccount, client_config, error_code, error_operation
-from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
 from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 COLLECTION_ERROR = "monitor.collection_error"
 COLLECTION_ERROR_DOCS = "https://github.com/eksmon/eksmon#when-a-source-cannot-be-read"
+COVERAGE = "monitor.coverage"
+COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
 
 
 class ScanAborted(RuntimeError):
@@ -174,6 +176,35 @@ def collection_error(
         resource=resource,
         fingerprint=fingerprint(COLLECTION_ERROR, account, region, cluster, resource),
         details={"source": source, "error_code": code, "error": text[:500]},
+        observed_at=iso_utc(now),
+    )
+
+
+def coverage_finding(
+    account: str, region: str, cluster: str | None, unevaluated: Sequence[tuple[str, str]], now: datetime
+) -> Finding:
+    """One info finding naming every check that an optional source left without data (SPEC.md)."""
+    where = f"cluster {cluster}" if cluster else f"{account}/{region}"
+    checks = sorted({c for c, _ in unevaluated})
+    lines = "; ".join(f"{c}: {reason}" for c, reason in unevaluated)
+    resource = "coverage"
+    return Finding(
+        check=COVERAGE,
+        severity=Severity.INFO,
+        title=f"{len(checks)} check{'s' if len(checks) != 1 else ''} could not be evaluated for {where}",
+        message=f"eksmon could not evaluate {', '.join(checks)} for {where}, because a source has no "
+        f"data for it: {lines}.",
+        remediation="Upgrade the cluster's platform version so that it publishes the free AWS/EKS "
+        "control-plane metrics (Kubernetes 1.28+), or turn on the CloudWatch Observability add-on, or grant "
+        "the monitor `get` on the non-resource URL /metrics (`eksmon rbac`); a new cluster needs a few hours "
+        "of history.",
+        docs=COVERAGE_DOCS,
+        account=account,
+        region=region,
+        cluster=cluster,
+        resource=resource,
+        fingerprint=fingerprint(COVERAGE, account, region, cluster, resource),
+        details={"unevaluated": [{"check": c, "reason": reason} for c, reason in unevaluated]},
         observed_at=iso_utc(now),
     )
 
@@ -333,6 +364,7 @@ class Scanner:
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:
         cluster = snap.name if isinstance(snap, ClusterSnapshot) else None
         out: list[Finding] = []
+        unevaluated: list[tuple[str, str]] = []
         for spec in self.checks:
             if spec.scope != scope or any(not snap.has(n) for n in spec.needs):
                 continue
@@ -344,9 +376,13 @@ class Scanner:
                 log.exception("check %s failed", spec.id)
                 out.append(collection_error(snap.account, region, cluster, f"check/{spec.id}", exc, self.now))
                 continue
-            out.extend(
-                to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now) for p in problems
-            )
+            for p in problems:
+                if isinstance(p, Unevaluated):
+                    unevaluated.append((spec.id, p.reason))
+                else:
+                    out.append(to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now))
+        if unevaluated:
+            out.append(coverage_finding(snap.account, region, cluster, unevaluated, self.now))
         self._add(out)
 
     def _add(self, findings: Iterable[Finding]) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from eksmon.models import Problem
+from eksmon.models import Problem, Unevaluated
 
 if TYPE_CHECKING:
     from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
@@ -77,7 +77,7 @@ class CheckSpec:
     needs: tuple[type, ...]
     docs: str
     severity_rules: str
-    fn: Callable[..., Iterable[Problem]]
+    fn: Callable[..., Iterable[Problem | Unevaluated]]
     thresholds: type[Thresholds] = NoThresholds
     sources: tuple[str, ...] = field(default_factory=tuple)
     # parts read when present: collected like needs, but a missing one (reported by its collector)
@@ -89,7 +89,7 @@ class CheckSpec:
 
     def evaluate(
         self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime
-    ) -> list[Problem]:
+    ) -> list[Problem | Unevaluated]:
         return list(self.fn(snapshot, settings, now))
 
 
@@ -215,8 +215,8 @@ def check(
     sources: tuple[str, ...] = (),
     uses: tuple[type, ...] = (),
     cluster_needs: tuple[type, ...] = (),
-) -> Callable[[Callable[..., Iterable[Problem]]], Callable[..., Iterable[Problem]]]:
-    def register(fn: Callable[..., Iterable[Problem]]) -> Callable[..., Iterable[Problem]]:
+) -> Callable[[Callable[..., Iterable[Problem | Unevaluated]]], Callable[..., Iterable[Problem | Unevaluated]]]:
+    def register(fn: Callable[..., Iterable[Problem | Unevaluated]]) -> Callable[..., Iterable[Problem | Unevaluated]]:
         REGISTRY.add_check(
             CheckSpec(
                 id=id,

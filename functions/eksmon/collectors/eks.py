@@ -11,6 +11,7 @@ from typing import Any
 
 from eksmon.engine import CollectContext
 from eksmon.registry import collector
+from eksmon.tiers import TierCapacity, capacity_from_api, tier_name
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 
 
@@ -26,9 +27,14 @@ class ClusterNames:
 class VersionCalendar:
     versions: dict[str, VersionDates]
     source: str  # "eks:DescribeClusterVersions" or "bundled"
+    # each version's controlPlaneScalingTiers as the API gave them (empty: the published table applies)
+    scaling_tiers: dict[str, tuple[TierCapacity, ...]] = field(default_factory=dict)
 
     def get(self, version: str | None) -> VersionDates | None:
         return self.versions.get(version or "")
+
+    def tiers(self, version: str | None) -> tuple[TierCapacity, ...]:
+        return self.scaling_tiers.get(version or "", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,7 @@ class ClusterInfo:
     endpoint: str | None
     certificate_authority: str | None
     created_at: datetime | None = None
+    tier: str = "standard"  # controlPlaneScalingConfig.tier; absent means standard
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +145,7 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
     """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
     try:
         versions: dict[str, VersionDates] = {}
+        scaling: dict[str, tuple[TierCapacity, ...]] = {}
         for item in _pages(
             ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True
         ):
@@ -149,6 +157,8 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
                 status=item.get("versionStatus") or item.get("status"),
             )
             versions[dates.version] = dates
+            tiers = (capacity_from_api(t) for t in item.get("controlPlaneScalingTiers") or [])
+            scaling[dates.version] = tuple(t for t in tiers if t is not None)
         if not versions:
             raise LookupError("DescribeClusterVersions returned no versions")
     except Exception as exc:  # noqa: BLE001 - any failure falls back to the bundled table, reported
@@ -160,7 +170,7 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
         return VersionCalendar(dict(BUNDLED_CALENDAR), "bundled")
     for version, dates in BUNDLED_CALENDAR.items():
         versions.setdefault(version, dates)  # long-retired versions the API no longer lists
-    return VersionCalendar(versions, "eks:DescribeClusterVersions")
+    return VersionCalendar(versions, "eks:DescribeClusterVersions", scaling)
 
 
 @collector(provides=ClusterInfo, iam_actions=("eks:DescribeCluster",), needs=(ClusterNames,))
@@ -189,6 +199,7 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         endpoint=c.get("endpoint"),
         certificate_authority=(c.get("certificateAuthority") or {}).get("data"),
         created_at=c.get("createdAt"),
+        tier=tier_name(c.get("controlPlaneScalingConfig")),
     )
 
 
