@@ -5,6 +5,7 @@ The CLI's demo calls the handlers themselves; everything here is shared by all t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,7 @@ def _notify(
     if not env.topic_arn:
         return 0, 0  # nowhere to send: the state is left as it is, so nothing is recorded as told
     renotify_days = settings.notifications.renotify_days
+    result = notifiable(result, settings)
     if not env.findings_table:
         messages = build_messages(changes_without_state(result.findings))
         outcome = publish(_sns(env, session_factory), env.topic_arn, messages)
@@ -209,6 +211,15 @@ def _notify(
         )
         state.release(by_fingerprint[fp] for fp in message.fingerprints)
     return len(outcome.sent), len(outcome.failed)
+
+
+def notifiable(result: ScanResult, settings: Settings) -> ScanResult:
+    """The scan as the inboxes see it: findings below ``notifications.min_severity`` left out.
+
+    A finding that drops below the bar is told as resolved, as if it had gone away.
+    """
+    bar = Severity(settings.notifications.min_severity).rank
+    return dataclasses.replace(result, findings=[f for f in result.findings if f.severity.rank >= bar])
 
 
 TEST_CHECK = "monitor.notify_test"

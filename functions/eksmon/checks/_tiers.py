@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eksmon.collectors.eks import ClusterInfo, VersionCalendar
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import STANDARD, TierCapacity, capacity, db_limit_bytes
+
+OLD_SCHEDULING_PODS_PER_SECOND = 100.0  # every tier's scheduling rate on Kubernetes 1.28-1.29 (FACTS.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,18 @@ def cluster_tier(snap: ClusterSnapshot) -> ClusterTier:
     api: tuple[TierCapacity, ...] = ()
     if info is not None and snap.has(VersionCalendar):
         api = snap.get(VersionCalendar).tiers(info.version)
-    return ClusterTier(name, capacity(name, api), db_limit_bytes(name, api), api)
+    found = capacity(name, api)
+    if found is not None and found.pods_per_second is not None and _before_1_30(info):
+        found = replace(found, pods_per_second=min(found.pods_per_second, OLD_SCHEDULING_PODS_PER_SECOND))
+    return ClusterTier(name, found, db_limit_bytes(name, api), api)
+
+
+def _before_1_30(info: ClusterInfo | None) -> bool:
+    try:
+        major, minor = (int(x) for x in (info.version or "").split(".")[:2]) if info else (0, 99)
+    except ValueError:
+        return False
+    return (major, minor) < (1, 30)
 
 
 __all__ = ["ClusterTier", "cluster_tier"]

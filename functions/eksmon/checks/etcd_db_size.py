@@ -97,7 +97,9 @@ def gib(value: float) -> str:
     thresholds=EtcdDbSizeThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS, ContainerInsights", "kube-apiserver /metrics"),
 )
-def etcd_db_size(snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime) -> Iterator[Problem]:
+def etcd_db_size(
+    snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime
+) -> Iterator[Problem | Unevaluated]:
     size = etcd_size(snap, now, t.max_age_minutes)
     if size is None:
         yield from _unknown(snap)
