@@ -10,6 +10,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from eksmon.tiers import STANDARD_DB_BYTES
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR: Final = ROOT / "functions"
 LAYER_BUILD_SCRIPT: Final = ROOT / "layers" / "build.py"
@@ -126,6 +128,8 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
     "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
     "eks:DescribeAddon": _EKS + "addon/*/*/*",
     "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
+    # access-entry/<cluster>/<identity type>/<identity account>/<identity name>/<uuid>
+    "eks:ListAssociatedAccessPolicies": _EKS + "access-entry/*/*/*/*/*",
 }
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
@@ -136,6 +140,6 @@ SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
 SLACK_FORWARDER_MEMORY_MB: Final = 256
 CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
 DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
-ETCD_QUOTA_BYTES: Final = 8 * 1024**3  # EKS's etcd quota, 8 GiB
+ETCD_QUOTA_BYTES: Final = STANDARD_DB_BYTES  # standard mode's etcd limit; eksmon.tiers has every tier's
 HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
 ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day
