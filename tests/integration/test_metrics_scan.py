@@ -120,16 +120,34 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
         )
     ]
     assert deprecated.details["removed_release"] == "1.32" and deprecated.details["replicas_reporting"] == 1
-    legacy_growth = found[("etcd.db_growth", "analytics-legacy", "etcd")]
-    assert legacy_growth.severity is Severity.INFO  # no vended metrics: no history, said plainly
+    # no vended metrics: no history, said plainly, once for the cluster
+    coverage = found[("monitor.coverage", "analytics-legacy", "coverage")]
+    assert coverage.severity is Severity.INFO
+    assert {u["check"] for u in coverage.details["unevaluated"]} == {"etcd.db_growth", "control_plane.capacity"}
     assert ("etcd.db_size", "analytics-legacy", "etcd") not in found  # 3.1 GiB from /metrics: fine
+    assert not [f for f in result.findings if f.check == "monitor.coverage" and f.cluster != "analytics-legacy"]
+    # the Provisioned Control Plane: a tier-2xl whose 14 days of peaks fit tier-xl, a standard cluster at a
+    # tier's load, leader-election drops; the tier-xl cluster at 9 GiB is 56 % of its 16 GiB: nothing
+    oversized = found[("control_plane.tier_oversized", "render-farm", "control-plane")]
+    assert oversized.details["suggested_tier"] == "tier-xl" and oversized.severity is Severity.WARNING
+    assert oversized.details["savings_per_month_usd"] == pytest.approx(1277.5)
+    assert oversized.details["seats_peak"] == 900 and oversized.details["scheduling_peak_per_second"] == 40
+    hint = found[("control_plane.capacity", "payments-prod", "control-plane")]
+    assert hint.severity is Severity.INFO and hint.details["seats_peak"] == 1450
+    assert hint.details["suggested_tier"] == "tier-xl"
+    apf = found[("apiserver.flowcontrol_rejections", "ml-training", "priority-level/leader-election")]
+    assert apf.severity is Severity.CRITICAL and apf.details["rejected"] == 37 + 4 + 12
+    assert found[
+        ("apiserver.flowcontrol_rejections", "ml-training", "priority-level/workload-low")
+    ].severity is Severity.WARNING
+    assert not [f for f in result.findings if f.cluster == "ai-inference"]
     assert not errors(result)
     healthy = {"checkout-prod", "search-staging", "sandbox"}
     assert not [f for f in result.findings if f.cluster in healthy]  # the 1.35 endpoints API has no removal
     # GetMetricData batched across clusters and metrics: per region one call for the window, one
     # for the size history, one for ContainerInsights where AWS/EKS has no size (eu-west-1 only)
     assert result.api_calls.calls["cloudwatch.GetMetricData"] == 5
-    assert result.api_calls.calls["eks.DescribeCluster"] == 7
+    assert result.api_calls.calls["eks.DescribeCluster"] == 9
 
 
 def test_findings_do_not_depend_on_how_cloudwatch_pages_its_answer(demo_sim: Simulator) -> None:
@@ -215,10 +233,12 @@ def test_empty_cloudwatch_series_and_a_new_cluster_give_infos_not_alarms(sim: Si
     backend = cloudwatch_backends[DEMO_ACCOUNT][REGION]
     backend.metric_data = [d for d in backend.metric_data if d.timestamp >= NOW - timedelta(minutes=40)]
     result = run(sim)
-    (growth,) = [f for f in result.findings if f.check == "etcd.db_growth"]
-    assert growth.severity is Severity.INFO and "points over" in growth.message
+    (coverage,) = [f for f in result.findings if f.check == "monitor.coverage"]
+    assert coverage.severity is Severity.INFO and coverage.cluster == "fresh"
+    unevaluated = {u["check"]: u["reason"] for u in coverage.details["unevaluated"]}
+    assert "points over" in unevaluated["etcd.db_growth"]
     assert not errors(result)
-    assert [f.check for f in result.findings] == ["etcd.db_growth"]
+    assert [f.check for f in result.findings] == ["monitor.coverage"]
 
 
 def test_containerinsights_is_read_when_aws_eks_has_no_size(sim: Simulator) -> None:
@@ -336,8 +356,10 @@ def test_truncated_metrics_never_claims_the_etcd_metric_is_missing(sim: Simulato
 def test_garbled_metrics_gives_an_info_for_the_unknown_size(sim: Simulator) -> None:
     add(sim, "garbled", metrics=b"\x00\xffnot prometheus {{{ at all\n" * 5000)
     result = run(sim)
-    (size,) = [f for f in result.findings if f.check == "etcd.db_size"]
-    assert size.severity is Severity.INFO and "has none of" in size.message
+    (coverage,) = [f for f in result.findings if f.check == "monitor.coverage"]
+    reasons = {u["check"]: u["reason"] for u in coverage.details["unevaluated"]}
+    assert coverage.severity is Severity.INFO and "has none of" in reasons["etcd.db_size"]
+    assert not [f for f in result.findings if f.check == "etcd.db_size"]
 
 
 def test_kubernetes_access_off_keeps_the_cloudwatch_checks(sim: Simulator) -> None:
