@@ -215,8 +215,12 @@ def check(
     sources: tuple[str, ...] = (),
     uses: tuple[type, ...] = (),
     cluster_needs: tuple[type, ...] = (),
-) -> Callable[[Callable[..., Iterable[Problem | Unevaluated]]], Callable[..., Iterable[Problem | Unevaluated]]]:
-    def register(fn: Callable[..., Iterable[Problem | Unevaluated]]) -> Callable[..., Iterable[Problem | Unevaluated]]:
+) -> Callable[
+    [Callable[..., Iterable[Problem | Unevaluated]]], Callable[..., Iterable[Problem | Unevaluated]]
+]:
+    def register(
+        fn: Callable[..., Iterable[Problem | Unevaluated]],
+    ) -> Callable[..., Iterable[Problem | Unevaluated]]:
         REGISTRY.add_check(
             CheckSpec(
                 id=id,

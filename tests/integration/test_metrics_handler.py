@@ -42,7 +42,13 @@ def test_metrics_lambda_alerts_per_cluster_and_publishes_etcd_size(lambda_env, c
     messages = deployed.messages()
     by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
     # info findings (payments-prod's capacity hint, analytics-legacy's coverage) stay out of inboxes
-    assert set(by_cluster) == {"payments-prod", "data-platform", "ml-training", "analytics-legacy", "render-farm"}
+    assert set(by_cluster) == {
+        "payments-prod",
+        "data-platform",
+        "ml-training",
+        "analytics-legacy",
+        "render-farm",
+    }
     assert "capacity" not in by_cluster["payments-prod"]["Message"].lower()
     assert "could not be evaluated" not in by_cluster["analytics-legacy"]["Message"]
     assert "tier-xl" in by_cluster["render-farm"]["Message"]

@@ -123,9 +123,14 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
     # no vended metrics: no history, said plainly, once for the cluster
     coverage = found[("monitor.coverage", "analytics-legacy", "coverage")]
     assert coverage.severity is Severity.INFO
-    assert {u["check"] for u in coverage.details["unevaluated"]} == {"etcd.db_growth", "control_plane.capacity"}
+    assert {u["check"] for u in coverage.details["unevaluated"]} == {
+        "etcd.db_growth",
+        "control_plane.capacity",
+    }
     assert ("etcd.db_size", "analytics-legacy", "etcd") not in found  # 3.1 GiB from /metrics: fine
-    assert not [f for f in result.findings if f.check == "monitor.coverage" and f.cluster != "analytics-legacy"]
+    assert not [
+        f for f in result.findings if f.check == "monitor.coverage" and f.cluster != "analytics-legacy"
+    ]
     # the Provisioned Control Plane: a tier-2xl whose 14 days of peaks fit tier-xl, a standard cluster at a
     # tier's load, leader-election drops; the tier-xl cluster at 9 GiB is 56 % of its 16 GiB: nothing
     oversized = found[("control_plane.tier_oversized", "render-farm", "control-plane")]
@@ -137,9 +142,10 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
     assert hint.details["suggested_tier"] == "tier-xl"
     apf = found[("apiserver.flowcontrol_rejections", "ml-training", "priority-level/leader-election")]
     assert apf.severity is Severity.CRITICAL and apf.details["rejected"] == 37 + 4 + 12
-    assert found[
-        ("apiserver.flowcontrol_rejections", "ml-training", "priority-level/workload-low")
-    ].severity is Severity.WARNING
+    assert (
+        found[("apiserver.flowcontrol_rejections", "ml-training", "priority-level/workload-low")].severity
+        is Severity.WARNING
+    )
     assert not [f for f in result.findings if f.cluster == "ai-inference"]
     assert not errors(result)
     healthy = {"checkout-prod", "search-staging", "sandbox"}

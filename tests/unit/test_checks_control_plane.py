@@ -63,8 +63,12 @@ def test_an_absent_or_empty_scaling_config_is_standard(config) -> None:
 
 def test_api_capacities_win_over_the_published_table() -> None:
     api = capacity_from_api(
-        {"tierName": "tier-xl", "apiRequestConcurrency": 2000, "podSchedulingRatePerSecond": 200,
-         "clusterDatabaseSizeGb": 24}
+        {
+            "tierName": "tier-xl",
+            "apiRequestConcurrency": 2000,
+            "podSchedulingRatePerSecond": 200,
+            "clusterDatabaseSizeGb": 24,
+        }
     )
     assert api == TierCapacity("tier-xl", 2000, 200.0, 24 * GIB)
     region_snap = snapshot(cw(*load(1700)), tier="tier-xl")
@@ -179,8 +183,13 @@ def test_a_standard_cluster_or_too_little_history_raises_nothing() -> None:
 def test_tier_prices_name_known_tiers() -> None:
     with pytest.raises(ConfigError, match=r"tier_prices_usd_per_hour.*tier-3xl"):
         parse_settings(
-            {"checks": {"thresholds": {"control_plane.tier_oversized": {
-                "tier_prices_usd_per_hour": {"tier-3xl": 2.0}}}}}
+            {
+                "checks": {
+                    "thresholds": {
+                        "control_plane.tier_oversized": {"tier_prices_usd_per_hour": {"tier-3xl": 2.0}}
+                    }
+                }
+            }
         )
 
 
@@ -219,8 +228,14 @@ def test_etcd_growth_counts_down_to_the_tiers_limit() -> None:
     (p,) = etcd_db_growth(snapshot(cw(size=size), tier="standard"), EtcdDbGrowthThresholds(), NOW)
     assert p.severity is Severity.CRITICAL  # already past 8 GiB
     (fast,) = etcd_db_growth(  # 2 GiB/day from 9 GiB: 16 GiB in ~3 days
-        snapshot(cw(size=series(SIZE, [9 * GIB + i * (2 * GIB / 288) for i in range(288)], step=step,
-                                stat="Maximum")), tier="tier-xl"),
+        snapshot(
+            cw(
+                size=series(
+                    SIZE, [9 * GIB + i * (2 * GIB / 288) for i in range(288)], step=step, stat="Maximum"
+                )
+            ),
+            tier="tier-xl",
+        ),
         EtcdDbGrowthThresholds(),
         NOW,
     )

@@ -41,7 +41,9 @@ LIVE = frozenset({"ACTIVE", "UPDATING"})
 class ControlPlaneCapacityThresholds(Thresholds):
     warning_percent: float = Field(80.0, gt=0, le=100, description="of the tier's seats or scheduling rate")
     critical_percent: float = Field(95.0, gt=0, le=100)
-    window_minutes: float = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=180, description="the peaks are of this window")
+    window_minutes: float = Field(
+        DEFAULT_WINDOW_MINUTES, ge=1, le=180, description="the peaks are of this window"
+    )
     standard_seats: float = Field(
         STANDARD_SEATS_HINT, gt=0, description="standard mode: hint (info) at this many seats in use"
     )
@@ -139,8 +141,12 @@ def control_plane_capacity(
         f"{' and '.join(parts)} over the last {t.window_minutes:g} minutes. Past the tier's seats, API Priority "
         "and Fairness queues and then rejects requests (HTTP 429); past its scheduling rate, pods wait "
         "Pending.",
-        (f"Move the cluster to {bigger} (UpdateClusterConfig controlPlaneScalingConfig.tier; no minimum "
-         "time in a tier), or " if bigger else "")
+        (
+            f"Move the cluster to {bigger} (UpdateClusterConfig controlPlaneScalingConfig.tier; no minimum "
+            "time in a tier), or "
+            if bigger
+            else ""
+        )
         + "find the clients that hold the seats (`apiserver_flowcontrol_current_executing_seats` by "
         "flow_schema on /metrics) and slow them: fewer LISTs without a resourceVersion, informers instead "
         "of polling.",

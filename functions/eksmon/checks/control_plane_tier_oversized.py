@@ -58,9 +58,7 @@ class TierOversizedThresholds(Thresholds):
         return {**DEFAULT_TIER_PRICES_USD_PER_HOUR, **value}
 
 
-def fits(
-    tier: TierCapacity, seats: float, pods: float, db_bytes: float | None, fit_percent: float
-) -> bool:
+def fits(tier: TierCapacity, seats: float, pods: float, db_bytes: float | None, fit_percent: float) -> bool:
     """True when the peaks stay within ``fit_percent`` of the tier (standard: SPEC's fixed rule)."""
     share = fit_percent / 100.0
     if not tier.provisioned:
@@ -149,7 +147,11 @@ def control_plane_tier_oversized(
         "change only when asked and have no minimum time) before a quiet period, and watch "
         "control_plane.capacity afterwards. Keep the tier if a known peak (a launch, a batch season) is "
         "coming."
-        + (" A cluster cannot go back to standard while its database is over 8 GB." if not suggested.provisioned else ""),
+        + (
+            " A cluster cannot go back to standard while its database is over 8 GB."
+            if not suggested.provisioned
+            else ""
+        ),
         {
             "tier": tier.name,
             "suggested_tier": suggested.name,

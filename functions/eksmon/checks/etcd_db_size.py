@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
-from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
 from eksmon.checks._tiers import cluster_tier
+from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
 from eksmon.collectors.control_plane_metrics import ControlPlaneCloudWatch
 from eksmon.collectors.eks import ClusterInfo, VersionCalendar
 from eksmon.models import MetricPoint, Problem, Severity, Unevaluated, iso_utc
@@ -180,7 +180,9 @@ def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoi
         return
     dims = {"ClusterName": snap.name}
     yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims)
-    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(cluster_tier(snap).limit_bytes), "Percent", dims)
+    yield MetricPoint(
+        "EtcdDatabaseSizePercent", size.percent(cluster_tier(snap).limit_bytes), "Percent", dims
+    )
 
 
 __all__ = ["EtcdDbSizeThresholds", "EtcdSize", "etcd_db_size", "etcd_size", "etcd_size_points", "gib"]

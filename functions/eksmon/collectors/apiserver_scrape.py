@@ -418,9 +418,9 @@ def _latencies(samples: list[Sample]) -> Iterator[WebhookLatency]:
 
 
 __all__ = [
+    "APF_REJECTED",
     "ETCD_SIZE_FAMILIES",
     "FAMILIES",
-    "APF_REJECTED",
     "ApfRejection",
     "ApiserverMetrics",
     "DeprecatedApi",

@@ -409,8 +409,16 @@ def _capacity_section(result: ScanResult, now: datetime) -> str:
             parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
             continue
         width = min(share, 1.0) * plot
-        colour = _COLOUR["info"] if tier == STANDARD else (
-            _COLOUR["critical"] if share >= 0.95 else _COLOUR["warning"] if share >= 0.8 else _COLOUR["ok"]
+        colour = (
+            _COLOUR["info"]
+            if tier == STANDARD
+            else (
+                _COLOUR["critical"]
+                if share >= 0.95
+                else _COLOUR["warning"]
+                if share >= 0.8
+                else _COLOUR["ok"]
+            )
         )
         parts.append(
             f'<rect x="{_LABEL}" y="{y + 6}" width="{width:.1f}" height="18" fill="{colour}">'

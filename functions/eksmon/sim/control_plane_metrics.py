@@ -204,7 +204,9 @@ def size_series(profile: Profile, now: datetime, seed: str) -> dict[str, list[tu
     return out
 
 
-def peak_series(profile: Profile, now: datetime, seed: str) -> dict[str, list[tuple[datetime, dict[str, float]]]]:
+def peak_series(
+    profile: Profile, now: datetime, seed: str
+) -> dict[str, list[tuple[datetime, dict[str, float]]]]:
     """Hourly statistic sets of seats and scheduling over the 14 days before the last hour.
 
     Stored as one statistic set an hour (as CloudWatch aggregates a high-resolution series), so the
@@ -623,8 +625,8 @@ def install(sim: Simulator) -> None:
 
 __all__ = [
     "FAILING_WEBHOOK",
-    "ApfSeed",
     "GIB",
+    "ApfSeed",
     "ControlPlaneMetrics",
     "DeprecatedApiSeed",
     "Profile",

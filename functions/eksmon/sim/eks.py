@@ -370,9 +370,9 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
 
 
 def _association(policy: str, namespaces: tuple[str, ...] = ()) -> dict[str, Any]:
-    scope: dict[str, Any] = {"type": "namespace", "namespaces": list(namespaces)} if namespaces else {
-        "type": "cluster"
-    }
+    scope: dict[str, Any] = (
+        {"type": "namespace", "namespaces": list(namespaces)} if namespaces else {"type": "cluster"}
+    )
     return {
         "policyArn": ACCESS_POLICY + policy,
         "accessScope": scope,
