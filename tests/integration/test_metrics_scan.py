@@ -269,6 +269,15 @@ def test_metric_windows_end_at_now(sim: Simulator) -> None:
     assert ("apiserver.error_rate", "prod", "apiserver/5xx") not in by_key(later)
 
 
+def test_the_14_day_tier_lookback_adds_no_call(demo_sim: Simulator) -> None:
+    regions = {"regions": list(DEMO_REGIONS)}
+    without = run(demo_sim, {**regions, "checks": {"disabled": ["control_plane.tier_oversized"]}})
+    with_it = run(demo_sim, regions)
+    calls = [r.api_calls.calls["cloudwatch.GetMetricData"] for r in (without, with_it)]
+    assert calls == [5, 5]  # the hourly maxima ride in the etcd history's call, whose range grows
+    assert ("control_plane.tier_oversized", "render-farm", "control-plane") in by_key(with_it)
+
+
 def test_get_metric_data_is_batched_500_queries_a_call(sim: Simulator) -> None:
     for i in range(50):
         sim.extension(EksExtension).add_cluster(DemoCluster(f"team-{i:02d}", REGION, "1.31"), DEMO_ACCOUNT)
@@ -281,7 +290,7 @@ def test_get_metric_data_is_batched_500_queries_a_call(sim: Simulator) -> None:
     )
     result = run(sim, patterns=("apiserver.*",))
     assert not errors(result)  # the simulator refuses more than 500 queries a call, as CloudWatch
-    # 50 clusters x 11 window metrics = 550 queries: 2 calls; 50 x 3 size metrics: 1; ContainerInsights
+    # 50 clusters x 14 window metrics = 700 queries: 2 calls; 50 x 3 size metrics: 1; ContainerInsights
     # for the 49 clusters without AWS/EKS size: 1
     assert result.api_calls.calls["cloudwatch.GetMetricData"] == 4
     assert [f.cluster for f in result.findings] == ["team-49"]

@@ -234,7 +234,8 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
     end = _floor_minute(ctx.now)
     window = monitor_setting(ctx.settings, "window_minutes", DEFAULT_WINDOW_MINUTES)
     lookback = monitor_setting(ctx.settings, "lookback_hours", DEFAULT_LOOKBACK_HOURS)
-    lookback = max(lookback, 24 * monitor_setting(ctx.settings, "lookback_days", 0))
+    peak_days = monitor_setting(ctx.settings, "lookback_days", 0)  # control_plane.tier_oversized's
+    lookback = max(lookback, 24 * peak_days)
     window_start = end - timedelta(minutes=window)
     history_start = end - timedelta(hours=lookback)
     names = ctx.get(ClusterNames).names
@@ -256,7 +257,8 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
                 prefix="s",
             )
         )
-        peaks = list(_queries(names, [(AWS_EKS, m, "Maximum", PEAK_PERIOD) for m in PEAK_METRICS], "p"))
+        peak_metrics = PEAK_METRICS if peak_days else ()
+        peaks = list(_queries(names, [(AWS_EKS, m, "Maximum", PEAK_PERIOD) for m in peak_metrics], "p"))
         _get(cw, eks_size + peaks, history_start, end, fetch)  # one range: no extra call per cluster
         sizes = {n: _size(eks_size, fetch, n) for n in names}
         missing = [n for n in names if sizes[n] is None]

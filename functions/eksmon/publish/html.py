@@ -41,7 +41,7 @@ def render_html(result: ScanResult, generated_at: datetime) -> str:
     points = _points(result, generated_at)
     sections = [
         ("Support timeline", lambda: _timeline_section(result, generated_at)),
-        ("etcd size against each cluster's limit", lambda: _etcd_section(result, points)),
+        ("etcd size against its limit", lambda: _etcd_section(result, points)),
         ("Control-plane capacity", lambda: _capacity_section(result, generated_at)),
         ("Quota utilisation", lambda: _quota_section(result, points)),
         ("Findings", lambda: _findings_section(result.findings)),
