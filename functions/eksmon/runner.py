@@ -144,6 +144,11 @@ def run_monitor(
     now = parsed.now or datetime.now(UTC)
     if parsed.notify_test:
         return _notify_test(monitor, env, now, session_factory)
+    if env.findings_table:  # deployed with state: counters count since the previous run
+        from eksmon.counters import CounterStore
+
+        store = CounterStore(session_factory().client("dynamodb"), env.findings_table, now)
+        services = dataclasses.replace(services or Services(), counters=store)
     result = scan(settings, now, monitor=monitor, session_factory=session_factory, services=services)
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
     points = monitor_points(monitor, result, now)

@@ -16,6 +16,7 @@ from eksmon.checks.control_plane_tier_oversized import TierOversizedThresholds, 
 from eksmon.checks.etcd_db_growth import EtcdDbGrowthThresholds, etcd_db_growth
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds, etcd_db_size, etcd_size_points
 from eksmon.collectors.access_entries import AccessEntries, AccessEntry, AssociatedPolicy
+from eksmon.collectors.apf_baseline import ApfBaseline, counter_key
 from eksmon.collectors.apiserver_scrape import ApfRejection, ReplicaSample
 from eksmon.collectors.control_plane_metrics import (
     SCHEDULED,
@@ -315,3 +316,49 @@ def test_no_admin_entry_at_all_warns_and_config_map_clusters_are_left_to_config_
     (p,) = glass("API", entry("arn:aws:iam::1:role/viewer", VIEW))
     assert p.details["authentication_mode"] == "API"
     assert glass("CONFIG_MAP") == []
+
+
+def apf_with_baseline(baseline, *replicas: ReplicaSample) -> list[Problem]:
+    snap = snapshot(None, scraped(*replicas))
+    snap.parts[ApfBaseline] = baseline
+    return list(apiserver_flowcontrol_rejections(snap, FlowcontrolRejectionsThresholds(), NOW))
+
+
+def test_deployed_counts_are_the_increase_since_the_previous_scan() -> None:
+    before = ApfBaseline(
+        {counter_key(1.7e9, "leader-election", "system-leader-election", "queue-full"): 30.0},
+        NOW - timedelta(minutes=15),
+    )
+    now = ReplicaSample(
+        1.7e9,
+        None,
+        None,
+        None,
+        apf_rejections=(ApfRejection("leader-election", "system-leader-election", "queue-full", 37),),
+    )
+    (p,) = apf_with_baseline(before, now)
+    assert p.details["rejected"] == 7 and p.details["counted_since"] == "previous_scan"
+    assert "since the previous scan at 2026-11-26T11:45:00Z" in p.message
+    # no new drops since the previous scan: nothing to report (the finding resolves)
+    same = ApfBaseline(
+        {
+            **before.values,
+            counter_key(1.7e9, "leader-election", "system-leader-election", "queue-full"): 37.0,
+        },
+        before.at,
+    )
+    assert apf_with_baseline(same, now) == []
+
+
+def test_a_replica_the_previous_scan_did_not_see_counts_from_its_start() -> None:
+    before = ApfBaseline({counter_key(1.7e9, "workload-low", "s", "queue-full"): 1.0}, NOW)
+    restarted = ReplicaSample(
+        1.8e9,
+        None,
+        None,
+        None,
+        apf_rejections=(ApfRejection("leader-election", "system-leader-election", "queue-full", 5),),
+    )
+    (p,) = apf_with_baseline(before, restarted)
+    assert p.details["rejected"] == 5 and p.details["counted_since"] == "apiserver_start"
+    assert "not sampled before counts from its start" in p.message

@@ -3,7 +3,9 @@
 From the apiserver's ``/metrics`` (``apiserver_flowcontrol_rejected_requests_total``; not vended to
 CloudWatch). A drop at ``system``, ``leader-election`` or ``node-high`` hits the cluster itself
 (controllers losing leases, kubelets failing to report), so it is critical; elsewhere a warning.
-The counters run since each apiserver replica started, and the message says so.
+Deployed with its findings table, the monitor keeps the counters it read and reports the increase
+since its previous run; otherwise (``eksmon scan``, a first run, a replica not seen before) the counts
+run since the apiserver replica started. The message says which.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from eksmon.collectors.apf_baseline import ApfBaseline, counter_key
 from eksmon.collectors.apiserver_scrape import ApiserverMetrics
 from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
@@ -36,6 +39,7 @@ class FlowcontrolRejectionsThresholds(Thresholds):
     title="API Priority and Fairness drops requests",
     monitor="metrics",
     needs=(ApiserverMetrics, ClusterInfo),
+    uses=(ApfBaseline,),
     docs=DOCS,
     severity_rules="one per priority level with dropped requests: critical at system, leader-election, "
     "node-high; warning elsewhere",
@@ -48,17 +52,36 @@ def apiserver_flowcontrol_rejections(
     scrape = snap.get(ApiserverMetrics)
     if scrape.error is not None or not scrape.samples:
         return
+    baseline = snap.get(ApfBaseline) if snap.has(ApfBaseline) else ApfBaseline()
+    previous = baseline.values
+    known = {key.split("|", 1)[0] for key in previous or {}}
     by_level: dict[str, dict[str, dict[str, float]]] = {}
-    for r in scrape.apf_rejections():
-        level = by_level.setdefault(r.priority_level, {"flow_schemas": {}, "reasons": {}})
-        level["flow_schemas"][r.flow_schema] = level["flow_schemas"].get(r.flow_schema, 0.0) + r.count
-        level["reasons"][r.reason] = level["reasons"].get(r.reason, 0.0) + r.count
+    from_start = False  # some count runs since a replica started, not since the previous run
+    for replica in scrape.replicas:
+        seen = previous is not None and f"{replica.started_at or 0:.0f}" in known
+        for r in replica.apf_rejections:
+            if previous is not None and seen:
+                key = counter_key(replica.started_at, r.priority_level, r.flow_schema, r.reason)
+                count = max(0.0, r.count - previous.get(key, 0.0))  # a counter only falls on restart
+            else:
+                count, from_start = r.count, True
+            if count <= 0:
+                continue
+            level = by_level.setdefault(r.priority_level, {"flow_schemas": {}, "reasons": {}})
+            level["flow_schemas"][r.flow_schema] = level["flow_schemas"].get(r.flow_schema, 0.0) + count
+            level["reasons"][r.reason] = level["reasons"].get(r.reason, 0.0) + count
     started = scrape.oldest_start()
-    since = (
-        f"since the apiserver replicas started (the oldest at {iso_utc(started)})"
-        if started
-        else "since the apiserver replicas started"
-    )
+    if previous is not None and baseline.at is not None and not from_start:
+        since, counted_since = f"since the previous scan at {iso_utc(baseline.at)}", "previous_scan"
+    else:
+        since = (
+            f"since the apiserver replicas started (the oldest at {iso_utc(started)})"
+            if started
+            else "since the apiserver replicas started"
+        )
+        if previous is not None:
+            since += "; a replica not sampled before counts from its start"
+        counted_since = "apiserver_start"
     replicas = len(scrape.replicas)
     for priority, data in sorted(by_level.items()):
         rejected = int(sum(data["reasons"].values()))
@@ -88,7 +111,7 @@ def apiserver_flowcontrol_rejections(
                 "flow_schemas": sorted(data["flow_schemas"]),
                 "reasons": {k: int(v) for k, v in sorted(data["reasons"].items())},
                 "rejected": rejected,
-                "counted_since": "apiserver_start",
+                "counted_since": counted_since,
                 "replicas": replicas,
             },
             title=f"{snap.name}: APF dropped {rejected:,} requests at priority level {priority}",
