@@ -67,3 +67,25 @@ def test_coverage_is_one_info_per_cluster_listing_each_check_and_reason() -> Non
         {"check": "control_plane.capacity", "reason": "no seats series"},
     ]
     assert "control_plane.capacity, etcd.db_growth" in f.message and "2 checks" in f.title
+
+
+def test_eksmon_checks_lists_the_new_ids_with_their_thresholds() -> None:
+    import io
+    import json
+
+    from eksmon.cli import main
+
+    out = io.StringIO()
+    assert main(["checks", "--format", "json"], out=out, err=io.StringIO()) == 0
+    rows = {r["id"]: r for r in json.loads(out.getvalue())}
+    assert rows["control_plane.capacity"]["thresholds"]["warning_percent"] == 80.0
+    assert rows["control_plane.capacity"]["thresholds"]["standard_seats"] == 1200
+    prices = rows["control_plane.tier_oversized"]["thresholds"]["tier_prices_usd_per_hour"]
+    assert prices == {"standard": 0.0, "tier-xl": 1.65, "tier-2xl": 3.4, "tier-4xl": 6.9, "tier-8xl": 13.9}
+    assert rows["apiserver.flowcontrol_rejections"]["thresholds"]["critical_priority_levels"] == [
+        "system",
+        "leader-election",
+        "node-high",
+    ]
+    assert "eks:ListAssociatedAccessPolicies" in rows["auth.break_glass"]["iam_actions"]
+    assert rows["etcd.db_size"]["thresholds"]["quota_bytes"] is None  # the cluster's own limit
