@@ -1,5 +1,6 @@
 """Alarms to the alert topic: any critical finding open, collection errors that persist, a heartbeat
-per scheduled Lambda (no run metric for two periods is breaching), Lambda errors, dead letters."""
+per scheduled Lambda (no run metric for two periods is breaching), Lambda errors, throttles and runs
+close to the timeout, dead letters (failed schedule deliveries and failed runs)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from constructs import Construct
 
 from infra.constants import (
     ALARM_PERIOD_MAX_SECONDS,
+    DURATION_ALARM_SHARE,
     HEARTBEAT_MISSED_RUNS,
     METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
@@ -49,6 +51,7 @@ class Watched:
     schedule: str
     function: lambda_.IFunction
     dead_letter_queue: sqs.IQueue
+    timeout: Duration
 
 
 def monitor_metric(
@@ -88,6 +91,8 @@ class Alarms(Construct):
             self.heartbeats[w.monitor] = self._heartbeat(w.monitor, period)
             self._collection_errors(w.monitor, period)
             self._function_errors(w.monitor, w.function)
+            self._throttles(w.monitor, w.function)
+            self._near_timeout(w.monitor, w.function, w.timeout)
             self._dead_letters(w.monitor, w.dead_letter_queue)
         for name, function in (extra_functions or {}).items():
             self._function_errors(name, function)
@@ -193,13 +198,14 @@ class Alarms(Construct):
             )
         )
 
-    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+    def _happened(self, construct_id: str, description: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        """An event that should never happen (metric >= 1 in five minutes): notify once, no OK message."""
         return self._wire(
             cloudwatch.Alarm(
                 self,
-                f"Errors{name.capitalize()}",
-                alarm_description=f"eksmon {name}: the Lambda function failed",
-                metric=function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                construct_id,
+                alarm_description=description,
+                metric=metric,
                 threshold=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 evaluation_periods=1,
@@ -208,19 +214,44 @@ class Alarms(Construct):
             ok_too=False,
         )
 
-    def _dead_letters(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
+    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+        return self._happened(
+            f"Errors{name.capitalize()}",
+            f"eksmon {name}: the Lambda function failed",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+        )
+
+    def _throttles(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+        # Lambda holds a throttled asynchronous run and retries it for up to the event's maximum age:
+        # the account's concurrency is starving the monitor, and runs arrive late or not at all.
+        return self._happened(
+            f"Throttles{name.capitalize()}",
+            f"eksmon {name}: Lambda throttled the function (account concurrency)",
+            function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+        )
+
+    def _near_timeout(self, name: str, function: lambda_.IFunction, timeout: Duration) -> cloudwatch.Alarm:
+        # A run that grows with the fleet is cut at the timeout and reports nothing: say so before it is.
+        limit_ms = timeout.to_milliseconds() * DURATION_ALARM_SHARE
         return self._wire(
             cloudwatch.Alarm(
                 self,
-                f"DeadLetters{name.capitalize()}",
-                alarm_description=f"eksmon {name}: invocations ended in the dead-letter queue",
-                metric=queue.metric_approximate_number_of_messages_visible(
-                    period=FIVE_MINUTES, statistic="Maximum"
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                f"Duration{name.capitalize()}",
+                alarm_description=f"eksmon {name}: a run took more than {DURATION_ALARM_SHARE:.0%} of the "
+                f"function's {timeout.to_seconds()} s timeout (raise the timeout or fan out)",
+                metric=function.metric_duration(period=FIVE_MINUTES, statistic="Maximum"),
+                threshold=limit_ms,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
             ok_too=False,
+        )
+
+    def _dead_letters(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
+        return self._happened(
+            f"DeadLetters{name.capitalize()}",
+            f"eksmon {name}: runs were lost (not delivered, or failed after retries) and wait in the "
+            "dead-letter queue",
+            queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
         )

@@ -16,7 +16,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from eksmon.state import OPEN_INDEX, OPEN_KEY, PARTITION_KEY, TTL_ATTRIBUTE
-from infra.constants import HANDLER, SLACK_FORWARDER_HANDLER
+from infra.constants import HANDLER, LAMBDA_SIZES, SLACK_FORWARDER_HANDLER
 from tests.infra.support import TEST_SETTINGS, Synthesized, cdk_json_context
 
 pytestmark = pytest.mark.infra
@@ -60,6 +60,7 @@ def variants(
     chatbot["regions"] = ["us-east-1", "eu-west-1"]
     webhook = json.loads(json.dumps(TEST_SETTINGS))
     webhook["notifications"]["slack"] = {"webhook_secret_arn": SECRET_ARN}
+    webhook["tracing"] = True  # the opt-in: X-Ray on every function, and cdk-nag still clean
     app = App(outdir=str(outdir), context=cdk_json_context())
     for name, cfg in (("Chatbot", chatbot), ("Webhook", webhook)):
         EksmonStack(app, name, settings=parse_settings(cfg), monitors=plans, layer_dir=stub_layer)
@@ -291,9 +292,31 @@ def test_collection_errors_lambda_errors_and_dead_letters_alarm_to_the_topic(
     assert len(by_metric["CollectionErrors"]) == len(plans)
     assert len(by_metric["Errors"]) == len(plans)  # AWS/Lambda, one per function
     assert len(by_metric["ApproximateNumberOfMessagesVisible"]) == len(plans)  # each schedule's DLQ
+    assert len(by_metric["Throttles"]) == len(plans)
+    for plan in plans:
+        function = _function_id(synthesized.template, HANDLER.format(monitor=plan.monitor))
+        (duration,) = [a for a in by_metric["Duration"] if a["Dimensions"][0]["Value"] == {"Ref": function}]
+        assert duration["Threshold"] == 0.8 * LAMBDA_SIZES[plan.monitor].timeout.to_seconds() * 1000
+        assert duration["Statistic"] == "Maximum"
+        assert duration["ComparisonOperator"] == "GreaterThanThreshold"
     for a in alarms:
         if a.get("MetricName") != "OpenFindings":  # those notify through the composite alarm
             assert a["AlarmActions"] == [{"Ref": topic}], a.get("AlarmDescription")
+
+
+def test_tracing_true_turns_on_x_ray_for_every_function(variants: dict[str, Any], plans: list[Any]) -> None:
+    template = variants["Webhook"]  # deployed with `tracing: true`
+    handlers = [HANDLER.format(monitor=p.monitor) for p in plans] + [SLACK_FORWARDER_HANDLER]
+    for handler in handlers:
+        function = template["Resources"][_function_id(template, handler)]["Properties"]
+        assert function["TracingConfig"] == {"Mode": "Active"}, handler
+        assert function["Environment"]["Variables"]["EKSMON_TRACING"] == "true", handler
+    chatbot = variants["Chatbot"]  # the default: no tracing
+    for handler in handlers[:-1]:
+        function = chatbot["Resources"][_function_id(chatbot, handler)]["Properties"]
+        assert (
+            "TracingConfig" not in function and "EKSMON_TRACING" not in function["Environment"]["Variables"]
+        )
 
 
 # -- dashboard -------------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from eksmon.context import Services
 from eksmon.counters import CounterStore
-from eksmon.engine import ScanResult, Services, scan
+from eksmon.engine import ScanResult, scan
 from eksmon.settings import parse_settings
 from eksmon.sim.control_plane_metrics import ApfSeed, apiserver_metrics
 from eksmon.sim.eks import EksExtension

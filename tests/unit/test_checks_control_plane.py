@@ -26,8 +26,9 @@ from eksmon.collectors.control_plane_metrics import (
     Series,
 )
 from eksmon.collectors.eks import VersionCalendar
+from eksmon.errors import ConfigError
 from eksmon.models import Problem, Severity, Unevaluated
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from eksmon.tiers import TierCapacity, capacity_from_api, tier_name
 from eksmon.versions import BUNDLED_CALENDAR
 from tests.unit.metrics_builders import GIB, NAME, NOW, scraped, series, snapshot

@@ -6,10 +6,11 @@ import pytest
 
 from eksmon.aws import ApiCallCounter
 from eksmon.engine import COVERAGE, ScanResult, coverage_finding
+from eksmon.errors import ConfigError
 from eksmon.models import Severity
-from eksmon.publish.notify import changes_without_state
+from eksmon.publish.changes import changes_without_state
 from eksmon.runner import notifiable
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from eksmon.sim.fleet import DEMO_NOW
 from tests.unit.alerting_builders import finding
 

@@ -17,8 +17,8 @@ from pydantic import Field
 
 from eksmon.collectors.apf_baseline import ApfBaseline, counter_key
 from eksmon.collectors.apiserver_scrape import ApiserverMetrics
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
+from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.collectors.access_entries import API_MODES, AccessEntries
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity
+from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

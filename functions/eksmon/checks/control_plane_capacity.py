@@ -22,9 +22,10 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     window_points,
 )
-from eksmon.collectors.eks import ClusterInfo, VersionCalendar
+from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import (
     STANDARD_PODS_PER_SECOND_HINT,
@@ -56,6 +57,9 @@ class ControlPlaneCapacityThresholds(Thresholds):
         if self.critical_percent < self.warning_percent:
             raise ValueError("critical_percent must not be below warning_percent")
         return self
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 def peaks(snap: ClusterSnapshot, now: datetime, minutes: float) -> tuple[float | None, float | None]:

@@ -19,9 +19,10 @@ from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.control_plane_capacity import DOCS, LIVE
 from eksmon.checks.etcd_db_size import gib
 from eksmon.collectors.control_plane_metrics import SCHEDULED, SEATS, ControlPlaneCloudWatch
-from eksmon.collectors.eks import ClusterInfo, VersionCalendar
+from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import (
     DEFAULT_TIER_PRICES_USD_PER_HOUR,
@@ -56,6 +57,9 @@ class TierOversizedThresholds(Thresholds):
             if price < 0:
                 raise ValueError(f"{name}: a price cannot be negative")
         return {**DEFAULT_TIER_PRICES_USD_PER_HOUR, **value}
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(peak_days=self.lookback_days)
 
 
 def fits(tier: TierCapacity, seats: float, pods: float, db_bytes: float | None, fit_percent: float) -> bool:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eksmon.collectors.eks import ClusterInfo
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterInfo
 from eksmon.registry import collector
 
 API_MODES = frozenset({"API", "API_AND_CONFIG_MAP"})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eksmon.collectors.apiserver_scrape import ApiserverMetrics
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.registry import collector
 
 
