@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eksmon.engine import COLLECTION_ERROR, scan
 from eksmon.settings import parse_settings
-from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW, DEMO_REGIONS
+from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
 from eksmon.sim.server import Simulator
 
 
@@ -14,12 +14,12 @@ def test_no_identical_request_is_sent_twice_in_one_scan(demo_sim: Simulator) -> 
     settings = parse_settings({"regions": list(DEMO_REGIONS), "kubernetes": {"enabled": False}})
     result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
     assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
-    assert len(result.clusters) == 7 and len(demo_sim.calls()) > 50
+    assert len(result.clusters) == len(DEMO_FLEET) and len(demo_sim.calls()) > 50
     assert demo_sim.repeats() == {}
     # read once per account, not per region
     assert result.api_calls.calls["eks.DescribeClusterVersions"] == 2  # its two pages
     node_group_lists = [c for c in demo_sim.calls("eks") if c[2].endswith("/node-groups")]
-    assert len(node_group_lists) == 7  # one per cluster, though two collectors read it
+    assert len(node_group_lists) == len(DEMO_FLEET)  # one per cluster, though two collectors read it
 
 
 def test_requests_in_flight_are_capped_per_account_and_region(demo_sim: Simulator) -> None:
@@ -32,7 +32,7 @@ def test_requests_in_flight_are_capped_per_account_and_region(demo_sim: Simulato
         }
     )
     result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
-    assert len(result.clusters) == 7
+    assert len(result.clusters) == len(DEMO_FLEET)
     peaks = {region: demo_sim.peak_in_flight_by[(DEMO_ACCOUNT, region)] for region in DEMO_REGIONS}
     assert peaks == {region: 3 for region in DEMO_REGIONS}  # the cap is reached and never passed
     assert demo_sim.peak_in_flight > 3  # the regions ran side by side
