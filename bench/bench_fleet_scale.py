@@ -168,7 +168,7 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
     print(f"  AWS calls             {r['calls']} ({r['sent']} HTTP requests with retries)")
     print(f"  calls per cluster     {r['per_cluster']:.2f}")
     retried = (
-        f" ({r['repeats'] - r['throttled']} beyond the retries of throttled answers)"
+        f" ({max(0, r['repeats'] - r['throttled'])} beyond the retries of throttled answers)"
         if r["throttled"]
         else ""
     )
