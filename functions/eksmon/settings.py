@@ -52,7 +52,7 @@ class FanoutSettings(_Model):
     """Scanning a fleet larger than one invocation can cover: a Step Functions Map over partitions."""
 
     # 50 pairs, measured (bench/bench_fleet_scale.py, README "Fleet scale"): a scan costs about 25 ms of
-    # CPU per cluster on one full core (8.5 AWS calls of ~3 ms), and its AWS I/O overlaps across pairs, so
+    # CPU per cluster on one full core (10.5 AWS calls of ~2.4 ms), and its AWS I/O overlaps across pairs, so
     # a monitor Lambda (512 MB: about 0.3 vCPU, 5 min) is CPU-bound at ~85 ms per cluster: ~2,800
     # clusters in the 240 s before its publishing margin. 50 pairs of a typical 10-20 clusters (500-1,000)
     # take well under half of that; a fleet of pairs near EKS's default 100 clusters per region should
