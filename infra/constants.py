@@ -16,6 +16,7 @@ from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK
 from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
 from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
 from eksmon.observability import NAMESPACE, SERVICE
+from eksmon.tiers import STANDARD_DB_BYTES
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR: Final = ROOT / "functions"
@@ -141,6 +142,8 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
     "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
     "eks:DescribeAddon": _EKS + "addon/*/*/*",
     "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
+    # access-entry/<cluster>/<identity type>/<identity account>/<identity name>/<uuid>
+    "eks:ListAssociatedAccessPolicies": _EKS + "access-entry/*/*/*/*/*",
 }
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
@@ -151,6 +154,6 @@ SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
 SLACK_FORWARDER_MEMORY_MB: Final = 256
 CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
 DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
-ETCD_QUOTA_BYTES: Final = 8 * 1024**3  # EKS's etcd quota, 8 GiB
+ETCD_QUOTA_BYTES: Final = STANDARD_DB_BYTES  # standard mode's etcd limit; eksmon.tiers has every tier's
 HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
 ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day
