@@ -86,6 +86,9 @@ class MetricPoint:
     value: float
     unit: str = "NoUnit"  # a Powertools MetricUnit name: Count, Seconds, Bytes, Percent, NoUnit
     dimensions: dict[str, str] = field(default_factory=dict)
+    # True when a free AWS metric (AWS/EKS vended, AWS/Usage) already carries the value: reports draw
+    # it, but it is not published as a custom metric (each custom series costs $0.30 a month).
+    free: bool = False
 
 
 def fingerprint(check: str, account: str, region: str, cluster: str | None, resource: str) -> str:

@@ -14,7 +14,7 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from eksmon.engine import ScanResult, Services, scan
-from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
 from eksmon.publish.metrics import emit, monitor_points
@@ -145,9 +145,7 @@ def run_monitor(
         return _notify_test(monitor, env, now, session_factory)
     result = scan(settings, now, monitor=monitor, session_factory=session_factory, services=services)
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
-    points = monitor_points(monitor, result, now)
-    points.append(MetricPoint("NotificationsPublished", published, "Count", {"Monitor": monitor}))
-    emitted = emit(points)
+    emitted = emit(monitor_points(monitor, result, now))
     if failures:
         raise NotificationError(
             f"{failures} SNS message(s) could not be published; the next run retries them"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pydantic import Field, model_validator
 
 from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import ETCD_QUOTA_BYTES, ControlPlaneCloudWatch
+from eksmon.collectors.control_plane_metrics import AWS_EKS, ETCD_QUOTA_BYTES, ControlPlaneCloudWatch
 from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import MetricPoint, Problem, Severity, iso_utc
 from eksmon.registry import Thresholds, check, metric_source
@@ -164,13 +164,18 @@ def _unknown(snap: ClusterSnapshot) -> Iterator[Problem]:
 
 @metric_source(monitor="metrics", needs=())
 def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
-    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of 8 GiB), dimension ClusterName."""
+    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of 8 GiB), dimension ClusterName.
+
+    Free (not published) when the size is AWS/EKS ``apiserver_storage_size_bytes``: the dashboard graphs
+    that series itself; only a size read elsewhere (/metrics, ContainerInsights) becomes a custom metric.
+    """
     size = etcd_size(snap, now)
     if size is None:
         return
     dims = {"ClusterName": snap.name}
-    yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims)
-    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(), "Percent", dims)
+    free = size.source == AWS_EKS
+    yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims, free=free)
+    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(), "Percent", dims, free=free)
 
 
 __all__ = ["EtcdDbSizeThresholds", "EtcdSize", "etcd_db_size", "etcd_size", "etcd_size_points", "gib"]
