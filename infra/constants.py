@@ -137,5 +137,10 @@ SLACK_FORWARDER_MEMORY_MB: Final = 256
 CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
 DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
 ETCD_QUOTA_BYTES: Final = 8 * 1024**3  # EKS's etcd quota, 8 GiB
+ETCD_TIER_BYTES: Final = 16 * 1024**3  # a Provisioned Control Plane tier's database (FACTS.md)
+# Seats (API request concurrency) each Provisioned Control Plane tier guarantees (FACTS.md); standard: dynamic.
+TIER_SEATS: Final[dict[str, int]] = {"tier-xl": 1700, "tier-2xl": 3400, "tier-4xl": 6800, "tier-8xl": 13600}
+# EC2 On-Demand vCPU quota classes: AWS/Usage ResourceCount Class=<class>/OnDemand (eksmon/quotas_catalogue.py).
+VCPU_USAGE_CLASSES: Final = ("Standard", "G", "P", "Inf", "Trn", "X", "F")
 HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
 ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day

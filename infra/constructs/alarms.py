@@ -1,5 +1,16 @@
-"""Alarms to the alert topic: any critical finding open, collection errors that persist, a heartbeat
-per scheduled Lambda (no run metric for two periods is breaching), Lambda errors, dead letters."""
+"""Alarms to the alert topic, two per scheduled monitor, each on the one series every run writes
+(``OpenFindings``, ``Severity=critical``):
+
+* critical: at least one critical finding is open (Maximum >= 1);
+* heartbeat: no run reported for two schedule periods (SampleCount < 1, missing data breaching).
+
+That pair is the whole set on purpose (each standard alarm is $0.10 a month, a composite $0.50): a
+run that fails, times out or is never invoked (its schedule's dead letters) writes no point, so the
+heartbeat covers what per-function Errors and dead-letter alarms would; collection errors are findings
+of their own and reach the topic as such. Each critical alarm notifies by itself (no composite: at
+most one message per monitor). Functions without a heartbeat (the Slack forwarder) keep an Errors
+alarm and a dead-letter alarm.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +38,7 @@ from infra.constants import (
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86_400}
 FIVE_MINUTES = Duration.minutes(5)
+HEARTBEAT_METRIC = "OpenFindings"  # every run writes it (Severity=critical, 0 or more): it is the heartbeat
 
 
 def schedule_period(expression: str) -> Duration:
@@ -80,21 +92,16 @@ class Alarms(Construct):
         self._allow_cloudwatch(topic, key)
         self.action = actions.SnsAction(topic)
         self.heartbeats: dict[str, cloudwatch.Alarm] = {}
+        self.critical: dict[str, cloudwatch.Alarm] = {}
         self.alarms: list[cloudwatch.IAlarm] = []
-        critical: list[cloudwatch.Alarm] = []
         for w in monitors:
             period = schedule_period(w.schedule)
-            critical.append(self._critical(w.monitor, period))
+            self.critical[w.monitor] = self._critical(w.monitor, period)
             self.heartbeats[w.monitor] = self._heartbeat(w.monitor, period)
-            self._collection_errors(w.monitor, period)
-            self._function_errors(w.monitor, w.function)
-            self._dead_letters(w.monitor, w.dead_letter_queue)
         for name, function in (extra_functions or {}).items():
             self._function_errors(name, function)
         for name, queue in (extra_queues or {}).items():
             self._dead_letters(name, queue)
-        if critical:
-            self.critical = self._any_critical(critical)
 
     # -- who may publish -------------------------------------------------------------------------------
     @staticmethod
@@ -136,30 +143,19 @@ class Alarms(Construct):
 
     def _critical(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
         # Between runs there is no data: keep the state (IGNORE) rather than flap to OK every period.
-        return cloudwatch.Alarm(
-            self,
-            f"Critical{monitor.capitalize()}",
-            alarm_description=f"eksmon {monitor}: at least one critical finding is open",
-            metric=monitor_metric("OpenFindings", monitor, "Maximum", period, Severity="critical"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+        return self._wire(
+            cloudwatch.Alarm(
+                self,
+                f"Critical{monitor.capitalize()}",
+                alarm_description=f"eksmon {monitor}: at least one critical finding is open (see the e-mail or "
+                "Slack message for which, or the dashboard)",
+                metric=monitor_metric("OpenFindings", monitor, "Maximum", period, Severity="critical"),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+            )
         )
-
-    def _any_critical(self, per_monitor: Sequence[cloudwatch.Alarm]) -> cloudwatch.CompositeAlarm:
-        """One alarm for "any critical finding open": only it notifies, not the per-monitor ones."""
-        composite = cloudwatch.CompositeAlarm(
-            self,
-            "AnyCritical",
-            alarm_description="eksmon: a critical finding is open somewhere in the fleet (see the e-mail or "
-            "Slack message for which, or the dashboard)",
-            alarm_rule=cloudwatch.AlarmRule.any_of(*per_monitor),
-        )
-        composite.add_alarm_action(self.action)
-        composite.add_ok_action(self.action)
-        self.alarms.append(composite)
-        return composite
 
     def _heartbeat(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
         return self._wire(
@@ -167,29 +163,13 @@ class Alarms(Construct):
                 self,
                 f"Heartbeat{monitor.capitalize()}",
                 alarm_description=f"eksmon {monitor}: no run reported for {HEARTBEAT_MISSED_RUNS} schedule "
-                "periods (the schedule, the function or its metrics stopped)",
-                metric=monitor_metric("RunDurationSeconds", monitor, "SampleCount", period),
+                "periods (the schedule, the function or its metrics stopped, or every run failed)",
+                metric=monitor_metric(HEARTBEAT_METRIC, monitor, "SampleCount", period, Severity="critical"),
                 threshold=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 evaluation_periods=HEARTBEAT_MISSED_RUNS,
                 datapoints_to_alarm=HEARTBEAT_MISSED_RUNS,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            )
-        )
-
-    def _collection_errors(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
-        # One failing read is a finding already; two runs in a row mean the monitor is partly blind.
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"CollectionErrors{monitor.capitalize()}",
-                alarm_description=f"eksmon {monitor}: sources could not be read on two runs in a row",
-                metric=monitor_metric("CollectionErrors", monitor, "Maximum", period),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=2,
-                datapoints_to_alarm=2,
-                treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
             )
         )
 
