@@ -86,8 +86,8 @@ class MetricPoint:
     value: float
     unit: str = "NoUnit"  # a Powertools MetricUnit name: Count, Seconds, Bytes, Percent, NoUnit
     dimensions: dict[str, str] = field(default_factory=dict)
-    # True when a free AWS metric (AWS/EKS vended, AWS/Usage) already carries the value: reports draw
-    # it, but it is not published as a custom metric (each custom series costs $0.30 a month).
+    # True when CloudWatch has the signal already (a free AWS/EKS or AWS/Usage metric, or an eksmon series
+    # it follows from): reports draw it, but it is not published (a custom series costs $0.30 a month).
     free: bool = False
 
 

@@ -23,7 +23,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from eksmon.models import Severity
+from eksmon.publish.metrics import PUBLISHED_SEVERITIES
 from eksmon.settings import Settings
 from infra.constants import (
     DASHBOARD_CLUSTERS_MAX,
@@ -110,7 +110,7 @@ class Dashboard(Construct):
     def _open_findings(self, monitors: Sequence[str]) -> cloudwatch.GraphWidget:
         """Open findings by severity over every monitor; each monitor's last count carries over between runs."""
         lines = []
-        for severity in Severity:
+        for severity in PUBLISHED_SEVERITIES:
             metrics = {
                 f"{severity.value[0]}{i}": monitor_metric(
                     "OpenFindings", m, "Maximum", HOUR, Severity=severity.value
@@ -128,7 +128,7 @@ class Dashboard(Construct):
                 )
             )
         return cloudwatch.GraphWidget(
-            title="Open findings by severity",
+            title="Open findings by severity (critical, warning)",
             left=lines,
             stacked=True,
             width=8,

@@ -162,20 +162,26 @@ def _unknown(snap: ClusterSnapshot) -> Iterator[Problem]:
     )
 
 
+PUBLISH_FROM_PERCENT = 50.0
+
+
 @metric_source(monitor="metrics", needs=())
 def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
     """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of 8 GiB), dimension ClusterName.
 
     Free (not published) when the size is AWS/EKS ``apiserver_storage_size_bytes``: the dashboard graphs
-    that series itself; only a size read elsewhere (/metrics, ContainerInsights) becomes a custom metric.
+    that series itself; only a size read elsewhere (/metrics, ContainerInsights) becomes a custom metric,
+    only in bytes (the percent is for reports) and only from ``PUBLISH_FROM_PERCENT`` of the limit up.
     """
     size = etcd_size(snap, now)
     if size is None:
         return
     dims = {"ClusterName": snap.name}
-    free = size.source == AWS_EKS
+    # published from half full up, like a counted quota: an emptier database needs no graph of its own
+    free = size.source == AWS_EKS or size.percent() < PUBLISH_FROM_PERCENT
     yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims, free=free)
-    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(), "Percent", dims, free=free)
+    # the dashboard draws the bytes against the limits: a percent series would be bought for nothing
+    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(), "Percent", dims, free=True)
 
 
 __all__ = ["EtcdDbSizeThresholds", "EtcdSize", "etcd_db_size", "etcd_size", "etcd_size_points", "gib"]

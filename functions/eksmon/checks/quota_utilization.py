@@ -304,12 +304,17 @@ def _remediation(limit: QuotaLimit, usage: float, region: str) -> str:
 
 
 # -- CloudWatch: utilisation per quota ------------------------------------------------------------------
+PUBLISH_FROM_PERCENT = 50.0  # below this a counted quota is not published (see quota_utilization_percent)
+
+
 @metric_source(monitor="quotas", needs=(QuotaLimits,), scope="region")
 def quota_utilization_percent(snap: RegionSnapshot, _now: datetime) -> Iterator[MetricPoint]:
     """QuotaUtilization (Percent) per Service+QuotaCode; per-cluster quotas give the region's highest.
 
     A quota whose usage is its AWS/Usage metric is free (not published): the dashboard divides that metric
-    by ``SERVICE_QUOTA()`` itself. Only counted usage becomes a custom metric.
+    by ``SERVICE_QUOTA()`` itself. Only counted usage becomes a custom metric, and only from
+    ``PUBLISH_FROM_PERCENT`` up: a quota far from its limit needs no graph (and every series is $0.30 a month
+    per account and region); its reading is in the reports and findings all the same.
     """
     limits = snap.get(QuotaLimits)
     worst: dict[Key, float] = {}
@@ -324,7 +329,7 @@ def quota_utilization_percent(snap: RegionSnapshot, _now: datetime) -> Iterator[
             round(percent, 2),
             "Percent",
             {"Service": service, "QuotaCode": code},
-            free=(service, code) in metered,
+            free=(service, code) in metered or percent < PUBLISH_FROM_PERCENT,
         )
 
 

@@ -19,20 +19,24 @@ from eksmon.observability import NAMESPACE, SERVICE
 from eksmon.registry import Monitor, Registry, load
 from eksmon.snapshot import MissingData
 
+# Info findings never page: their count is in each run's summary (log line) and in the reports, not in a
+# series of its own that would cost $0.30 a month per monitor.
+PUBLISHED_SEVERITIES = (Severity.CRITICAL, Severity.WARNING)
+
 
 def generic_points(monitor: str, result: ScanResult) -> Iterator[MetricPoint]:
-    """Open findings by severity: one series per monitor and severity, and nothing else per run.
+    """Open critical and warning findings: one series per monitor and severity, and nothing else per run.
 
     ``OpenFindings`` with ``Severity=critical`` is also the run's heartbeat (every run writes it, 0 or
     more). What AWS already records for free is not repeated: run duration and invocations (AWS/Lambda),
     messages published (AWS/SNS); collection errors are findings of their own (``monitor.collection_error``).
     """
-    by_sev = {s.value: 0 for s in Severity}
+    by_sev = dict.fromkeys(PUBLISHED_SEVERITIES, 0)
     for f in result.findings:
-        if f.check != COLLECTION_ERROR:
-            by_sev[f.severity.value] += 1
+        if f.check != COLLECTION_ERROR and f.severity in by_sev:
+            by_sev[f.severity] += 1
     for sev, n in by_sev.items():
-        yield MetricPoint("OpenFindings", n, "Count", {"Monitor": monitor, "Severity": sev})
+        yield MetricPoint("OpenFindings", n, "Count", {"Monitor": monitor, "Severity": sev.value})
 
 
 def located(point: MetricPoint, account: str, region: str) -> MetricPoint:
