@@ -32,8 +32,9 @@ sys.path.insert(0, str(REPO / "functions"))
 from prometheus_client.parser import text_fd_to_metric_families  # noqa: E402
 
 from eksmon.prometheus import ParsedMetrics, parse  # noqa: E402
+from eksmon.sim.dumps import read_dump  # noqa: E402
 
-FIXTURE = REPO.parent / "shared" / "fixtures" / "metrics" / "kube-apiserver-metrics-1_35.prom"
+FIXTURE = "kube-apiserver-metrics-1_35.prom"  # shipped with the simulator
 CHUNK = 65536
 MB = 1_000_000
 
@@ -53,12 +54,12 @@ ETCD_SIZE_ONLY = MONITOR_FAMILIES[:3]
 Block = tuple[bytes, list[tuple[bytes, bytes]]]
 
 
-def load_blocks(path: Path) -> list[Block]:
+def load_blocks(data: bytes) -> list[Block]:
     """The dump as families: (HELP/TYPE lines, sample lines split where the new label goes)."""
     blocks: list[Block] = []
     header: list[bytes] = []
     samples: list[tuple[bytes, bytes]] = []
-    for line in path.read_bytes().splitlines(keepends=True):
+    for line in data.splitlines(keepends=True):
         if line.startswith(b"#"):
             if samples:
                 blocks.append((b"".join(header), samples))
@@ -173,12 +174,11 @@ def kept(result: ParsedMetrics) -> int:
 
 
 def main() -> None:
-    blocks = load_blocks(FIXTURE)
+    source = read_dump(FIXTURE)
+    blocks = load_blocks(source)
     reps50 = reps_for(blocks, 50 * MB)
     reps10 = reps_for(blocks, 10 * MB)
-    print(
-        f"input: {FIXTURE.name} ({FIXTURE.stat().st_size / MB:.1f} MB) x N series copies (apiserver=N label)"
-    )
+    print(f"input: {FIXTURE} ({len(source) / MB:.1f} MB) x N series copies (apiserver=N label)")
     print(
         f"       {reps10} copies = {body_size(blocks, reps10) / MB:.1f} MB, {reps50} = {body_size(blocks, reps50) / MB:.1f} MB"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -9,11 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from eksmon.sim import dumps
 from eksmon.sim.fleet import DEMO_NOW
 from eksmon.sim.server import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+TEST_DUMPS = REPO / "tests" / "fixtures" / "metrics"  # etcd and scheduler dumps, for the parser tests only
+
+
+def metrics_dump(name: str) -> bytes:
+    """A real /metrics dump by file name: kube-apiserver ones ship with the simulator, the rest with the tests."""
+    local = TEST_DUMPS / f"{name}.gz"
+    return gzip.decompress(local.read_bytes()) if local.exists() else dumps.read_dump(name)
+
+
+def metrics_dump_names() -> list[str]:
+    """Every real dump the repository holds (the simulator's and the tests' own)."""
+    return sorted([*dumps.names(), *(p.name.removesuffix(".gz") for p in TEST_DUMPS.glob("*.prom.gz"))])
+
 
 # Never reach a real AWS account from a test, whatever the developer's shell holds.
 for _key in (

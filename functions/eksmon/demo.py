@@ -5,7 +5,9 @@ It starts the simulator, creates the findings table and the alert topic with a q
 each scheduled Lambda handler in-process exactly as Lambda would, passes what Chatbot would get to the
 Slack forwarder Lambda (its webhook URL in the simulated Secrets Manager, pointing at a loopback
 "Slack"), prints every message in its e-mail and Slack forms, runs the handlers a second time to show
-that nothing unchanged is sent again, and prints (or, for html, writes) the fleet report.
+that nothing unchanged is sent again, and prints the fleet report in the chosen format (and always writes
+it as HTML). In the table format everything goes to stdout; in json, markdown and html the narrative goes to
+stderr, so stdout holds the document alone (``eksmon demo --format html > report.html``).
 No AWS account, no network.
 """
 
@@ -66,11 +68,10 @@ def run_demo(
     err = err or sys.stderr
     now = now or DEMO_NOW
     started = time.monotonic()
-    quiet = fmt == "json"
+    narrative = out if fmt == "table" else err
 
     def say(text: str = "") -> None:
-        if not quiet:
-            print(text, file=out)
+        print(text, file=narrative)
 
     with Simulator() as sim:
         sim.seed_demo()
@@ -114,13 +115,13 @@ def run_demo(
             say()
             result = scan(settings, now, session_factory=sim.session_factory(DEMO_REGIONS[0]))
         # The picture of the fleet is always written; stdout gets the report in the chosen format too.
+        page = render(result, "html", now)
         with open(REPORT_FILE, "w", encoding="utf-8") as fh:
-            fh.write(render(result, "html", now))
-        if fmt != "html":
-            say("Fleet report (`eksmon scan` output):")
-            say()
-            print(render(result, fmt, now), file=out)
-            say()
+            fh.write(page)
+        say("Fleet report (`eksmon scan` output):")
+        say()
+        print(page if fmt == "html" else render(result, fmt, now), file=out)
+        say()
         say(
             f"Fleet report with pictures (support timelines, etcd against 8 GiB, quotas): {os.path.abspath(REPORT_FILE)}"
         )

@@ -257,6 +257,34 @@ def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) ->
     assert "<svg" in report and "analytics-legacy" in report and str(tmp_path) in out
 
 
+@pytest.mark.parametrize("fmt", ["html", "json"])
+def test_demo_prints_only_the_document_on_stdout(tmp_path: Path, fmt: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "eksmon", "demo", "--format", fmt],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # The narrative (Lambda runs, every message, the second run) goes to stderr ...
+    assert (
+        "Lambda eksmon-lifecycle:" in proc.stderr
+        and "Second run of every Lambda: 0 SNS messages" in proc.stderr
+    )
+    # ... so stdout is the document alone.
+    if fmt == "html":
+        assert proc.stdout.lstrip().startswith("<!DOCTYPE html>") and proc.stdout.rstrip().endswith("</html>")
+        assert proc.stdout.rstrip("\n") == (tmp_path / "eksmon-report.html").read_text(
+            encoding="utf-8"
+        ).rstrip("\n")
+    else:
+        doc = json.loads(proc.stdout)
+        assert doc["schema"] == "eksmon.scan/v1"
+        assert any(f["cluster"] == "analytics-legacy" for f in doc["findings"])
+
+
 def test_no_kubernetes_reads_no_cluster_and_reports_no_kubernetes_errors(demo_sim, monkeypatch) -> None:
     from eksmon.sim.kubernetes_api import KubernetesApi
 

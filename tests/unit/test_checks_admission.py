@@ -16,7 +16,7 @@ from eksmon.collectors.control_plane_metrics import (
 )
 from eksmon.models import Severity
 from eksmon.prometheus import parse_text
-from tests.conftest import SHARED_FIXTURES
+from tests.conftest import metrics_dump
 from tests.unit.metrics_builders import (
     NOW,
     cloudwatch,
@@ -32,7 +32,7 @@ from tests.unit.metrics_builders import (
 R = WebhookRejectionsThresholds()
 LT = WebhookLatencyThresholds()
 INF = math.inf
-DOCS_EXAMPLE = SHARED_FIXTURES / "metrics" / "apiserver_admission_webhook_rejection_count.docs-example.prom"
+DOCS_EXAMPLE = "apiserver_admission_webhook_rejection_count.docs-example.prom"
 
 
 def vended(rejections_per_minute: float | None = None, p99: float | None = None):
@@ -64,7 +64,7 @@ def test_histogram_quantile_matches_prometheus(buckets, q, expected) -> None:
 
 # -- rejections -----------------------------------------------------------------------------------
 def test_the_documentation_example_names_the_two_unreachable_webhooks_and_not_the_policy_denial() -> None:
-    sample = sample_of(parse_text(DOCS_EXAMPLE.read_text(), FAMILIES))
+    sample = sample_of(parse_text(metrics_dump(DOCS_EXAMPLE).decode(), FAMILIES))
     snap = snapshot(vended(rejections_per_minute=2), scraped(sample))
     found = {p.resource: p for p in webhook_rejections(snap, R, NOW)}
     assert set(found) == {

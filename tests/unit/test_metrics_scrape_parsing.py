@@ -1,13 +1,11 @@
 """What the scrape keeps from each real /metrics dump, and how it copes with bodies cut short or garbled.
 
-Every dump in ../shared/fixtures/metrics is read here: the etcd size family differs by version
+Every real dump the repository ships is read here: the etcd size family differs by version
 (FACTS.md), the 1.35 dump carries a deprecated API with no removal release, and the non-apiserver
 dumps (etcd, scheduler) have none of the apiserver's families.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -17,12 +15,10 @@ from eksmon.sim.control_plane_metrics import (
     DeprecatedApiSeed,
     WebhookSeed,
     apiserver_metrics,
-    fixture_path,
     relabel,
 )
-from tests.conftest import SHARED_FIXTURES
-
-METRICS = SHARED_FIXTURES / "metrics"
+from eksmon.sim.dumps import apiserver_dump, names
+from tests.conftest import metrics_dump
 
 
 def read(body: bytes, chunk: int = 65536):
@@ -72,7 +68,7 @@ def read(body: bytes, chunk: int = 65536):
 def test_every_apiserver_dump_gives_its_etcd_size_by_the_name_of_its_version(
     dump, family, size, started, git_version
 ) -> None:
-    sample = read((METRICS / dump).read_bytes())
+    sample = read(metrics_dump(dump))
     assert (sample.etcd_metric, sample.etcd_bytes) == (family, size)
     assert sample.started_at == pytest.approx(started)
     assert sample.git_version == git_version
@@ -81,7 +77,7 @@ def test_every_apiserver_dump_gives_its_etcd_size_by_the_name_of_its_version(
 
 
 def test_the_1_28_dump_has_both_names_and_the_newer_one_wins() -> None:
-    text = (METRICS / "kube-apiserver-metrics-1_28.prom").read_text()
+    text = metrics_dump("kube-apiserver-metrics-1_28.prom").decode()
     assert "\napiserver_storage_db_total_size_in_bytes{" in text and "\napiserver_storage_size_bytes{" in text
     assert read(text.encode()).etcd_metric == "apiserver_storage_size_bytes"
 
@@ -90,7 +86,7 @@ def test_the_oldest_name_is_still_read() -> None:
     # <= 1.25 named it etcd_db_total_size_in_bytes{endpoint}: the 1.27 line renamed
     line = next(
         ln
-        for ln in (METRICS / "kube-apiserver-metrics-1_27.prom").read_text().splitlines()
+        for ln in metrics_dump("kube-apiserver-metrics-1_27.prom").decode().splitlines()
         if ln.startswith("apiserver_storage_db_total_size_in_bytes{")
     )
     body = (
@@ -101,7 +97,7 @@ def test_the_oldest_name_is_still_read() -> None:
 
 
 def test_the_1_35_dump_has_a_deprecated_api_without_removal_release() -> None:
-    sample = read((METRICS / "kube-apiserver-metrics-1_35.prom").read_bytes())
+    sample = read(metrics_dump("kube-apiserver-metrics-1_35.prom"))
     assert sample.deprecated == (DeprecatedApi("", "v1", "endpoints", "", ""),)
     assert (
         sample.deprecated[0].name == "v1 endpoints"
@@ -119,13 +115,13 @@ def test_the_1_35_dump_has_a_deprecated_api_without_removal_release() -> None:
     ],
 )
 def test_non_apiserver_dumps_have_no_apiserver_etcd_size(dump) -> None:
-    sample = read((METRICS / dump).read_bytes())
+    sample = read(metrics_dump(dump))
     assert sample.etcd_metric is None and sample.deprecated == () and not sample.truncated
     assert sample.started_at is not None  # every Go process exports its start time
 
 
 def test_the_documentation_example_gives_rejections_by_error_type() -> None:
-    sample = read((METRICS / "apiserver_admission_webhook_rejection_count.docs-example.prom").read_bytes())
+    sample = read(metrics_dump("apiserver_admission_webhook_rejection_count.docs-example.prom"))
     assert {(r.name, r.error_type, r.count) for r in sample.rejections} == {
         ("always-timeout-webhook.example.com", "calling_webhook_error", 1),
         ("invalid-admission-response-webhook.example.com", "calling_webhook_error", 1),
@@ -155,7 +151,7 @@ def test_chunk_boundaries_do_not_matter(chunk) -> None:
 
 
 def test_a_truncated_body_is_flagged_and_its_last_partial_line_ignored() -> None:
-    body = (METRICS / "kube-apiserver-metrics-1_31.prom").read_bytes()
+    body = metrics_dump("kube-apiserver-metrics-1_31.prom")
     cut = body.index(b"\napiserver_storage_size_bytes{") + 40  # inside the etcd size line
     sample = read(body[:cut])
     assert sample.truncated and sample.etcd_metric is None
@@ -187,8 +183,8 @@ def test_a_body_that_is_not_prometheus_at_all_gives_nothing_and_no_crash() -> No
 
 
 def test_fixture_for_a_version_is_the_newest_dump_not_newer() -> None:
-    assert fixture_path("1.26").name == "kube-apiserver-metrics-1_27.prom"  # older than every dump
-    assert fixture_path("1.30").name == "kube-apiserver-metrics-1_29.prom"
-    assert fixture_path("1.34").name == "kube-apiserver-metrics-1_31.prom"
-    assert fixture_path("1.36").name == "kube-apiserver-metrics-1_35.prom"
-    assert Path(fixture_path("1.31")).exists()
+    assert apiserver_dump("1.26") == "kube-apiserver-metrics-1_27.prom"  # older than every dump
+    assert apiserver_dump("1.30") == "kube-apiserver-metrics-1_29.prom"
+    assert apiserver_dump("1.34") == "kube-apiserver-metrics-1_31.prom"
+    assert apiserver_dump("1.36") == "kube-apiserver-metrics-1_35.prom"
+    assert all(apiserver_dump(v) in names() for v in ("1.26", "1.30", "1.34", "1.36"))

@@ -11,16 +11,15 @@ import random
 import time
 import tracemalloc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from eksmon.prometheus import ParsedMetrics, Sample, parse, parse_text
+from tests.conftest import metrics_dump, metrics_dump_names
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "metrics"
-FIXTURE_FILES = sorted(FIXTURES.glob("*.prom"))
+FIXTURE_FILES = metrics_dump_names()
 
 ETCD_SIZE = (
     "apiserver_storage_size_bytes",
@@ -101,16 +100,16 @@ def client_rows(text: str, families: tuple[str, ...]) -> dict[str, list[Row]]:
 # --- the real dumps ------------------------------------------------------------------------------
 
 
-def test_the_shared_fixtures_are_there() -> None:
-    # Given the shared folder beside the repo, Then every dump listed in SOURCES.md is found
-    # (otherwise the parametrised comparisons below would silently test nothing).
-    assert len(FIXTURE_FILES) >= 10, FIXTURES
+def test_the_real_dumps_ship_with_the_repository() -> None:
+    # Every dump listed in the two SOURCES.md files is found (otherwise the parametrised comparisons
+    # below would silently test nothing).
+    assert len(FIXTURE_FILES) == 10, FIXTURE_FILES
 
 
-@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
-def test_each_real_dump_gives_the_same_samples_as_prometheus_client(path: Path) -> None:
+@pytest.mark.parametrize("name", FIXTURE_FILES)
+def test_each_real_dump_gives_the_same_samples_as_prometheus_client(name: str) -> None:
     # Given a real /metrics dump streamed in 64 KiB chunks (as urllib3 hands it over)
-    data = path.read_bytes()
+    data = metrics_dump(name)
     # When eksmon keeps only the families it needs
     result = parse(chunked(data, 65536), COMPARED_FAMILIES)
     # Then each family has exactly prometheus_client's samples, in the same order,
@@ -144,7 +143,7 @@ def test_etcd_size_metric_names_follow_the_kubernetes_version(
     version: str, expected: dict[str, tuple[str, float]]
 ) -> None:
     # Given the kube-apiserver dump of one Kubernetes version
-    data = (FIXTURES / f"kube-apiserver-metrics-{version}.prom").read_bytes()
+    data = metrics_dump(f"kube-apiserver-metrics-{version}.prom")
     # When the three etcd-size names are asked for
     result = parse(chunked(data, 65536), ETCD_SIZE)
     # Then only the names that version serves are present (1.27 the db_total name, 1.28 both,
@@ -159,7 +158,7 @@ def test_etcd_size_metric_names_follow_the_kubernetes_version(
 
 def test_deprecated_api_requests_are_read_from_the_1_35_dump() -> None:
     # Given the 1.35 apiserver dump, where a client asked for the deprecated core/v1 Endpoints
-    data = (FIXTURES / "kube-apiserver-metrics-1_35.prom").read_bytes()
+    data = metrics_dump("kube-apiserver-metrics-1_35.prom")
     # When the deprecated-API family is parsed
     result = parse(chunked(data, 65536), ["apiserver_requested_deprecated_apis"])
     # Then the one series is there with its empty labels kept as empty strings.
@@ -176,7 +175,7 @@ def test_deprecated_api_requests_are_read_from_the_1_35_dump() -> None:
 
 def test_webhook_rejections_from_the_admission_docs_example() -> None:
     # Given the example from the Kubernetes admission-webhook documentation
-    text = (FIXTURES / "apiserver_admission_webhook_rejection_count.docs-example.prom").read_text()
+    text = metrics_dump("apiserver_admission_webhook_rejection_count.docs-example.prom").decode()
     # When the rejection counter is parsed
     result = parse_text(text, MONITOR_FAMILIES)
     # Then the two webhooks that could not be called are told apart from the one that said no.
@@ -335,7 +334,7 @@ def test_timestamps_are_integer_milliseconds() -> None:
 
 def test_crlf_line_endings_give_the_same_samples() -> None:
     # Given the same dump served with CRLF line endings
-    data = (FIXTURES / "kube-apiserver-metrics-1_28.prom").read_bytes()
+    data = metrics_dump("kube-apiserver-metrics-1_28.prom")
     lf = parse(chunked(data, 65536), MONITOR_FAMILIES)
     crlf = parse(chunked(data.replace(b"\n", b"\r\n"), 65536), MONITOR_FAMILIES)
     # Then nothing changes but the byte count.
@@ -476,7 +475,7 @@ def test_error_messages_are_capped_but_all_errors_counted() -> None:
 
 def test_random_damage_never_raises_and_never_depends_on_chunking() -> None:
     # Given real lines damaged at random (bytes dropped, doubled or replaced by format characters)
-    source = (FIXTURES / "kube-apiserver-metrics-1_35.prom").read_bytes()
+    source = metrics_dump("kube-apiserver-metrics-1_35.prom")
     start = source.index(b"# HELP apiserver_storage_size_bytes")
     base = source[start - 2000 : start + 2000] + SMALL.encode() + GARBLED
     families = (*MONITOR_FAMILIES, "apiserver_storage_objects", "apiserver_storage_list_total")
@@ -583,7 +582,7 @@ def peak_bytes(
 
 def test_memory_does_not_grow_with_the_size_of_the_body() -> None:
     # Given a 3 MB dump streamed 3 times and 9 times over in 64 KiB chunks
-    data = (FIXTURES / "kube-apiserver-metrics-1_35.prom").read_bytes()
+    data = metrics_dump("kube-apiserver-metrics-1_35.prom")
     small, small_result = peak_bytes(repeated(data, 3), ETCD_SIZE)
     large, large_result = peak_bytes(repeated(data, 9), ETCD_SIZE)
     # When only the etcd size is kept, Then peak memory is a few chunks, whatever the body size.

@@ -4,7 +4,7 @@
   the last hour; 5-minute etcd size history of the last days) go into moto's store through
   :class:`~eksmon.sim.cloudwatch.CloudWatchExtension`, which answers ``GetMetricData`` (paging,
   ``PartialData``, per-query failures). This module answers no request itself.
-* **/metrics**: built from the real kube-apiserver dumps in ``../shared/fixtures/metrics`` (the
+* **/metrics**: built from the real kube-apiserver dumps shipped in ``eksmon/sim/data/metrics`` (the
   dump of the newest version not newer than the cluster's), with the scenario's values put into
   the real series: the etcd size, ``process_start_time_seconds`` per replica, and series relabelled
   from real ones for what no dump has (deprecated APIs from the 1.35 dump, webhook rejections from
@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 from eksmon.collectors.control_plane_metrics import (
     AWS_EKS,
@@ -41,11 +40,10 @@ from eksmon.collectors.control_plane_metrics import (
     WEBHOOK_DURATION,
     WEBHOOK_REJECTIONS,
 )
+from eksmon.sim.dumps import WEBHOOK_REJECTIONS_EXAMPLE, apiserver_dump, read_dump
 from eksmon.sim.server import Extension, Simulator
 
 GIB = 1024**3
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "metrics"
-FIXTURE_VERSIONS = ((1, 27), (1, 28), (1, 29), (1, 31), (1, 35))
 CHUNK = 64 * 1024
 WINDOW_HISTORY = timedelta(hours=1)  # 1-minute series seeded this far back
 SIZE_HISTORY = timedelta(days=3)  # 5-minute etcd size history seeded this far back
@@ -199,22 +197,9 @@ class WebhookSeed:
     slow_share: float = 0.0  # share of calls that took 2.5-10 s (the rest: under 0.1 s)
 
 
-def fixture_path(version: str) -> Path:
-    """The real dump of the newest Kubernetes version not newer than ``version`` (else the oldest)."""
-    parts = version.lstrip("v").split(".")
-    minor = (int(parts[0]), int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else FIXTURE_VERSIONS[-1]
-    chosen = max((v for v in FIXTURE_VERSIONS if v <= minor), default=FIXTURE_VERSIONS[0])
-    return FIXTURES / f"kube-apiserver-metrics-{chosen[0]}_{chosen[1]}.prom"
-
-
 @cache
-def _fixture(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FileNotFoundError(
-            f"the real /metrics dumps are expected in {FIXTURES} (shared/fixtures/metrics beside the repo): {exc}"
-        ) from None
+def _fixture(name: str) -> str:
+    return read_dump(name).decode("utf-8")
 
 
 _LABELS = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -296,7 +281,7 @@ def apiserver_metrics(
     webhooks: Sequence[WebhookSeed] = (),
 ) -> bytes:
     """One apiserver replica's /metrics: the real dump for ``version`` with these values in it."""
-    text = _fixture(fixture_path(version))
+    text = _fixture(apiserver_dump(version))
     if etcd_bytes is not None:
         text = _set_values(
             text,
@@ -321,7 +306,7 @@ def apiserver_metrics(
 
 def _add_deprecated(lines: list[str], apis: Sequence[DeprecatedApiSeed]) -> None:
     family = "apiserver_requested_deprecated_apis"
-    head, template = _family_lines(_fixture(fixture_path("1.35")), family)
+    head, template = _family_lines(_fixture(apiserver_dump("1.35")), family)
     new = [
         relabel(
             template[0],
@@ -344,7 +329,7 @@ def _add_deprecated(lines: list[str], apis: Sequence[DeprecatedApiSeed]) -> None
 
 
 def _add_webhooks(lines: list[str], webhooks: Sequence[WebhookSeed]) -> None:
-    rej_head, rej_template = _family_lines(_fixture(FIXTURES / _DOCS_EXAMPLE), WEBHOOK_REJECTIONS)
+    rej_head, rej_template = _family_lines(_fixture(WEBHOOK_REJECTIONS_EXAMPLE), WEBHOOK_REJECTIONS)
     rejections = [
         relabel(
             rej_template[0],
@@ -369,7 +354,7 @@ def _add_webhooks(lines: list[str], webhooks: Sequence[WebhookSeed]) -> None:
     # The webhook histogram has the admission-controller histogram's labels (name, operation,
     # rejected, type) and buckets 0.005 ... 2.5, 10, 25: relabel the controller's real lines.
     controller = "apiserver_admission_controller_admission_duration_seconds"
-    head, samples = _family_lines(_fixture(fixture_path("1.35")), controller)
+    head, samples = _family_lines(_fixture(apiserver_dump("1.35")), controller)
     bucket = next(s for s in samples if s.startswith(controller + "_bucket{"))
     total = next(s for s in samples if s.startswith(controller + "_sum{"))
     histogram: list[str] = []
@@ -419,9 +404,6 @@ def _webhook_buckets(w: WebhookSeed) -> list[tuple[str, float]]:
         ("+Inf", w.calls),
     ]
     return out
-
-
-_DOCS_EXAMPLE = "apiserver_admission_webhook_rejection_count.docs-example.prom"
 
 
 def _admission_type(kind: str) -> str:
@@ -539,7 +521,6 @@ def install(sim: Simulator) -> None:
 
 __all__ = [
     "FAILING_WEBHOOK",
-    "FIXTURES",
     "GIB",
     "ControlPlaneMetrics",
     "DeprecatedApiSeed",
@@ -548,7 +529,6 @@ __all__ = [
     "WebhookSeed",
     "apiserver_metrics",
     "demo_metrics",
-    "fixture_path",
     "profile_for",
     "relabel",
     "replicas",

@@ -23,7 +23,7 @@ What it serves: ``/version``, discovery (``/api``, ``/apis``), any kind of
 :data:`eksmon.sim.k8s_objects.KINDS` as a paged list (``limit``/``continue``, ``resourceVersion``,
 ``remainingItemCount``, field and label selectors, 410 for a continue token older than
 ``cluster.compact()``) or a single object, and ``/metrics`` (Prometheus text; the real v1.31 dump
-from ``../shared/fixtures/metrics`` by default). Bodies over 128 KiB are gzipped when asked, as
+shipped in ``eksmon/sim/data/metrics`` by default). Bodies over 128 KiB are gzipped when asked, as
 kube-apiserver does.
 
 Seeding and faults, per cluster (``sim.extension(KubernetesApi).cluster(account, region, name)``)::
@@ -66,6 +66,7 @@ from eksmon.kube.paths import RequestAttributes, request_attributes
 from eksmon.kube.token import CLUSTER_ID_HEADER, decode_token
 from eksmon.registry import KubeNonResource, KubePermission
 from eksmon.sim import k8s_objects as k8s
+from eksmon.sim.dumps import read_dump
 from eksmon.sim.k8s_objects import KINDS, Kind, kind_for
 from eksmon.sim.server import ACCESS_KEY, SECRET_KEY, Extension, SimRequest, Simulator
 
@@ -80,13 +81,7 @@ GZIP_THRESHOLD = 128 * 1024
 CHUNK = 64 * 1024
 REQUEST_LOG = 10_000
 CREATED = "2025-09-01T08:00:00Z"
-METRICS_FIXTURE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "fixtures"
-    / "metrics"
-    / "kube-apiserver-metrics-1_31.prom"
-)
+METRICS_FIXTURE = "kube-apiserver-metrics-1_31.prom"  # shipped in eksmon/sim/data/metrics
 # system:discovery and system:public-info-viewer, bound to every authenticated user
 PUBLIC_URLS = (
     "/api",
@@ -690,28 +685,9 @@ def _matches(
     return True
 
 
-_DEFAULT_METRICS: bytes | None = None
-_BUILTIN_METRICS = b"""# HELP apiserver_storage_size_bytes [STABLE] Size of the storage database file physically allocated in bytes.
-# TYPE apiserver_storage_size_bytes gauge
-apiserver_storage_size_bytes{storage_cluster_id="etcd-0"} 1.2345344e+08
-# HELP apiserver_request_total [STABLE] Counter of apiserver requests broken out for each verb, ...
-# TYPE apiserver_request_total counter
-apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="pods",scope="cluster",subresource="",verb="LIST",version="v1"} 1520
-apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="GET",version="v1"} 8811
-# HELP apiserver_admission_webhook_rejection_count [ALPHA] Admission webhook rejection count, ...
-# TYPE apiserver_admission_webhook_rejection_count counter
-"""
-
-
 def default_metrics() -> bytes:
-    """The real kube-apiserver v1.31 dump from ../shared/fixtures (read once), else a small built-in text."""
-    global _DEFAULT_METRICS  # noqa: PLW0603 - read a 3 MB file once per process
-    if _DEFAULT_METRICS is None:
-        try:
-            _DEFAULT_METRICS = METRICS_FIXTURE.read_bytes()
-        except OSError:
-            _DEFAULT_METRICS = _BUILTIN_METRICS
-    return _DEFAULT_METRICS
+    """The real kube-apiserver v1.31 dump shipped with the simulator (decompressed once per process)."""
+    return read_dump(METRICS_FIXTURE)
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------
