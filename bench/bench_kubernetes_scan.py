@@ -70,9 +70,11 @@ def main() -> int:
     args = parser.parse_args()
     # warm the imports so that they are not part of the measured peak
     import eksmon.checks._kubernetes  # noqa: F401
+    from eksmon.kube import kubernetes_client
     from eksmon.registry import load
 
     load()
+    kubernetes_client()  # the official client is imported when the first cluster is reached
     for pods in args.pods:
         parent, child = mp.get_context("spawn").Pipe()
         proc = mp.get_context("spawn").Process(target=serve, args=(child, pods), daemon=True)

@@ -19,8 +19,9 @@ from typing import Any, cast
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from eksmon.errors import ConfigError
 from eksmon.registry import load
-from eksmon.settings import ConfigError, Settings, parse_settings
+from eksmon.settings import Settings, parse_settings
 from infra.constants import (
     ACCOUNT_CONTEXT_KEY,
     CONTEXT_KEY,

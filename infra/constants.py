@@ -10,6 +10,13 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from eksmon.environment import ENV_CONFIG as RUNTIME_ENV_CONFIG
+from eksmon.environment import ENV_FINDINGS_TABLE as RUNTIME_ENV_FINDINGS_TABLE
+from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK_WEBHOOK_SECRET_ARN
+from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
+from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
+from eksmon.observability import NAMESPACE, SERVICE
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR: Final = ROOT / "functions"
 LAYER_BUILD_SCRIPT: Final = ROOT / "layers" / "build.py"
@@ -91,14 +98,22 @@ ASSET_EXCLUDES: Final = (
 LAYER_ASSET_EXCLUDES: Final = (".stamp", ".lock", ".tmp-*")
 
 # Environment the handlers read (through the settings model).
-ENV_CONFIG: Final = "EKSMON_CONFIG"
-ENV_TOPIC_ARN: Final = "TOPIC_ARN"
-POWERTOOLS_SERVICE_NAME: Final = "eksmon"
-METRICS_NAMESPACE: Final = "EKSMonitor"
+ENV_CONFIG: Final = RUNTIME_ENV_CONFIG
+ENV_TOPIC_ARN: Final = RUNTIME_ENV_TOPIC_ARN
+POWERTOOLS_SERVICE_NAME: Final = SERVICE  # defined by the runtime: what the alarms watch is what it emits
+METRICS_NAMESPACE: Final = NAMESPACE
+ENV_TRACING: Final = RUNTIME_ENV_TRACING
 LOG_LEVEL: Final = "INFO"
 
 # -- schedules -----------------------------------------------------------------------------------------
 SCHEDULE_RETRY_ATTEMPTS: Final = 3
+# Lambda's own retries of a scheduled run that failed (the schedule invokes asynchronously; Lambda's
+# default is 2): one retry for a passing fault, then the run goes to the monitor's encrypted failure
+# queue, which alarms. Read failures never fail a run (they are findings), so a failure here is a bug or
+# an outage, and retrying it more only repeats every API call of the scan.
+MONITOR_RETRY_ATTEMPTS: Final = 1
+# Alarm when a run's longest duration passes this share of the function's timeout: it is about to be cut.
+DURATION_ALARM_SHARE: Final = 0.8
 SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # an older run is superseded by the next one anyway
 SCHEDULE_EVENT_SOURCE: Final = "eksmon.schedule"
 DLQ_RETENTION: Final = Duration.days(14)
@@ -129,8 +144,8 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
 }
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
-ENV_FINDINGS_TABLE: Final = "FINDINGS_TABLE"
-ENV_SLACK_WEBHOOK_SECRET_ARN: Final = "SLACK_WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+ENV_FINDINGS_TABLE: Final = RUNTIME_ENV_FINDINGS_TABLE
+ENV_SLACK_WEBHOOK_SECRET_ARN: Final = RUNTIME_ENV_SLACK_WEBHOOK_SECRET_ARN
 SLACK_FORWARDER_HANDLER: Final = "eksmon.handlers.slack_forwarder.handler"
 SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
 SLACK_FORWARDER_MEMORY_MB: Final = 256

@@ -16,7 +16,8 @@ from infra.constructs import AlertTopic, DependencyLayer, ScheduledCheck
 from infra.constructs.alarms import Alarms, Watched
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.findings_table import FindingsTable
-from infra.constructs.kubernetes_access import build_kubernetes_access
+from infra.constructs.kubernetes_access import build_kubernetes_access, kubernetes_monitors
+from infra.constructs.network import kubernetes_network
 from infra.constructs.slack import SlackForwarder, build_slack
 from infra.monitors import MonitorPlan
 
@@ -35,6 +36,10 @@ class EksmonStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.alerts = AlertTopic(self, "Alerts", emails=settings.notifications.emails)
         self.dependency_layer = DependencyLayer(self, "Dependencies", directory=layer_dir)
+        registry = load()
+        # Decided before the monitors are built: each ScheduledCheck places its own function.
+        readers = kubernetes_monitors(registry, [plan.monitor for plan in monitors])
+        network = kubernetes_network(self, settings.kubernetes.vpc) if readers else None
         self.checks = {
             plan.monitor: ScheduledCheck(
                 self,
@@ -44,11 +49,12 @@ class EksmonStack(Stack):
                 layer=self.dependency_layer.layer,
                 topic=self.alerts.topic,
                 key=self.alerts.key,
+                network=network if plan.monitor in readers else None,
             )
             for plan in monitors
         }
         self.kubernetes_access = build_kubernetes_access(
-            self, settings, {m: c.function for m, c in self.checks.items()}, load()
+            self, settings, {m: c.function for m, c in self.checks.items()}, registry
         )
         self.findings = FindingsTable(self, "Findings", key=self.alerts.key)
         for check in self.checks.values():
@@ -60,6 +66,7 @@ class EksmonStack(Stack):
             topic=self.alerts.topic,
             topic_key=self.alerts.key,
             layer=self.dependency_layer.layer,
+            tracing=settings.tracing,
         )
         forwarder = self.slack if isinstance(self.slack, SlackForwarder) else None
         self.alarms = Alarms(
@@ -68,7 +75,7 @@ class EksmonStack(Stack):
             topic=self.alerts.topic,
             key=self.alerts.key,
             monitors=[
-                Watched(m, getattr(settings.schedules, m), c.function, c.dead_letter_queue)
+                Watched(m, getattr(settings.schedules, m), c.function, c.dead_letter_queue, c.timeout)
                 for m, c in self.checks.items()
             ],
             extra_functions={"slack-forwarder": forwarder.function} if forwarder else None,

@@ -14,6 +14,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from eksmon.aws import ApiCallCounter, AwsAccount
+from eksmon.errors import ScanAborted
 from eksmon.settings import Settings
 
 
@@ -25,8 +26,6 @@ def resolve_accounts(
     region: str,
     session_factory: Callable[..., boto3.Session] = boto3.Session,
 ) -> tuple[list[AwsAccount], list[tuple[str, BaseException]]]:
-    from eksmon.engine import ScanAborted
-
     sts = base.client("sts", region_name=region, config=config)
     counter.attach(sts)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,3 +95,9 @@ def error_operation(exc: BaseException) -> str | None:
 
 def is_access_denied(exc: BaseException) -> bool:
     return error_code(exc) in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden"}
+
+
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item under ``key`` of every page of a paginated ``operation`` (a missing or null key: none)."""
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key) or []

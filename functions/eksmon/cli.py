@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from eksmon.context import COLLECTION_ERROR
+from eksmon.environment import ENV_TOPIC_ARN
+from eksmon.errors import ConfigError, ScanAborted
+from eksmon.models import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
 FORMATS = ("table", "json", "markdown", "html")
@@ -19,7 +26,7 @@ FORMATS = ("table", "json", "markdown", "html")
 
 def _now(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--now: {text!r} is not an ISO 8601 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -67,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
     c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
 
-    r = sub.add_parser("rbac", help="the read-only ClusterRole + binding the Kubernetes checks need")
+    r = sub.add_parser(
+        "rbac", help="the read-only RBAC the Kubernetes checks need (ClusterRole, kube-system Role, bindings)"
+    )
     r.add_argument(
         "--group", default="eksmon-readers", type=_group, help="group of the monitor's access entry"
     )
@@ -84,8 +93,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
-    from eksmon.settings import ConfigError
-
     try:
         if args.command == "checks":
             return _checks(args, out)
@@ -107,7 +114,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from eksmon.engine import ScanAborted, scan
+    from eksmon.engine import scan
     from eksmon.publish.output import render
     from eksmon.registry import load
     from eksmon.settings import load_settings
@@ -148,17 +155,13 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Publish one sample finding through the same code path as the Lambdas (`eksmon notify-test`)."""
-    import os
-    import re
-
     import boto3
     import botocore.exceptions
 
     from eksmon.aws import error_code
-    from eksmon.models import Severity
     from eksmon.runner import NotificationError, send_test_notification
 
-    topic_arn = args.topic_arn or os.environ.get("TOPIC_ARN")
+    topic_arn = args.topic_arn or os.environ.get(ENV_TOPIC_ARN)
     if not topic_arn:
         print("eksmon: notify-test needs the alert topic: pass --topic-arn or set TOPIC_ARN", file=err)
         return EXIT_USAGE
@@ -201,9 +204,6 @@ def _services(args: argparse.Namespace, settings: Any) -> Any:
 def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
     if fail_on == "never":
         return EXIT_OK
-    from eksmon.engine import COLLECTION_ERROR
-    from eksmon.models import Severity
-
     bar = Severity(fail_on).rank
     hit = any(f.severity.rank >= bar and f.check != COLLECTION_ERROR for f in findings)
     return EXIT_FINDINGS if hit else EXIT_OK

@@ -19,12 +19,22 @@ import importlib.util
 import io
 import json
 import os
+import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
+from eksmon.engine import scan
+from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_SLACK_WEBHOOK_SECRET_ARN, ENV_TOPIC_ARN
+from eksmon.observability import NAMESPACE
+from eksmon.publish.output import render
 from eksmon.registry import MONITORS, load
+from eksmon.settings import Settings
+from eksmon.state import create_table
 
 REPORT_FILE = "eksmon-report.html"
 FINDINGS_TABLE = "eksmon-findings"
@@ -56,11 +66,6 @@ def available_monitors() -> list[str]:
 def run_demo(
     fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None, now: datetime | None = None
 ) -> int:
-    import sys
-
-    from eksmon.engine import scan
-    from eksmon.publish.output import render
-    from eksmon.settings import Settings
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
     from eksmon.sim.server import Simulator, temporary_environ
 
@@ -80,7 +85,7 @@ def run_demo(
         chat = _ChatStandIn()
         settings = Settings(regions=list(DEMO_REGIONS))
         env = {**_alerting(session, topic_arn, chat), **sim.environ(DEMO_REGIONS[0])}
-        env["EKSMON_CONFIG"] = settings.to_json()
+        env[ENV_CONFIG] = settings.to_json()
         say(
             f"eksmon demo: simulated account 123456789012, regions {', '.join(DEMO_REGIONS)}, "
             f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {sim.endpoint_url})"
@@ -154,20 +159,19 @@ def _inbox(session: Any) -> tuple[str, str]:
 
 def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str]:
     """The findings table, the Chatbot stand-in's subscription and the webhook secret; their environment."""
-    from eksmon.state import create_table
-
     create_table(session.client("dynamodb"), FINDINGS_TABLE)
     session.client("sns").subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=chat.url("/chatbot"))
     secret_arn = session.client("secretsmanager").create_secret(
         Name="eksmon/slack-webhook", SecretString=chat.url("/slack-webhook")
     )["ARN"]
     return {
-        "TOPIC_ARN": topic_arn,
-        "FINDINGS_TABLE": FINDINGS_TABLE,
-        "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
+        ENV_TOPIC_ARN: topic_arn,
+        ENV_FINDINGS_TABLE: FINDINGS_TABLE,
+        ENV_SLACK_WEBHOOK_SECRET_ARN: secret_arn,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_NAMESPACE": "EKSMonitor",
+        "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+        **chat.environ(),
     }
 
 
@@ -187,10 +191,15 @@ def _show(say: Any, messages: list[dict[str, Any]], slack: dict[str, dict[str, A
 
 
 class _ChatStandIn:
-    """Loopback HTTP: ``/chatbot`` receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack"."""
+    """Loopback: ``/chatbot`` (HTTP) receives what SNS sends AWS Chatbot; ``/slack-webhook`` is "Slack".
+
+    "Slack" is served over HTTPS with a certificate of the simulator's own CA, which the forwarder
+    trusts the way a user trusts a private CA: ``SSL_CERT_FILE`` (see :meth:`environ`). The
+    product's poster takes https:// webhooks only.
+    """
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from eksmon.sim.kubernetes_api import CertificateAuthority
 
         self.sns: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []
@@ -208,19 +217,33 @@ class _ChatStandIn:
                 """Quiet: the demo's output is the product's."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ca = CertificateAuthority("eksmon demo Slack")
+        self._slack = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._slack.socket = ca.server_context().wrap_socket(self._slack.socket, server_side=True)
+        self._folder = tempfile.TemporaryDirectory(prefix="eksmon-demo-")
+        self.ca_file = os.path.join(self._folder.name, "ca.pem")
+        with open(self.ca_file, "wb") as out:
+            out.write(ca.pem)
 
     def url(self, path: str) -> str:
+        if path == "/slack-webhook":
+            return f"https://127.0.0.1:{self._slack.server_port}{path}"
         return f"http://127.0.0.1:{self._server.server_port}{path}"
 
-    def __enter__(self) -> _ChatStandIn:
-        import threading
+    def environ(self) -> dict[str, str]:
+        """OpenSSL's own variable: the CA bundle to trust instead of the system's (here: "Slack"'s CA)."""
+        return {"SSL_CERT_FILE": self.ca_file}
 
-        threading.Thread(target=self._server.serve_forever, name="eksmon-demo-chat", daemon=True).start()
+    def __enter__(self) -> _ChatStandIn:
+        for server, name in ((self._server, "eksmon-demo-chat"), (self._slack, "eksmon-demo-slack")):
+            threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        for server in (self._server, self._slack):
+            server.shutdown()
+            server.server_close()
+        self._folder.cleanup()
 
 
 def _forward_to_slack(chat: _ChatStandIn) -> dict[str, dict[str, Any]]:
@@ -231,7 +254,8 @@ def _forward_to_slack(chat: _ChatStandIn) -> dict[str, dict[str, Any]]:
     for envelope in chat.sns:
         record = {"Sns": {k: envelope.get(k) for k in ("Message", "Subject", "MessageId")}}
         before = len(chat.slack)
-        handler({"Records": [record]}, LambdaContextStandIn("eksmon-slack-forwarder"))
+        context: Any = LambdaContextStandIn("eksmon-slack-forwarder")  # what Powertools reads of one
+        handler({"Records": [record]}, context)
         if len(chat.slack) > before:
             out[envelope["MessageId"]] = chat.slack[-1]
     chat.sns.clear()

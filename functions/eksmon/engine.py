@@ -7,6 +7,7 @@ for that account, region or cluster only: nothing else is hidden by it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -15,25 +16,21 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 
+from eksmon.accounts import resolve_accounts
 from eksmon.aws import ApiCallCounter, AwsAccount, client_config, error_code, error_operation
+from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
+from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
-from eksmon.registry import CheckSpec, CollectorSpec, Registry, load
+from eksmon.parts import ClusterNames
+from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-COLLECTION_ERROR = "monitor.collection_error"
-COLLECTION_ERROR_DOCS = "https://github.com/eksmon/eksmon#when-a-source-cannot-be-read"
-
-
-class ScanAborted(RuntimeError):
-    """The scan could not run at all (no credentials, no region): exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -45,78 +42,6 @@ class Target:
 
 
 @dataclass
-class CollectContext:
-    """What a collector may use: its clients, its scope, the parts collected before it."""
-
-    account: str
-    region: str
-    aws: AwsAccount
-    settings: Settings
-    now: datetime
-    region_snapshot: RegionSnapshot
-    cluster_snapshot: ClusterSnapshot | None = None
-    services: Services | None = None
-    _errors: list[Finding] = field(default_factory=list)
-
-    @property
-    def cluster(self) -> str | None:
-        return self.cluster_snapshot.name if self.cluster_snapshot else None
-
-    def client(self, service: str) -> Any:
-        return self.aws.client(service, self.region)
-
-    def get(self, kind: type[T]) -> T:
-        snap: ClusterSnapshot | RegionSnapshot = self.cluster_snapshot or self.region_snapshot
-        return snap.get(kind)
-
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value shared by every cluster of this account+region (e.g. add-on versions), made once."""
-        return self.region_snapshot_cache().get(key, make)
-
-    def region_snapshot_cache(self) -> _Memo:
-        memo = self.region_snapshot.parts.get(_Memo)
-        if memo is None:  # created before any cluster runs, see _collect_region
-            raise RuntimeError("region memo missing")
-        return memo  # type: ignore[no-any-return]
-
-    def report(self, source: str, exc: BaseException, message: str | None = None) -> None:
-        """A non-fatal problem reading a source: reported, and the collector goes on."""
-        self._errors.append(
-            collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
-        )
-
-
-class _Memo:
-    def __init__(self) -> None:
-        self._values: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                found: T = self._values[key]
-                return found
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    again: T = self._values[key]
-                    return again
-            value = make()
-            with self._lock:
-                self._values[key] = value
-            return value
-
-
-@dataclass
-class Services:
-    """Optional, injectable services beyond boto3 (Kubernetes access is added here)."""
-
-    kubernetes: Any = None  # a factory: (CollectContext) -> Kubernetes client
-
-
-@dataclass
 class ScanResult:
     findings: list[Finding]
     regions: list[RegionSnapshot]
@@ -124,6 +49,7 @@ class ScanResult:
     started_at: datetime
     duration_seconds: float
     checks: list[CheckSpec]
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
 
     @property
     def clusters(self) -> list[ClusterSnapshot]:
@@ -144,38 +70,6 @@ class ScanResult:
             "api_calls": self.api_calls.total,
             "duration_seconds": round(self.duration_seconds, 3),
         }
-
-
-def collection_error(
-    account: str,
-    region: str,
-    cluster: str | None,
-    source: str,
-    exc: BaseException | None,
-    now: datetime,
-    message: str | None = None,
-) -> Finding:
-    code = error_code(exc) if exc is not None else "Unavailable"
-    text = message or (str(exc) if exc is not None else "source unavailable")
-    where = f"cluster {cluster}" if cluster else f"{account}/{region}"
-    resource = f"source/{source}"
-    return Finding(
-        check=COLLECTION_ERROR,
-        severity=Severity.WARNING,
-        title=f"eksmon could not read {source} for {where}",
-        message=f"{source} failed with {code}: {text[:500]}. Checks that need it were skipped for {where}; "
-        "everything else was scanned.",
-        remediation="Check the monitor role's permissions and the source's availability; "
-        "the next run retries by itself.",
-        docs=COLLECTION_ERROR_DOCS,
-        account=account,
-        region=region,
-        cluster=cluster,
-        resource=resource,
-        fingerprint=fingerprint(COLLECTION_ERROR, account, region, cluster, resource),
-        details={"source": source, "error_code": code, "error": text[:500]},
-        observed_at=iso_utc(now),
-    )
 
 
 def to_finding(
@@ -218,6 +112,9 @@ class Scanner:
         self.checks = list(checks)
         # validated once per scan, not once per check and cluster
         self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
+        self.needs = functools.reduce(
+            CollectionNeeds.merge, (t.collection_needs() for t in self.thresholds.values()), CollectionNeeds()
+        )
         self.now = now
         self.session_factory = session_factory
         self.services = services or Services()
@@ -250,12 +147,18 @@ class Scanner:
         for target, region in zip(targets, regions, strict=True):
             self._evaluate(region, "region", target.region)
         findings = sorted(self._findings, key=_order)
-        return ScanResult(findings, regions, self.counter, self.now, time.monotonic() - started, self.checks)
+        return ScanResult(
+            findings,
+            regions,
+            self.counter,
+            self.now,
+            time.monotonic() - started,
+            self.checks,
+            dict(self.thresholds),
+        )
 
     # -- targets -----------------------------------------------------------------------------------
     def _targets(self) -> list[Target]:
-        from eksmon.accounts import resolve_accounts
-
         try:
             base = self.session_factory()
         except Exception as exc:
@@ -287,14 +190,13 @@ class Scanner:
             region_snapshot=region,
             cluster_snapshot=cluster,
             services=self.services,
+            needs=self.needs,
         )
 
     def _collect_region(self, target: Target, region: RegionSnapshot) -> None:
-        region.parts[_Memo] = _Memo()
+        region.parts[RegionMemo] = RegionMemo()
         ctx = self._context(target, region, None)
         self._run_collectors(self.region_collectors, ctx, region.parts)
-        from eksmon.collectors.eks import ClusterNames
-
         if self.cluster_collectors and region.has(ClusterNames):
             region.clusters = [
                 ClusterSnapshot(region.account, region.region, name, region)
@@ -309,14 +211,26 @@ class Scanner:
     def _run_collectors(
         self, collectors: Iterable[CollectorSpec], ctx: CollectContext, parts: dict[type, Any]
     ) -> None:
+        kube_down: BaseException | None = None  # the cluster's API refused us or cannot be reached
+        kube_skipped: list[CollectorSpec] = []
         for spec in collectors:
             if spec.kube and not self.settings.kubernetes.enabled:
                 continue  # the operator asked not to read the clusters: their checks are skipped, quietly
+            if spec.kube and kube_down is not None:
+                kube_skipped.append(spec)  # one root cause, one finding: the cluster is not asked again
+                continue
             if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
                 continue  # what it reads is missing; that failure is already reported
             try:
                 parts[spec.provides] = spec.fn(ctx)
+                if spec.kube and ctx.kubernetes_down is not None:  # a collector that keeps a part
+                    kube_down = ctx.kubernetes_down
+                    kube_skipped.append(spec)
             except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
+                if spec.kube and getattr(exc, "cluster_wide", False):
+                    kube_down = exc
+                    kube_skipped.append(spec)
+                    continue
                 source = _source_name(spec, exc)
                 log.warning(
                     "collector %s failed for %s/%s/%s: %s",
@@ -327,7 +241,38 @@ class Scanner:
                     error_code(exc),
                 )
                 ctx.report(source, exc)
+        if kube_down is not None:
+            log.warning(
+                "Kubernetes API of %s/%s/%s not usable: %s",
+                ctx.account,
+                ctx.region,
+                ctx.cluster,
+                error_code(kube_down),
+            )
+            ctx._errors.append(self._kubernetes_down(ctx, kube_down, kube_skipped))
         self._add(ctx._errors)
+
+    def _kubernetes_down(
+        self, ctx: CollectContext, exc: BaseException, skipped: Sequence[CollectorSpec]
+    ) -> Finding:
+        """The one finding for a cluster whose Kubernetes API refused the monitor or could not be reached."""
+        names = {c.name for c in skipped}
+        affected = sorted(
+            c.id for c in self.checks if any(col.name in names for col in self.registry.collectors_for([c]))
+        )
+        finding = collection_error(ctx.account, ctx.region, ctx.cluster, "kubernetes", exc, self.now)
+        fix = getattr(exc, "fix", "") or finding.remediation
+        return finding.model_copy(
+            update={
+                "message": f"{finding.message} The cluster was not asked again in this scan.",
+                "remediation": fix,
+                "details": {
+                    **finding.details,
+                    "affected_checks": affected,
+                    "skipped_collectors": sorted(names),
+                },
+            }
+        )
 
     # -- evaluation --------------------------------------------------------------------------------
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:
@@ -338,7 +283,11 @@ class Scanner:
                 continue
             try:
                 problems = spec.evaluate(snap, self.thresholds[spec.id], self.now)
-            except MissingData:
+            except MissingData as missing:
+                if missing.kind in declared_parts(spec):
+                    continue  # its source failed: that collection error is already reported
+                log.error("check %s reads %s, which it does not declare", spec.id, missing.kind.__name__)
+                out.append(undeclared_read(spec, missing, snap.account, region, cluster, self.now))
                 continue
             except Exception as exc:
                 log.exception("check %s failed", spec.id)
@@ -352,6 +301,22 @@ class Scanner:
     def _add(self, findings: Iterable[Finding]) -> None:
         with self._lock:
             self._findings.extend(findings)
+
+
+def declared_parts(spec: CheckSpec) -> frozenset[type]:
+    """The parts a check may read: the engine collects exactly these for it."""
+    return frozenset((*spec.needs, *spec.uses, *spec.cluster_needs))
+
+
+def undeclared_read(
+    spec: CheckSpec, missing: MissingData, account: str, region: str, cluster: str | None, now: datetime
+) -> Finding:
+    """A check read a part it never declared: a bug in eksmon, shown instead of a silent skip."""
+    message = (
+        f"check {spec.id} reads {missing.kind.__name__}, which it does not declare in needs or uses, so the "
+        "engine never collects it for this check; the check did not run. This is a bug in eksmon."
+    )
+    return collection_error(account, region, cluster, f"check/{spec.id}", missing, now, message)
 
 
 def _source_name(spec: CollectorSpec, exc: BaseException) -> str:

@@ -17,7 +17,18 @@ those suffixes are accepted too, unless the suffixed name has a ``# TYPE`` of it
 also get ``_total``/``_created`` (the OpenMetrics naming), gauge histograms ``_bucket``/``_gsum``/``_gcount``.
 
 Bad input never raises: a garbled line of a selected family is skipped and counted in ``errors``
-(the first ``max_errors`` messages carry line numbers). A body that ends without a final newline is
+(the first ``max_errors`` messages carry line numbers). The parser's limits are explicit, and the
+first one broken is named in ``invalid`` (the caller reports it; the samples are not to be trusted):
+
+* a line longer than ``max_line_bytes`` (1 MiB; selected or not -- kube-apiserver's longest are a
+  few KiB), so a body without newlines is never buffered whole;
+* a body larger than ``max_body_bytes`` (256 MiB): reading stops there;
+* text that is not the exposition format: a NUL byte anywhere, or a first line that is neither a
+  comment nor a metric name, or is not UTF-8.
+
+Only the body size stops the reading; the other limits leave the parse as it would be without
+them (garbled lines skipped and counted), with ``invalid`` saying the body cannot be trusted.
+ A body that ends without a final newline is
 ``truncated`` and its partial last line is not parsed. OpenMetrics' ``# EOF`` ends the exposition.
 Escapes in label values follow Prometheus: ``\\\\``, ``\\"`` and ``\\n``; any other backslash pair
 is kept as written (as ``prometheus_client`` does).
@@ -30,11 +41,21 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["DEFAULT_MAX_LINE_BYTES", "ParsedMetrics", "Sample", "parse", "parse_text"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_LINE_BYTES",
+    "ParsedMetrics",
+    "Sample",
+    "parse",
+    "parse_text",
+]
 
 # A selected line longer than this is skipped (an error), so that a body without newlines
 # cannot make the parser buffer it whole. Unselected lines of any length are skipped silently.
 DEFAULT_MAX_LINE_BYTES = 1 << 20
+# Reading stops past this many bytes (the largest real /metrics seen are tens of MB).
+DEFAULT_MAX_BODY_BYTES = 256 << 20
+_FIRST_LINE = re.compile(rb"[ \t\r\n]*(?:#|[a-zA-Z_:])")
 
 _SUFFIXES_BY_TYPE: dict[str, frozenset[str]] = {
     "counter": frozenset({"_total", "_created"}),
@@ -89,6 +110,7 @@ class ParsedMetrics:
     error_count: int = 0
     truncated: bool = False
     saw_eof: bool = False
+    invalid: str | None = None  # the first limit broken (line length, body size, not the format)
 
     def get(self, family: str) -> list[Sample]:
         """The samples of one family, or an empty list."""
@@ -204,12 +226,19 @@ def _parse_sample_slowly(name: str, rest: str) -> Sample:
 
 
 class _Parser:
-    def __init__(self, families: Collection[str], max_errors: int, max_line_bytes: int) -> None:
+    def __init__(
+        self,
+        families: Collection[str],
+        max_errors: int,
+        max_line_bytes: int,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         if isinstance(families, str):  # parse(body, "name") means that one family, not its letters
             families = [families]
         names = sorted({f for f in families if f}, key=len, reverse=True)
         self.max_errors = max_errors
         self.max_line_bytes = max(max_line_bytes, 1024)
+        self.max_body_bytes = max_body_bytes
         self.result = ParsedMetrics()
         self.separately_typed: set[str] = set()
         self.reported_after_eof = False
@@ -253,7 +282,15 @@ class _Parser:
         for chunk in chunks:
             if not chunk:
                 continue
+            if not result.bytes:
+                self.looks_like_text(chunk)
             result.bytes += len(chunk)
+            if result.invalid is None and b"\x00" in chunk:
+                self.invalidate("not the Prometheus text format: a NUL byte in the body")
+            if result.bytes > self.max_body_bytes:
+                self.invalidate(f"body larger than {self.max_body_bytes} bytes; reading stopped there")
+                result.truncated = True
+                return result
             ends_with_newline = chunk.endswith(b"\n")
             if result.saw_eof:
                 self.after_eof(chunk)
@@ -281,8 +318,33 @@ class _Parser:
         self.finish(b"".join(pending)[1:], skipping, ends_with_newline)
         return result
 
+    def invalidate(self, reason: str) -> None:
+        if self.result.invalid is None:
+            self.result.invalid = reason
+
+    def looks_like_text(self, first: bytes) -> bool:
+        """The body's first line is a comment or starts with a metric name, in UTF-8."""
+        if not first.strip(b" \t\r\n"):
+            return True  # blank so far: nothing to judge
+        reason = None
+        if _FIRST_LINE.match(first) is None:
+            reason = "the first line is neither a comment nor a metric name"
+        else:
+            head = first.lstrip(b" \t\r\n")
+            end = head.find(b"\n", 0, 4096)
+            try:
+                if end >= 0:  # a first line cut by the chunk is not judged
+                    head[:end].decode()
+            except UnicodeDecodeError:
+                reason = "the first line is not UTF-8"
+        if reason is not None:
+            self.invalidate(f"not the Prometheus text format: {reason}: {first[:40]!r}")
+            return False
+        return True
+
     def too_long(self, partial: bytes) -> None:
-        """A line grew past the limit before its newline came: report it if it is a selected one."""
+        """A line grew past the limit before its newline came: the body breaks a limit."""
+        self.invalidate(f"line {self.result.lines + 1} is longer than {self.max_line_bytes} bytes")
         match = self.pattern.match(partial)
         if match is not None and match.group("name") is not None:
             self.error(
@@ -330,6 +392,9 @@ class _Parser:
         line_start = match.start() + 1
         line_end = buf.find(b"\n", match.end())
         if line_end - line_start > self.max_line_bytes:
+            self.invalidate(
+                f"a line of {match.group('name').decode()} is longer than {self.max_line_bytes} bytes"
+            )
             self.error_at(buf, line_start, line_end, f"line longer than {self.max_line_bytes} bytes skipped")
             return
         if buf[line_end - 1 : line_end] == b"\r":
@@ -381,13 +446,14 @@ def parse(
     *,
     max_errors: int = 20,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> ParsedMetrics:
     """Parse a Prometheus text body given as chunks, keeping only the samples of ``families``.
 
     ``chunks`` may be cut anywhere (``urllib3`` ``response.stream(65536)``, a file read in blocks...).
     Memory stays at one chunk plus one partial line plus the kept samples, whatever the body's size.
     """
-    return _Parser(families, max_errors, max_line_bytes).feed(chunks)
+    return _Parser(families, max_errors, max_line_bytes, max_body_bytes).feed(chunks)
 
 
 def parse_text(

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+import eksmon.checks
+import eksmon.collectors
 from eksmon.models import Problem
 
 if TYPE_CHECKING:
@@ -30,10 +32,39 @@ MONITORS: tuple[Monitor, ...] = ("lifecycle", "quotas", "metrics", "kubernetes")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class CollectionNeeds:
+    """How much the collectors must read for a scan's checks, from their thresholds (None: no need).
+
+    A check whose thresholds set a window says so in :meth:`Thresholds.collection_needs`; the engine
+    merges every selected check's needs (the largest of each) and hands them to the collectors in
+    ``CollectContext.needs``, so no collector looks a threshold up by name.
+    """
+
+    window_minutes: float | None = None  # CloudWatch series, ending now
+    lookback_hours: float | None = None  # CloudWatch history, ending now
+    scrape_samples: int | None = None  # reads of the apiserver's /metrics per run
+
+    def merge(self, other: CollectionNeeds) -> CollectionNeeds:
+        def most(a: float | None, b: float | None) -> float | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        samples = most(self.scrape_samples, other.scrape_samples)
+        return CollectionNeeds(
+            window_minutes=most(self.window_minutes, other.window_minutes),
+            lookback_hours=most(self.lookback_hours, other.lookback_hours),
+            scrape_samples=None if samples is None else int(samples),
+        )
+
+
 class Thresholds(BaseModel):
     """Base for a check's configurable thresholds: unknown keys are errors, never ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def collection_needs(self) -> CollectionNeeds:
+        """What these thresholds ask the collectors to read (override where a threshold sets a window)."""
+        return CollectionNeeds()
 
 
 class NoThresholds(Thresholds):
@@ -42,11 +73,14 @@ class NoThresholds(Thresholds):
 
 @dataclass(frozen=True)
 class KubePermission:
-    """One rule of the generated ClusterRole."""
+    """One rule of the generated RBAC: cluster-wide (the ClusterRole) unless ``namespace`` is given,
+    then a Role in that namespace, limited to the objects in ``names`` (``resourceNames``) if any."""
 
     api_group: str  # "" for the core group
     resource: str
     verbs: tuple[str, ...] = ("get", "list")
+    namespace: str = ""  # "": every namespace (ClusterRole); else a Role in this namespace
+    names: tuple[str, ...] = ()  # (): every object; else only these (resourceNames)
 
 
 @dataclass(frozen=True)
@@ -170,16 +204,23 @@ class Registry:
         return sorted(actions)
 
     def kube_permissions(self, checks: Iterable[CheckSpec]) -> list[KubePermission | KubeNonResource]:
-        """One rule per resource (or URL), with the verbs every collector declared for it merged."""
+        """One rule per resource and scope (or URL), with the verbs and object names every collector
+        declared for it merged; a declaration without names makes the merged rule unrestricted."""
         verbs: dict[tuple[str, ...], set[str]] = {}
+        names: dict[tuple[str, ...], set[str] | None] = {}
         for col in self.collectors_for(checks):
             for p in col.kube:
-                key = (p.url,) if isinstance(p, KubeNonResource) else (p.api_group, p.resource)
+                if isinstance(p, KubeNonResource):
+                    verbs.setdefault((p.url,), set()).update(p.verbs)
+                    continue
+                key = (p.api_group, p.resource, p.namespace)
                 verbs.setdefault(key, set()).update(p.verbs)
+                known = names.get(key, set())
+                names[key] = None if known is None or not p.names else known | set(p.names)
         return [
             KubeNonResource(key[0], tuple(sorted(v)))
             if len(key) == 1
-            else KubePermission(key[0], key[1], tuple(sorted(v)))
+            else KubePermission(key[0], key[1], tuple(sorted(v)), key[2], tuple(sorted(names[key] or ())))
             for key, v in sorted(verbs.items())
         ]
 
@@ -192,9 +233,6 @@ def load() -> Registry:
     """Import every check and collector module once; return the filled registry."""
     global _loaded  # noqa: PLW0603 - the registry is filled exactly once per process
     if not _loaded:
-        import eksmon.checks
-        import eksmon.collectors
-
         for package in (eksmon.collectors, eksmon.checks):
             for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
                 importlib.import_module(info.name)

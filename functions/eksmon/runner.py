@@ -11,49 +11,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from eksmon.engine import ScanResult, Services, scan
+from eksmon.accounts import organization_accounts
+from eksmon.aws import ApiCallCounter, client_config
+from eksmon.context import Services
+from eksmon.engine import ScanResult, scan
+from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
+from eksmon.errors import ConfigError
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
+from eksmon.publish.changes import Change, ChangeKind, changes_without_state
 from eksmon.publish.metrics import emit, monitor_points
-from eksmon.publish.notify import (
-    Change,
-    ChangeKind,
-    Message,
-    build_messages,
-    changes_without_state,
-    publish,
-)
+from eksmon.publish.notify import Message, build_messages, publish
 from eksmon.registry import Monitor
-from eksmon.settings import ConfigError, Settings, settings_from_json
+from eksmon.settings import Settings, settings_from_json
 from eksmon.state import FindingsState
 
 
-class MonitorEnvironment(BaseModel):
+class MonitorEnvironment(LambdaEnvironment):
     """The Lambda's environment, validated once per invocation."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    config_json: str = Field("", alias="EKSMON_CONFIG", description="the settings, as the CDK app wrote them")
+    config_json: str = Field("", alias=ENV_CONFIG, description="the settings, as the CDK app wrote them")
     topic_arn: str | None = Field(
-        None, alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$"
+        None, alias=ENV_TOPIC_ARN, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$"
     )
     findings_table: str | None = Field(
         None,
-        alias="FINDINGS_TABLE",
+        alias=ENV_FINDINGS_TABLE,
         pattern=r"^[A-Za-z0-9_.-]{3,255}$",
         description="DynamoDB findings state; without it every run reports every open finding",
     )
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> MonitorEnvironment:
-        try:
-            return cls.model_validate(dict(os.environ if environ is None else environ))
-        except ValidationError as exc:
-            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"Lambda environment: {bad}") from None
 
     def settings(self) -> Settings:
         return settings_from_json(self.config_json)
@@ -95,9 +84,6 @@ def plan_partitions(
 ) -> FanoutPlan:
     """The fleet (configured accounts, or the Organization's, minus excluded; every configured region,
     or the current one) cut into partitions of at most ``fanout.max_targets_per_invocation`` pairs."""
-    from eksmon.accounts import organization_accounts
-    from eksmon.aws import ApiCallCounter, client_config
-
     settings = env.settings()
     base = session_factory()
     current = base.region_name or os.environ.get("AWS_REGION")

@@ -15,15 +15,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from eksmon.environment import ENV_CONFIG
+from eksmon.errors import ConfigError
 from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
 
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot be used; the message names every bad key."""
 
 
 class _Model(BaseModel):
@@ -91,6 +89,13 @@ class KubernetesSettings(_Model):
     vpc: KubernetesVpc | None = Field(None, description="deployed only: run the Kubernetes readers in a VPC")
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     page_size: int = Field(500, ge=10, le=5000)
+    max_list_pages: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="pages one Kubernetes list may take before it is abandoned as endless "
+        "(a repeated continue token ends it at once)",
+    )
 
 
 class SlackSettings(_Model):
@@ -153,6 +158,11 @@ class Settings(_Model):
     aws: AwsSettings = AwsSettings()
     fanout: FanoutSettings = FanoutSettings()
     max_workers: int = Field(8, ge=1, le=64, description="clusters and regions scanned at once")
+    tracing: bool = Field(
+        False,
+        description="AWS X-Ray active tracing of the deployed functions and the fan-out state machine "
+        "(loads the X-Ray SDK in each cold start)",
+    )
 
     @field_validator("regions")
     @classmethod
@@ -224,7 +234,7 @@ def load_settings(path: str | Path | None) -> Settings:
     return parse_settings(data, source=str(file))
 
 
-def settings_from_json(text: str, source: str = "EKSMON_CONFIG") -> Settings:
+def settings_from_json(text: str, source: str = ENV_CONFIG) -> Settings:
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:

@@ -13,7 +13,12 @@ T = TypeVar("T")
 
 
 class MissingData(LookupError):
-    """A part the check needs was not collected (its collection error is already reported)."""
+    """A part was not collected: its source failed (and that collection error is already reported),
+    or nothing declared it -- which the engine reports as a bug in the check."""
+
+    def __init__(self, kind: type) -> None:
+        super().__init__(kind.__name__)
+        self.kind = kind
 
 
 @dataclass
@@ -27,7 +32,7 @@ class RegionSnapshot:
         try:
             value: T = self.parts[kind]
         except KeyError:
-            raise MissingData(kind.__name__) from None
+            raise MissingData(kind) from None
         return value
 
     def has(self, kind: type) -> bool:

@@ -33,9 +33,11 @@ from typing import Any
 import botocore.exceptions
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from eksmon.engine import COLLECTION_ERROR, ScanResult
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult
 from eksmon.models import Finding, Severity, iso_utc
-from eksmon.publish.notify import Change, ChangeKind
+from eksmon.parts import ClusterNames
+from eksmon.publish.changes import Change, ChangeKind
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 
 log = logging.getLogger(__name__)
@@ -374,8 +376,6 @@ class Coverage:
     """Which findings this run really looked for: the rule that keeps failures from resolving findings."""
 
     def __init__(self, result: ScanResult) -> None:
-        from eksmon.collectors.eks import ClusterNames
-
         self._names = ClusterNames
         self.regions: dict[tuple[str, str], RegionSnapshot] = {
             (r.account, r.region): r for r in result.regions
@@ -437,7 +437,7 @@ def _epoch(moment: datetime) -> int:
 def _parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)
 
 
 def create_table(client: Any, name: str) -> None:

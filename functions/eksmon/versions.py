@@ -47,7 +47,8 @@ def _d(text: str) -> date:
     return date.fromisoformat(text)
 
 
-# AWS release calendar (FACTS.md). Standard support is 14 months, extended 12 more.
+# The EKS release calendar (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
+# Standard support is 14 months, extended 12 more.
 BUNDLED_CALENDAR: dict[str, VersionDates] = {
     v.version: v
     for v in (

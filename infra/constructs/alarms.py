@@ -1,15 +1,18 @@
-"""Alarms to the alert topic, two per scheduled monitor, each on the one series every run writes
-(``OpenFindings``, ``Severity=critical``):
+"""Alarms to the alert topic, three per scheduled monitor:
 
-* critical: at least one critical finding is open (Maximum >= 1);
-* heartbeat: no run reported for two schedule periods (SampleCount < 1, missing data breaching).
+* critical: at least one critical finding is open (``OpenFindings``, ``Severity=critical``, Maximum >= 1);
+* heartbeat: no run reported for two schedule periods (the same series: every run writes it, 0 or more;
+  SampleCount < 1, missing data breaching): the schedule stopped, or runs no longer get through;
+* dead letters: a run was lost, within five minutes (its schedule could not deliver it, or it failed,
+  timed out or was throttled past its retries: Lambda sends it, with the error, to the same queue).
 
-That pair is the whole set on purpose (each standard alarm is $0.10 a month, a composite $0.50): a
-run that fails, times out or is never invoked (its schedule's dead letters) writes no point, so the
-heartbeat covers what per-function Errors and dead-letter alarms would; collection errors are findings
-of their own and reach the topic as such. Each critical alarm notifies by itself (no composite: at
-most one message per monitor). Functions without a heartbeat (the Slack forwarder) keep an Errors
-alarm and a dead-letter alarm.
+The set is small on purpose (each standard alarm is $0.10 a month at list price, a composite $0.50; the
+first ten are free): per-function Errors would repeat the dead letters for a run that failed for good and
+page for one a retry fixed; throttles that lose a run end in the queue too; collection errors are findings
+of their own (``monitor.collection_error``) and reach the topic as such; a run drawing near its timeout
+shows on the dashboard (AWS/Lambda Duration against the timeout) and, once cut, in the queue. Each critical
+alarm notifies by itself (no composite: at most one message per monitor). The Slack forwarder, which has
+no heartbeat, keeps an Errors alarm besides its dead letters.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Watched:
     schedule: str
     function: lambda_.IFunction
     dead_letter_queue: sqs.IQueue
+    timeout: Duration
 
 
 def monitor_metric(
@@ -98,6 +102,7 @@ class Alarms(Construct):
             period = schedule_period(w.schedule)
             self.critical[w.monitor] = self._critical(w.monitor, period)
             self.heartbeats[w.monitor] = self._heartbeat(w.monitor, period)
+            self._dead_letters(w.monitor, w.dead_letter_queue)
         for name, function in (extra_functions or {}).items():
             self._function_errors(name, function)
         for name, queue in (extra_queues or {}).items():
@@ -173,13 +178,14 @@ class Alarms(Construct):
             )
         )
 
-    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+    def _happened(self, construct_id: str, description: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        """An event that should never happen (metric >= 1 in five minutes): notify once, no OK message."""
         return self._wire(
             cloudwatch.Alarm(
                 self,
-                f"Errors{name.capitalize()}",
-                alarm_description=f"eksmon {name}: the Lambda function failed",
-                metric=function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                construct_id,
+                alarm_description=description,
+                metric=metric,
                 threshold=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 evaluation_periods=1,
@@ -188,19 +194,17 @@ class Alarms(Construct):
             ok_too=False,
         )
 
+    def _function_errors(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
+        return self._happened(
+            f"Errors{name.capitalize()}",
+            f"eksmon {name}: the Lambda function failed",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+        )
+
     def _dead_letters(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"DeadLetters{name.capitalize()}",
-                alarm_description=f"eksmon {name}: invocations ended in the dead-letter queue",
-                metric=queue.metric_approximate_number_of_messages_visible(
-                    period=FIVE_MINUTES, statistic="Maximum"
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            ok_too=False,
+        return self._happened(
+            f"DeadLetters{name.capitalize()}",
+            f"eksmon {name}: runs were lost (not delivered, or failed after retries) and wait in the "
+            "dead-letter queue",
+            queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
         )

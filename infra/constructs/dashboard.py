@@ -27,8 +27,10 @@ from eksmon.publish.metrics import PUBLISHED_SEVERITIES
 from eksmon.settings import Settings
 from infra.constants import (
     DASHBOARD_CLUSTERS_MAX,
+    DURATION_ALARM_SHARE,
     ETCD_QUOTA_BYTES,
     ETCD_TIER_BYTES,
+    LAMBDA_SIZES,
     METRICS_NAMESPACE,
     TIER_SEATS,
     VCPU_USAGE_CLASSES,
@@ -171,16 +173,31 @@ class Dashboard(Construct):
         """Duration and failures of each monitor's function: AWS/Lambda has them for free."""
         return [
             cloudwatch.GraphWidget(
-                title="Run duration (s), per monitor (AWS/Lambda)",
+                title="Run duration (ms), per monitor (AWS/Lambda)",
                 left=[
                     f.metric_duration(statistic="Maximum", period=HOUR, label=m) for m, f in functions.items()
+                ],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=min(s.timeout.to_milliseconds() for s in LAMBDA_SIZES.values())
+                        * DURATION_ALARM_SHARE,
+                        label=f"{DURATION_ALARM_SHARE:.0%} of the shortest timeout",
+                        color=_COLOUR["warning"],
+                    )
                 ],
                 width=8,
                 height=5,
             ),
             cloudwatch.GraphWidget(
-                title="Failed runs, per monitor (AWS/Lambda)",
-                left=[f.metric_errors(statistic="Sum", period=HOUR, label=m) for m, f in functions.items()],
+                title="Failed and throttled runs, per monitor (AWS/Lambda)",
+                left=[
+                    f.metric_errors(statistic="Sum", period=HOUR, label=f"{m} errors")
+                    for m, f in functions.items()
+                ]
+                + [
+                    f.metric_throttles(statistic="Sum", period=HOUR, label=f"{m} throttles")
+                    for m, f in functions.items()
+                ],
                 width=8,
                 height=5,
             ),

@@ -10,8 +10,10 @@
 * **VPC** -- clusters whose endpoint is private only are reachable from inside their VPC. The
   setting ``kubernetes.vpc`` (``{"subnet_ids": [...], "security_group_ids": [...]}``, or ``"vpc_id"``
   instead of security groups to get one that allows only outbound HTTPS) puts those
-  monitors' functions in these subnets. The subnets need a route to the AWS APIs the monitors call
-  (NAT or VPC endpoints), and each cluster's security group must admit HTTPS from the functions'.
+  monitors' functions in these subnets: the stack builds the network (constructs/network.py) and
+  each monitor's ScheduledCheck places its own function. The subnets need a route to the AWS APIs
+  the monitors call (NAT or VPC endpoints), and each cluster's security group must admit HTTPS from
+  the functions'.
 """
 
 from __future__ import annotations
@@ -20,27 +22,18 @@ import re
 from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from eksmon.errors import ConfigError
 from eksmon.rbac import GROUP
 from eksmon.registry import Monitor, Registry
-from eksmon.settings import ConfigError, KubernetesVpc, Settings
-from infra.nag import acknowledge
+from eksmon.settings import Settings
 
 _GLOB = re.compile(r"[*?\[]")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
-ENI_ACTIONS = (  # what Lambda needs to place a function's network interfaces in a VPC
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
 
 
 def access_entry_clusters(settings: Settings) -> list[str]:
@@ -66,14 +59,13 @@ def kubernetes_monitors(registry: Registry, monitors: Sequence[Monitor]) -> list
 def build_kubernetes_access(
     scope: Construct, settings: Settings, functions: Mapping[Monitor, lambda_.Function], registry: Registry
 ) -> KubernetesAccess:
-    """The stack's one call: access entries and VPC placement for the monitors that read Kubernetes."""
+    """The stack's one call: access entries for the monitors that read Kubernetes."""
     readers = kubernetes_monitors(registry, list(functions))
     return KubernetesAccess(
         scope,
         "KubernetesAccess",
         functions={m: functions[m] for m in readers},
         clusters=access_entry_clusters(settings),
-        vpc=settings.kubernetes.vpc,
     )
 
 
@@ -85,7 +77,6 @@ class KubernetesAccess(Construct):
         *,
         functions: Mapping[str, lambda_.Function],
         clusters: Sequence[str],
-        vpc: KubernetesVpc | None = None,
         group: str = GROUP,
     ) -> None:
         """``functions``: monitor -> function, for the monitors that read the Kubernetes API."""
@@ -97,11 +88,6 @@ class KubernetesAccess(Construct):
             if fn.role is not None
             for cluster in clusters
         }
-        self.security_group_ids: list[str] = []
-        if vpc is not None and functions:
-            self.security_group_ids = self._security_groups(vpc)
-            for monitor, fn in sorted(functions.items()):
-                self._place_in_vpc(monitor, fn, vpc)
 
     # -- access entries --------------------------------------------------------------------------------
     def _build_access_entry(self, monitor: str, role: iam.IRole, cluster: str) -> eks.CfnAccessEntry:
@@ -112,52 +98,6 @@ class KubernetesAccess(Construct):
             principal_arn=role.role_arn,
             kubernetes_groups=[self.group],
             type="STANDARD",
-        )
-
-    # -- VPC -------------------------------------------------------------------------------------------
-    def _security_groups(self, vpc: KubernetesVpc) -> list[str]:
-        if vpc.security_group_ids:
-            return list(vpc.security_group_ids)
-        group = ec2.CfnSecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc_id=vpc.vpc_id or "",
-            group_description="eksmon monitors that read the Kubernetes API: outbound HTTPS only",
-            security_group_egress=[
-                ec2.CfnSecurityGroup.EgressProperty(
-                    ip_protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_ip="0.0.0.0/0",
-                    description="Kubernetes API endpoints and AWS APIs (HTTPS)",
-                )
-            ],
-        )
-        return [group.attr_group_id]
-
-    def _place_in_vpc(self, monitor: str, fn: lambda_.Function, vpc: KubernetesVpc) -> None:
-        cfn = fn.node.default_child
-        assert isinstance(cfn, lambda_.CfnFunction)
-        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
-            subnet_ids=list(vpc.subnet_ids), security_group_ids=self.security_group_ids
-        )
-        policy = iam.Policy(
-            self,
-            f"{monitor.capitalize()}NetworkInterfaces",
-            statements=[
-                iam.PolicyStatement(
-                    sid="LambdaVpcNetworkInterfaces", actions=list(ENI_ACTIONS), resources=["*"]
-                )
-            ],
-        )
-        if fn.role is not None:
-            policy.attach_to_role(fn.role)
-        fn.node.add_dependency(policy)  # the interfaces are made at create time, with these rights
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Lambda creates, describes and deletes the function's VPC network interfaces; EC2 gives "
-            "Describe* no resource-level permissions and the interfaces do not exist before creation.",
         )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jsii
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.settings import Settings
@@ -22,6 +24,7 @@ from infra.constants import (
     ASSET_EXCLUDES,
     ENV_CONFIG,
     ENV_TOPIC_ARN,
+    ENV_TRACING,
     FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_ENV_LIMIT_BYTES,
@@ -30,6 +33,7 @@ from infra.constants import (
     LOG_LEVEL,
     LOG_RETENTION,
     METRICS_NAMESPACE,
+    MONITOR_RETRY_ATTEMPTS,
     MONITOR_ROLE_PATH,
     POWERTOOLS_SERVICE_NAME,
     RESOURCE_SCOPED_ACTIONS,
@@ -39,8 +43,9 @@ from infra.constants import (
 )
 from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 from infra.constructs.fanout import FanOut, needs_fanout
+from infra.constructs.network import ENI_ACTIONS, FunctionNetwork
 from infra.monitors import MonitorPlan
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_active_tracing
 
 
 class ScheduledCheck(Construct):
@@ -54,19 +59,26 @@ class ScheduledCheck(Construct):
         layer: lambda_.ILayerVersion,
         topic: sns.ITopic,
         key: kms.IKey,
+        network: FunctionNetwork | None = None,
         code_dir: Path = FUNCTIONS_DIR,
     ) -> None:
+        """``network``: the subnets and security groups to run the function in (None: Lambda's own)."""
         super().__init__(scope, construct_id)
         self.plan = plan
+        self.timeout = LAMBDA_SIZES[plan.monitor].timeout
         self.log_group = self._build_log_group()
         self.role = self._build_role()
         self.read_policy = self._build_read_policy(plan.iam_actions, settings)
         self._grant_basic_execution(self.role, self.log_group)
         self._grant_publish(self.role, topic, key)
-        self.function = self._build_function(settings, layer, topic, code_dir)
+        # One encrypted queue (and one depth alarm, constructs/alarms.py) for every way a run can be lost:
+        # the schedule could not invoke the function, or the function failed after Lambda's retries.
         self.dead_letter_queue = encrypted_dead_letter_queue(
-            self, key, "the monitor's EventBridge Scheduler target"
+            self, key, "the monitor's EventBridge Scheduler target and of its function's failed runs"
         )
+        self.function = self._build_function(settings, layer, topic, code_dir)
+        if network is not None:
+            self._place_in(network)
         # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
         # scanned in partitions by a state machine the schedule starts instead (constructs/fanout.py).
         self.fanout = (
@@ -120,8 +132,8 @@ class ScheduledCheck(Construct):
             layers=[layer],
             role=self.role,
             memory_size=LAMBDA_SIZES[self.plan.monitor].memory_mb,
-            timeout=LAMBDA_SIZES[self.plan.monitor].timeout,
-            tracing=lambda_.Tracing.ACTIVE,
+            timeout=self.timeout,
+            tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             environment={
                 ENV_CONFIG: config,
@@ -129,15 +141,26 @@ class ScheduledCheck(Construct):
                 "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": LOG_LEVEL,
+                **({ENV_TRACING: "true"} if settings.tracing else {}),
             },
+            # The schedule invokes asynchronously: say how often Lambda retries a failed run, and where
+            # the run goes after that, instead of Lambda's defaults (2 retries, then dropped).
+            retry_attempts=MONITOR_RETRY_ATTEMPTS,
+            max_event_age=SCHEDULE_MAX_EVENT_AGE,
+            on_failure=_FailedRuns(self.dead_letter_queue),
         )
-        # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to the role's default policy.
-        acknowledge(
-            self.role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
-            "CDK adds them on '*' for active tracing.",
+        # What the on-failure destination needs, and no more: the queue is encrypted with the key the
+        # role already uses for the topic (EncryptFindings), so only SendMessage on this queue is added.
+        # (SqsDestination would grant kms:GenerateDataKey* and kms:ReEncrypt* on top.)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SendFailedRuns",
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+            )
         )
+        if settings.tracing:
+            acknowledge_active_tracing(self.role)
         return function
 
     def _build_scheduler_role(self, key: kms.IKey) -> iam.Role:
@@ -210,6 +233,35 @@ class ScheduledCheck(Construct):
             description=f"eksmon {self.plan.monitor} monitor",
         )
 
+    def _place_in(self, network: FunctionNetwork) -> None:
+        """The function's network interfaces in ``network``, with the rights Lambda needs to make them.
+
+        The L1 VpcConfig, because the L2 ``vpc`` option wants an IVpc (a lookup, or the subnets' zones)
+        where the settings hold subnet and security group ids only.
+        """
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(network.subnet_ids), security_group_ids=list(network.security_group_ids)
+        )
+        policy = iam.Policy(
+            self,
+            "NetworkInterfaces",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="LambdaVpcNetworkInterfaces", actions=list(ENI_ACTIONS), resources=["*"]
+                )
+            ],
+        )
+        self.function.node.add_dependency(policy)  # the interfaces are made at create time, with these rights
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Lambda creates, describes and deletes the function's VPC network interfaces; EC2 gives "
+            "Describe* no resource-level permissions and the interfaces do not exist before creation.",
+        )
+
     # -- permissions -------------------------------------------------------------------------------------
     def _build_read_policy(self, actions: Sequence[str], settings: Settings) -> iam.Policy:
         """The registry's read-only actions for this monitor's checks, plus the member-account roles.
@@ -261,6 +313,19 @@ class ScheduledCheck(Construct):
                 resources=[key.key_arn],
             )
         )
+
+
+@jsii.implements(lambda_.IDestination)
+class _FailedRuns:
+    """The on-failure destination of a monitor function: its encrypted queue (grants made by the caller)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, _scope: Construct, _fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
 
 
 def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from infra.constants import (
     ASSET_EXCLUDES,
     CHATBOT_CONFIGURATION_NAME,
     ENV_SLACK_WEBHOOK_SECRET_ARN,
+    ENV_TRACING,
     FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
@@ -31,7 +32,7 @@ from infra.constants import (
     SLACK_FORWARDER_TIMEOUT,
 )
 from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_active_tracing
 
 _FULL_SECRET_ARN = re.compile(r"-[A-Za-z0-9]{6}$")  # Secrets Manager appends 6 random characters
 
@@ -84,9 +85,11 @@ class SlackForwarder(Construct):
         topic: sns.ITopic,
         topic_key: kms.IKey,
         layer: lambda_.ILayerVersion,
+        tracing: bool = False,
         code_dir: Path = FUNCTIONS_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.tracing = tracing
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
         self.role = self._build_role(secret_arn, topic_key)
         self.dead_letter_queue = encrypted_dead_letter_queue(
@@ -148,21 +151,18 @@ class SlackForwarder(Construct):
             role=self.role,
             memory_size=SLACK_FORWARDER_MEMORY_MB,
             timeout=SLACK_FORWARDER_TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if self.tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             dead_letter_queue=self.dead_letter_queue,
             environment={
                 ENV_SLACK_WEBHOOK_SECRET_ARN: secret_arn,  # the ARN; the URL itself stays in the secret
                 "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
                 "LOG_LEVEL": LOG_LEVEL,
+                **({ENV_TRACING: "true"} if self.tracing else {}),
             },
         )
-        acknowledge(
-            self.role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; "
-            "CDK adds them on '*' for active tracing.",
-        )
+        if self.tracing:
+            acknowledge_active_tracing(self.role)
         return function
 
 
@@ -173,6 +173,7 @@ def build_slack(
     topic: sns.ITopic,
     topic_key: kms.IKey,
     layer: lambda_.ILayerVersion,
+    tracing: bool = False,
 ) -> ChatbotSlack | SlackForwarder | None:
     """Chatbot when workspace and channel are configured, the forwarder for a webhook secret, else nothing."""
     if slack is None:
@@ -187,5 +188,6 @@ def build_slack(
             topic=topic,
             topic_key=topic_key,
             layer=layer,
+            tracing=tracing,
         )
     return None

@@ -62,6 +62,7 @@ def variants(
     chatbot["regions"] = ["us-east-1", "eu-west-1"]
     webhook = json.loads(json.dumps(TEST_SETTINGS))
     webhook["notifications"]["slack"] = {"webhook_secret_arn": SECRET_ARN}
+    webhook["tracing"] = True  # the opt-in: X-Ray on every function, and cdk-nag still clean
     app = App(outdir=str(outdir), context=cdk_json_context())
     for name, cfg in (("Chatbot", chatbot), ("Webhook", webhook)):
         EksmonStack(app, name, settings=parse_settings(cfg), monitors=plans, layer_dir=stub_layer)
@@ -246,8 +247,8 @@ def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
     return [v["Properties"] for v in synthesized.resources("AWS::CloudWatch::Alarm").values()]
 
 
-def _monitor_of(alarm: dict[str, Any]) -> str:
-    return next(d["Value"] for d in alarm["Dimensions"] if d["Name"] == "Monitor")
+def _monitor_of(alarm: dict[str, Any]) -> str | None:
+    return next((d["Value"] for d in alarm.get("Dimensions", []) if d["Name"] == "Monitor"), None)
 
 
 def test_a_heartbeat_per_monitor_breaches_after_two_silent_periods(
@@ -269,7 +270,9 @@ def test_each_monitor_alarms_on_an_open_critical_finding_straight_to_the_topic(
 ) -> None:
     topic = _only(synthesized, "AWS::SNS::Topic")
     assert synthesized.resources("AWS::CloudWatch::CompositeAlarm") == {}  # $0.50 a month for nothing new
-    critical = {_monitor_of(a): a for a in _alarms(synthesized) if a.get("Statistic") == "Maximum"}
+    critical = {
+        _monitor_of(a): a for a in _alarms(synthesized) if a.get("Statistic") == "Maximum" and _monitor_of(a)
+    }
     assert set(critical) == {p.monitor for p in plans}
     for alarm in critical.values():
         assert {"Name": "Severity", "Value": "critical"} in alarm["Dimensions"]
@@ -277,13 +280,17 @@ def test_each_monitor_alarms_on_an_open_critical_finding_straight_to_the_topic(
         assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
 
 
-def test_two_alarms_per_monitor_and_no_more(synthesized: Synthesized, plans: list[Any]) -> None:
-    """A failed or never invoked run writes no point: the heartbeat covers Errors and dead letters."""
+def test_three_alarms_per_monitor_and_no_more(synthesized: Synthesized, plans: list[Any]) -> None:
+    """Critical, heartbeat, dead letters: a lost run (failed for good, throttled past its retries, cut at
+    the timeout, or never delivered) lands in the queue, so no Errors, Throttles or Duration alarm."""
     topic = _only(synthesized, "AWS::SNS::Topic")
     alarms = _alarms(synthesized)
     own = [a for a in alarms if a.get("Namespace") == "EKSMonitor"]
-    assert len(own) == 2 * len(plans)
-    assert all(a["AlarmActions"] == [{"Ref": topic}] for a in own)
+    lost = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    assert len(own) == 2 * len(plans) and len(lost) == len(plans)  # each schedule's dead-letter queue
+    assert len(alarms) == 3 * len(plans)
+    assert not [a for a in alarms if a.get("Namespace") == "AWS/Lambda"]
+    assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms)
 
 
 def test_the_slack_forwarder_has_no_heartbeat_so_it_keeps_errors_and_dead_letter_alarms(
@@ -294,7 +301,7 @@ def test_the_slack_forwarder_has_no_heartbeat_so_it_keeps_errors_and_dead_letter
         for v in variants["Webhook"]["Resources"].values()
         if v["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    names = sorted(a["MetricName"] for a in alarms if a.get("Namespace") in ("AWS/Lambda", "AWS/SQS"))
+    names = sorted(a["MetricName"] for a in alarms if "slack-forwarder" in a["AlarmDescription"])
     assert names == ["ApproximateNumberOfMessagesVisible", "Errors"]
 
 
@@ -365,6 +372,21 @@ def test_the_critical_and_heartbeat_alarms_fire_on_what_a_run_writes(
     assert _state(heartbeat, {**silent, 9 * period: calm}, 10 * period) == "OK"  # one missed run is fine
 
 
+def test_tracing_true_turns_on_x_ray_for_every_function(variants: dict[str, Any], plans: list[Any]) -> None:
+    template = variants["Webhook"]  # deployed with `tracing: true`
+    handlers = [HANDLER.format(monitor=p.monitor) for p in plans] + [SLACK_FORWARDER_HANDLER]
+    for handler in handlers:
+        function = template["Resources"][_function_id(template, handler)]["Properties"]
+        assert function["TracingConfig"] == {"Mode": "Active"}, handler
+        assert function["Environment"]["Variables"]["EKSMON_TRACING"] == "true", handler
+    chatbot = variants["Chatbot"]  # the default: no tracing
+    for handler in handlers[:-1]:
+        function = chatbot["Resources"][_function_id(chatbot, handler)]["Properties"]
+        assert (
+            "TracingConfig" not in function and "EKSMON_TRACING" not in function["Environment"]["Variables"]
+        )
+
+
 # -- dashboard -------------------------------------------------------------------------------------------
 def _dashboard(template: dict[str, Any]) -> str:
     (body,) = [
@@ -382,7 +404,7 @@ def test_the_dashboard_shows_the_fleet(synthesized: Synthesized) -> None:
         "Top 10 counted quotas by utilisation (%)",
         "EC2 On-Demand vCPU quotas used (%), AWS/Usage",
         "Scheduled runs healthy?",
-        "Run duration (s), per monitor (AWS/Lambda)",
+        "Run duration (ms), per monitor (AWS/Lambda)",
         "etcd size, every cluster (AWS/EKS",
         "Days to end of standard support, every cluster",
         "apiserver 5xx, every cluster (AWS/EKS)",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.infra
 def test_a_bad_context_key_is_a_config_error_naming_the_key() -> None:
     from aws_cdk import App
 
-    from eksmon.settings import ConfigError
+    from eksmon.errors import ConfigError
     from infra.app import settings_from_context
 
     app = App(context={"eksmon": {"notifications": {"emailz": ["ops@example.com"]}}})
@@ -29,7 +29,7 @@ def test_a_bad_context_key_is_a_config_error_naming_the_key() -> None:
 def test_a_bad_value_names_the_key() -> None:
     from aws_cdk import App
 
-    from eksmon.settings import ConfigError
+    from eksmon.errors import ConfigError
     from infra.app import settings_from_context
 
     app = App(context={"eksmon": {"schedules": {"lifecycle": "every day"}}})

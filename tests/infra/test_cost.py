@@ -10,42 +10,36 @@ hand-made inputs without a synth.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.cost import (
-    FLEETS,
-    README,
-    Estimate,
-    Measured,
-    Scaled,
-    Template,
-    compute,
-    dashboard_metric_count,
-    estimate,
-    readme_table,
-    render,
-    schedule_seconds,
-)
+if TYPE_CHECKING:
+    from infra.cost import Estimate, Measured, Scaled, Template
+
+pytestmark = pytest.mark.infra  # infra.cost imports the CDK app (aws_cdk)
 
 
 @pytest.fixture(scope="module")
 def estimates() -> list[Estimate]:
+    from infra.cost import compute
+
     return compute()
 
 
-@pytest.mark.infra
 def test_the_readme_table_is_what_make_cost_prints(estimates: list[Estimate]) -> None:
+    from infra.cost import README, readme_table, render
+
     assert readme_table(README.read_text(encoding="utf-8")) == render(estimates), (
         "README.md's cost table is stale: run `make cost COST_ARGS=--write-readme`"
     )
 
 
-@pytest.mark.infra
 def test_ten_clusters_cost_at_most_8_dollars_and_a_hundred_at_most_40_at_list_price(
     estimates: list[Estimate],
 ) -> None:
+    from infra.cost import render
+
     ten, hundred = estimates
     assert (ten.fleet.clusters, hundred.fleet.clusters) == (10, 100)
     assert ten.total <= 8.00, render(estimates)
@@ -54,19 +48,20 @@ def test_ten_clusters_cost_at_most_8_dollars_and_a_hundred_at_most_40_at_list_pr
     assert all(e.total_free_tier <= e.total for e in estimates)
 
 
-@pytest.mark.infra
 def test_the_bill_counts_what_the_stack_really_holds(estimates: list[Estimate]) -> None:
     """The dashboard and the KMS key alone are $4; the fan-out fleet adds its state machines."""
     ten, hundred = estimates
     items = {line.item.split(" (")[0]: line for line in ten.lines}
     assert items["CloudWatch dashboard"].list_usd == 3.00 and items["KMS"].list_usd == 1.00
-    assert "8 alarms on 8 metrics" in items["CloudWatch alarms"].item  # two per monitor, no composite
+    assert "12 alarms on 12 metrics" in items["CloudWatch alarms"].item  # three per monitor, no composite
     fanned = {line.item.split(" (")[0]: line for line in hundred.lines}
     assert fanned["Step Functions"].list_usd > 0 and items["Step Functions"].list_usd == 0
 
 
 # -- the arithmetic, on hand-made inputs ------------------------------------------------------------------
 def _template(**schedules: float) -> Template:
+    from infra.cost import Template
+
     return Template(
         alarm_metrics=12,
         alarms=12,
@@ -79,10 +74,14 @@ def _template(**schedules: float) -> Template:
 
 
 def _measured(monitor: str, series: Scaled, requested: Scaled) -> Measured:
+    from infra.cost import Measured
+
     return Measured(series={monitor: series}, requested={monitor: requested})
 
 
 def test_a_series_costs_for_the_hours_it_receives_data() -> None:
+    from infra.cost import FLEETS, Scaled, estimate
+
     fleet = FLEETS[0]
     hourly = estimate(fleet, _template(metrics=3600), _measured("metrics", Scaled(fixed=10), Scaled()))
     daily = estimate(fleet, _template(metrics=86_400), _measured("metrics", Scaled(fixed=10), Scaled()))
@@ -94,6 +93,8 @@ def test_a_series_costs_for_the_hours_it_receives_data() -> None:
 
 
 def test_get_metric_data_is_per_metric_requested_and_per_run() -> None:
+    from infra.cost import FLEETS, Scaled, estimate
+
     fleet = FLEETS[0]  # 10 clusters, 1 account+region
     per_cluster = _measured("metrics", Scaled(), Scaled(per_cluster=12, per_region=1))
     hourly = estimate(fleet, _template(metrics=3600), per_cluster)
@@ -103,6 +104,8 @@ def test_get_metric_data_is_per_metric_requested_and_per_run() -> None:
 
 
 def test_alarms_and_composites_are_priced_with_and_without_the_free_tier() -> None:
+    from infra.cost import FLEETS, Scaled, estimate
+
     e = estimate(FLEETS[0], _template(metrics=3600), _measured("metrics", Scaled(), Scaled()))
     alarms = e.lines[2]
     assert alarms.list_usd == pytest.approx(12 * 0.10 + 0.50)
@@ -119,10 +122,14 @@ def test_alarms_and_composites_are_priced_with_and_without_the_free_tier() -> No
     ],
 )
 def test_schedule_seconds(expression: str, seconds: float) -> None:
+    from infra.cost import schedule_seconds
+
     assert schedule_seconds(expression) == seconds
 
 
 def test_a_dashboard_counts_metric_rows_and_searches_not_expressions_of_them() -> None:
+    from infra.cost import dashboard_metric_count
+
     body: dict[str, Any] = {
         "widgets": [
             {

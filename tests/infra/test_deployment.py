@@ -448,7 +448,8 @@ def test_the_topic_arn_is_a_stack_output(synthesized: Synthesized) -> None:
 def test_stackset_call_as_and_organizational_units_are_checked(stub_layer: Path) -> None:
     from aws_cdk import App
 
-    from eksmon.settings import ConfigError, parse_settings
+    from eksmon.errors import ConfigError
+    from eksmon.settings import parse_settings
     from infra.app import build_app
 
     with pytest.raises(ConfigError, match=r"accounts: organizational_units: only with organization: true"):

@@ -13,14 +13,12 @@ from typing import Any
 
 import pytest
 
+from eksmon.errors import ConfigError
 from eksmon.registry import load
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from infra.constants import HANDLER
-from infra.constructs.kubernetes_access import (
-    ENI_ACTIONS,
-    access_entry_clusters,
-    kubernetes_monitors,
-)
+from infra.constructs.kubernetes_access import access_entry_clusters, kubernetes_monitors
+from infra.constructs.network import ENI_ACTIONS
 from tests.infra.support import STACK, Synthesized, cdk_json_context
 
 pytestmark = pytest.mark.infra
@@ -131,9 +129,12 @@ def test_functions_in_the_vpc_may_manage_their_network_interfaces(
             for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
         }
         assert set(ENI_ACTIONS) <= actions
-        assert any(
-            d.startswith("KubernetesAccess") for d in private.template["Resources"][key].get("DependsOn", [])
-        )
+        # made by the monitor's own construct, before its function (the interfaces need the rights)
+        (eni_policy,) = [
+            d for d in private.template["Resources"][key].get("DependsOn", []) if "NetworkInterfaces" in d
+        ]
+        assert eni_policy.startswith(f"{monitor.capitalize()}Monitor")
+        assert {"Ref": role} in private.template["Resources"][eni_policy]["Properties"]["Roles"]
 
 
 def test_cdk_nag_passes_with_the_vpc_and_access_entries(private: Synthesized) -> None:

@@ -103,6 +103,9 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType
         (target / "six" / "__init__.py").write_text("")
         (target / "bin").mkdir()
         (target / "bin" / "tool").write_text("")
+        for folder in ("kubernetes/client", "kubernetes/aio", "aiohttp", "aiohttp-3.14.5.dist-info", "yarl"):
+            (target / folder).mkdir(parents=True)
+            (target / folder / "__init__.py").write_text("")
 
     monkeypatch.setattr(build, "_pip", fake_pip)
     return build, calls
@@ -121,6 +124,11 @@ def test_build_installs_for_the_lambda_platform_then_skips_until_requirements_ch
     assert "--require-hashes" in args
     assert (build.TARGET / "six" / "__init__.py").is_file()
     assert not (build.TARGET / "bin").exists()  # console scripts pruned
+    # the asyncio Kubernetes client and the aiohttp stack only it needs are left out
+    assert (build.TARGET / "kubernetes" / "client").is_dir()
+    kept = {p.name for p in build.TARGET.iterdir()}
+    assert not (build.TARGET / "kubernetes" / "aio").exists() and not kept & {"aiohttp", "yarl"}
+    assert "aiohttp-3.14.5.dist-info" not in kept
     assert build.is_current()
 
     build.build()

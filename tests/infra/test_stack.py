@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.constants import HANDLER, LAMBDA_SIZES, RESOURCE_SCOPED_ACTIONS
+from infra.constants import HANDLER, LAMBDA_SIZES, MONITOR_RETRY_ATTEMPTS, RESOURCE_SCOPED_ACTIONS
 from tests.infra.support import STACK, TEST_SETTINGS, Synthesized
 
 pytestmark = pytest.mark.infra
@@ -24,8 +24,8 @@ BASE_ACTIONS = {
     "sns:Publish",
     "kms:GenerateDataKey",
     "kms:Decrypt",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
+    # failed runs go to the monitor's dead-letter queue (its on-failure destination)
+    "sqs:SendMessage",
     # the findings state table (eksmon.state): conditional updates, consistent batch reads, the open index
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
@@ -85,7 +85,7 @@ def test_one_function_per_monitor_with_checks(template: Any, plans: list[Any]) -
     template.resource_count_is("AWS::Lambda::Function", len(plans))
 
 
-def test_functions_are_arm64_python314_with_tracing_and_the_layer(
+def test_functions_are_arm64_python314_with_the_layer_and_no_tracing_by_default(
     template: Any, synthesized: Synthesized, plans: list[Any]
 ) -> None:
     layer = _logical_id_of(synthesized, "AWS::Lambda::LayerVersion")
@@ -98,10 +98,19 @@ def test_functions_are_arm64_python314_with_tracing_and_the_layer(
                 "Architectures": ["arm64"],
                 "MemorySize": LAMBDA_SIZES[plan.monitor].memory_mb,
                 "Timeout": LAMBDA_SIZES[plan.monitor].timeout.to_seconds(),
-                "TracingConfig": {"Mode": "Active"},
+                "TracingConfig": Match.absent(),  # tracing is opt-in (settings `tracing: true`)
                 "Layers": [{"Ref": layer}],
             },
         )
+    for function in synthesized.resources("AWS::Lambda::Function").values():
+        assert "EKSMON_TRACING" not in function["Properties"]["Environment"]["Variables"]
+    for plan in plans:
+        actions = {
+            a
+            for st in _statements_of(synthesized, _role_id(synthesized, plan))
+            for a in _as_list(st["Action"])
+        }
+        assert not {a for a in actions if a.startswith("xray:")}, plan.monitor
 
 
 def test_function_environment_carries_settings_and_topic(
@@ -199,6 +208,41 @@ def test_schedule_targets_its_function_and_dead_letters_to_an_encrypted_queue(
         assert payload["monitor"] == plan.monitor
         assert payload["id"] == "<aws.scheduler.execution-id>"
         assert payload["time"] == "<aws.scheduler.scheduled-time>"
+
+
+def test_a_failed_run_is_retried_once_then_kept_in_the_encrypted_dead_letter_queue(
+    synthesized: Synthesized, plans: list[Any]
+) -> None:
+    """The schedule invokes asynchronously: without a destination Lambda drops a run after 2 retries."""
+    key = _logical_id_of(synthesized, "AWS::KMS::Key")
+    queues = synthesized.resources("AWS::SQS::Queue")
+    configs = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    schedules = synthesized.resources("AWS::Scheduler::Schedule").values()
+    for plan in plans:
+        function = _function_id(synthesized, plan)
+        (config,) = [c["Properties"] for c in configs if c["Properties"]["FunctionName"] == {"Ref": function}]
+        assert config["MaximumRetryAttempts"] == MONITOR_RETRY_ATTEMPTS == 1
+        assert config["MaximumEventAgeInSeconds"] == 3600
+        queue_id = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        assert queues[queue_id]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
+        (schedule,) = [
+            s for s in schedules if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+        ]
+        assert schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"] == {
+            "Fn::GetAtt": [queue_id, "Arn"]
+        }
+        statements = _statements_of(synthesized, _role_id(synthesized, plan))
+        send = [s for s in statements if "sqs:SendMessage" in _as_list(s["Action"])]
+        assert send == [
+            {
+                "Action": "sqs:SendMessage",
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                "Sid": "SendFailedRuns",
+            }
+        ]
+        encrypt = [s for s in statements if s.get("Sid") == "EncryptFindings"]
+        assert encrypt and encrypt[0]["Resource"] == {"Fn::GetAtt": [key, "Arn"]}  # the queue's key too
 
 
 def test_dead_letter_queues_refuse_plain_http(template: Any, plans: list[Any]) -> None:

@@ -1,5 +1,6 @@
-"""`eksmon rbac`: the ClusterRole is generated from the registry, is exactly what the checks need, and
-never reaches Secrets.
+"""`eksmon rbac`: the RBAC is generated from the registry, is exactly what the checks need, grants
+cluster-wide only what must be (ConfigMaps and DaemonSets only in kube-system, by name), and never
+reaches Secrets.
 
 The simulator's Kubernetes API authorises with the same permission set, so a scan without errors
 shows the role is enough; removing any one verb of it shows the role holds nothing superfluous.
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from eksmon.cli import main
-from eksmon.engine import COLLECTION_ERROR
+from eksmon.context import COLLECTION_ERROR
 from eksmon.rbac import UnsafePermission, cluster_role, manifest, permissions, rules
 from eksmon.registry import KubeNonResource, KubePermission, load
 from eksmon.sim.kubernetes_api import registry_permissions
@@ -42,46 +43,110 @@ def rbac(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_eksmon_rbac_prints_a_cluster_role_and_binding_ready_for_kubectl_apply() -> None:
+def test_eksmon_rbac_prints_a_cluster_role_a_kube_system_role_and_bindings_for_kubectl_apply() -> None:
     code, out, _ = rbac()
     assert code == 0
-    role, binding = list(yaml.safe_load_all(out))
-    assert role["kind"] == "ClusterRole" and role["apiVersion"] == "rbac.authorization.k8s.io/v1"
+    cluster_role_doc, binding, role_doc, role_binding = list(yaml.safe_load_all(out))
+    assert cluster_role_doc["kind"] == "ClusterRole"
+    assert cluster_role_doc["apiVersion"] == "rbac.authorization.k8s.io/v1"
     assert binding["kind"] == "ClusterRoleBinding"
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "ClusterRole",
         "name": "eksmon-reader",
     }
-    assert binding["subjects"] == [
-        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "eksmon-readers"}
-    ]
-    assert {"nonResourceURLs": ["/metrics"], "verbs": ["get"]} in role["rules"]
+    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "eksmon-readers"}]
+    assert binding["subjects"] == subjects
+    assert {"nonResourceURLs": ["/metrics"], "verbs": ["get"]} in cluster_role_doc["rules"]
+    assert (role_doc["kind"], role_doc["metadata"]["namespace"]) == ("Role", "kube-system")
+    assert role_binding["kind"] == "RoleBinding" and role_binding["metadata"]["namespace"] == "kube-system"
+    assert role_binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "eksmon-reader",
+    }
+    assert role_binding["subjects"] == subjects
 
 
-def test_the_role_is_exactly_what_the_registry_declares_and_what_the_simulator_enforces() -> None:
+def test_configmaps_and_daemonsets_are_readable_only_in_kube_system_and_only_by_name() -> None:
     _, out, _ = rbac()
-    role = next(yaml.safe_load_all(out))
+    cluster_role_doc, _, role_doc, _ = list(yaml.safe_load_all(out))
+    wide = {r for rule in cluster_role_doc["rules"] for r in rule.get("resources", [])}
+    assert wide == {
+        "pods",
+        "services",
+        "namespaces",
+        "endpointslices",
+        "validatingwebhookconfigurations",
+        "mutatingwebhookconfigurations",
+    }
+    assert role_doc["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "resourceNames": ["aws-auth", "kube-proxy-config"],
+            "verbs": ["get"],
+        },
+        {
+            "apiGroups": ["apps"],
+            "resources": ["daemonsets"],
+            "resourceNames": ["aws-node", "kube-proxy"],
+            "verbs": ["get"],
+        },
+    ]
+
+
+def test_the_simulator_enforces_the_role_by_namespace_and_name(sim: Simulator, now: datetime) -> None:
+    from eksmon.kube import KubeClient, KubeForbidden, get_token
+    from eksmon.sim import k8s_objects as k8s
+    from eksmon.sim.kubernetes_api import KubernetesApi
+
+    cluster = add_demo_cluster(sim, "ml-training")
+    cluster.add("ConfigMap", k8s.config_map("kube-system", "coredns", {"Corefile": "."}))
+    cluster.add("ConfigMap", k8s.config_map("default", "aws-auth", {"mapRoles": "[]"}))
+    api: KubernetesApi = sim.extension(KubernetesApi)
+    token = get_token(sim.session("eu-west-1").client("sts"), cluster.name)
+    kc = KubeClient(
+        api.endpoint(cluster.account, cluster.region, cluster.name), ca_pem=api.ca_pem, token=token
+    )
+    assert kc.get("/api/v1/namespaces/kube-system/configmaps/aws-auth")["metadata"]["name"] == "aws-auth"
+    with pytest.raises(KubeForbidden, match=r'get configmaps "coredns" in namespace kube-system .*Role'):
+        kc.get("/api/v1/namespaces/kube-system/configmaps/coredns")
+    with pytest.raises(KubeForbidden, match='get configmaps "aws-auth" in namespace default'):
+        kc.get("/api/v1/namespaces/default/configmaps/aws-auth")
+    with pytest.raises(KubeForbidden, match="list configmaps in namespace kube-system"):
+        kc.list("/api/v1/namespaces/kube-system/configmaps")
+    with pytest.raises(KubeForbidden, match=r"list daemonsets\.apps at cluster scope"):
+        kc.list("/apis/apps/v1/daemonsets")
+
+
+def test_the_rbac_is_exactly_what_the_registry_declares_and_what_the_simulator_enforces() -> None:
+    _, out, _ = rbac()
     granted = {
-        (group, resource, verb)
-        for rule in role["rules"]
+        (group, resource, verb, doc["metadata"].get("namespace", ""), tuple(rule.get("resourceNames", ())))
+        for doc in yaml.safe_load_all(out)
+        if doc["kind"] in ("ClusterRole", "Role")
+        for rule in doc["rules"]
         if "resources" in rule
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
     declared = {
-        (p.api_group, p.resource, v) for p in permissions() if isinstance(p, KubePermission) for v in p.verbs
+        (p.api_group, p.resource, v, p.namespace, p.names)
+        for p in permissions()
+        if isinstance(p, KubePermission)
+        for v in p.verbs
     }
     assert granted == declared
-    assert set(KUBERNETES_PERMISSIONS) <= granted
+    assert set(KUBERNETES_PERMISSIONS) <= {g[:3] for g in granted}
     assert set(permissions()) == set(registry_permissions())
 
 
 def test_nothing_on_secrets_no_wildcards_no_writes() -> None:
     _, out, _ = rbac()
-    role = next(yaml.safe_load_all(out))
-    for rule in role["rules"]:
+    every_rule = [rule for doc in yaml.safe_load_all(out) for rule in doc.get("rules", [])]
+    for rule in every_rule:
         assert "*" not in rule.get("apiGroups", []) + rule.get("resources", []) + rule["verbs"]
         assert "secrets" not in rule.get("resources", [])
         assert set(rule["verbs"]) <= {"get", "list", "watch"}
@@ -136,7 +201,7 @@ def test_every_granted_verb_is_needed(
         if isinstance(p, KubePermission) and (p.api_group, p.resource) == (group, resource):
             rest = tuple(v for v in p.verbs if v != verb)
             if rest:
-                reduced.append(KubePermission(group, resource, rest))
+                reduced.append(KubePermission(group, resource, rest, p.namespace, p.names))
         else:
             reduced.append(p)
     cluster.permissions = reduced

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
 from eksmon.settings import parse_settings
 from eksmon.sim import k8s_objects as k8s
@@ -251,15 +252,24 @@ def test_services_are_counted_page_by_page_when_the_apiserver_gives_no_remaining
 
 
 # -- failures of one cluster's API --------------------------------------------------------------------
-def test_no_access_entry_is_a_collection_error_for_that_cluster_only(
+def test_no_access_entry_is_one_collection_error_for_that_cluster_only(
     sim: Simulator, ml: KubeCluster, now: datetime
 ) -> None:
+    # Given a cluster whose API refuses the monitor's token (no access entry)
     other = add_demo_cluster(sim, "analytics-legacy")
     other.access_entry = False
+
+    # When the Kubernetes monitor scans the region
     result = run(sim, now, None, EU)
-    failed = errors(result, "analytics-legacy")
-    assert failed and all(f.details["error_code"] == "KubeUnauthorized" for f in failed)
-    assert "access entry" in failed[0].message
+
+    # Then that cluster gives exactly one finding, naming the cause, the fix and every skipped check
+    [failed] = errors(result, "analytics-legacy")
+    assert failed.resource == "source/kubernetes" and failed.details["error_code"] == "KubeUnauthorized"
+    assert "access entry" in failed.message and "not asked again" in failed.message
+    assert "access entry" in failed.remediation and "eksmon rbac" in failed.remediation
+    assert set(failed.details["affected_checks"]) == KUBERNETES_CHECKS
+    # after the first refusal (and its one re-signed retry) the cluster is not called again
+    assert len(other.requests) == 2
     assert of(result, "ml-training", "webhook.no_endpoints")  # the other cluster is still scanned
     assert errors(result, "ml-training") == []
 
@@ -290,16 +300,74 @@ def test_a_slow_apiserver_times_out_as_a_collection_error(
     assert of(result, "ml-training", "webhook.no_endpoints")  # the other collectors still ran
 
 
-def test_an_endpoint_that_resets_connections_is_a_collection_error(
+def test_an_endpoint_that_resets_connections_is_one_collection_error(
     sim: Simulator, ml: KubeCluster, now: datetime
 ) -> None:
     cluster = ml
     cluster.unreachable()
     result = run(sim, now, ["ml-training"], EU)
-    failed = errors(result, "ml-training")
-    assert failed and {f.details["error_code"] for f in failed} == {"KubeConnectionError"}
-    assert "reset" in failed[0].message
+    [failed] = errors(result, "ml-training")
+    assert failed.resource == "source/kubernetes" and failed.details["error_code"] == "KubeConnectionError"
+    assert "connection reset" in failed.message and "kubernetes.vpc" in failed.remediation
     assert [f for f in result.findings if f.check != COLLECTION_ERROR] == []
+    assert len(cluster.requests) == 3  # one request, tried three times, and nothing after it
+
+
+def test_a_refused_connection_is_one_collection_error_named_refused(
+    sim: Simulator, ml: KubeCluster, now: datetime
+) -> None:
+    # Given a cluster whose endpoint has nothing listening (the collectors' client is pointed there)
+    import socket
+
+    from eksmon.engine import Services
+    from eksmon.kube import KubeClient
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    made: list[KubeClient] = []
+
+    def closed_port(ctx: Any) -> KubeClient:
+        if not made:
+            made.append(KubeClient(f"https://127.0.0.1:{port}", token="t", sleep=lambda _: None))
+        return made[0]
+
+    settings = parse_settings({"regions": [EU], "clusters": {"include": ["ml-training"]}})
+    result = scan(
+        settings,
+        now,
+        monitor="kubernetes",
+        session_factory=sim.session_factory(EU),
+        services=Services(kubernetes=closed_port),
+    )
+
+    # Then one finding says the connection was refused (not a timeout), with the affected checks
+    [failed] = errors(result, "ml-training")
+    assert failed.resource == "source/kubernetes" and failed.details["error_code"] == "KubeConnectionError"
+    assert "connection refused by 127.0.0.1" in failed.message and "timeout" not in failed.message
+    assert set(failed.details["affected_checks"]) == KUBERNETES_CHECKS
+
+
+@pytest.mark.parametrize("repeat", [True, False], ids=["repeated-token", "new-token-each-page"])
+def test_a_list_that_never_ends_is_bounded_and_one_collection_error(
+    sim: Simulator, ml: KubeCluster, now: datetime, repeat: bool
+) -> None:
+    # Given an apiserver whose pod list hands out a continue token on every page
+    ml.endless_list("/api/v1/pods", repeat=repeat)
+
+    # When the cluster is scanned with a ceiling of 20 pages per list
+    result = run(sim, now, ["ml-training"], EU, kubernetes={"max_list_pages": 20})
+
+    # Then the list stops after a bounded number of requests, as one collection error for that source
+    pods = [r for r in ml.requests if r.path == "/api/v1/pods"]
+    assert len(pods) == (2 if repeat else 20)
+    [failed] = errors(result, "ml-training")
+    assert failed.details["error_code"] == "KubeListUnbounded" and failed.resource.endswith(
+        "pods_with_sysctls"
+    )
+    assert "endless list: list pods at cluster scope" in failed.message
+    assert ("already given" if repeat else "max_list_pages") in failed.message
+    assert of(result, "ml-training", "webhook.no_endpoints")  # the other lists were read
 
 
 def test_an_expired_continue_token_restarts_the_list_once(

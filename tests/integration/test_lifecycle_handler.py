@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from eksmon.settings import ConfigError
+from eksmon.errors import ConfigError
 from eksmon.sim.fleet import DEMO_FLEET, DEMO_NOW
 from eksmon.sim.server import Simulator
 from tests.integration.deployed import Deployed, deploy

@@ -6,7 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from eksmon.engine import COLLECTION_ERROR, ScanAborted, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
+from eksmon.errors import ScanAborted
 from eksmon.models import Severity
 from eksmon.settings import parse_settings
 from eksmon.sim.eks import EksExtension

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from eksmon.collectors.control_plane_metrics import AWS_EKS, CONTAINER_INSIGHTS, REQUESTS
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
 from eksmon.registry import KubePermission
 from eksmon.settings import parse_settings
@@ -282,12 +283,58 @@ def test_no_access_entry_is_a_collection_error_for_that_cluster_only(sim: Simula
     assert by_key(result)[("etcd.db_size", "open", "etcd")].severity is Severity.WARNING
 
 
-def test_unreachable_endpoint_is_a_collection_error(sim: Simulator) -> None:
-    add(sim, "prod", profile=NEAR_FULL).unreachable(path="/metrics")
+def test_unreachable_endpoint_is_one_collection_error_for_the_cluster(sim: Simulator) -> None:
+    kube = add(sim, "prod", profile=NEAR_FULL)
+    kube.unreachable(path="/metrics")
     result = run(sim)
     (err,) = errors(result)
     assert err.details["error_code"] == "KubeConnectionError" and err.cluster == "prod"
-    assert ("etcd.db_size", "prod", "etcd") in by_key(result)
+    assert (
+        err.resource == "source/kubernetes"
+        and "version.deprecated_api_in_use" in err.details["affected_checks"]
+    )
+    assert len(kube.paths_requested("/metrics")) == 3  # one sample's bounded attempts, then not again
+    assert ("etcd.db_size", "prod", "etcd") in by_key(result)  # CloudWatch still read
+
+
+def _random_bytes() -> Iterator[bytes]:
+    import random
+
+    yield random.Random(5).randbytes(300_000)
+
+
+def _one_long_line() -> Iterator[bytes]:
+    piece = b"a" * (1 << 20)
+    for _ in range(50):  # 50 MiB and never a newline
+        yield piece
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (_random_bytes, "not the Prometheus text format"),
+        (_one_long_line, "line 1 is longer than 1048576 bytes"),
+        (
+            lambda: iter([b'{"kind":"Status","message":"not metrics"}\n' * 100]),
+            "not the Prometheus text format: the first line is neither",
+        ),
+    ],
+    ids=["random-bytes", "50-MiB-line", "json"],
+)
+def test_an_unparsable_metrics_body_is_one_collection_error_naming_the_reason(
+    sim: Simulator, body: Callable[[], Iterator[bytes]], reason: str
+) -> None:
+    # Given an apiserver whose /metrics is not the exposition format
+    kube = add(sim, "broken", metrics=body)
+
+    # When the metrics monitor scans it
+    result = run(sim)
+
+    # Then one collection error names /metrics and the limit broken; the cluster is asked once
+    (err,) = errors(result)
+    assert err.resource == "source/kubernetes:/metrics" and err.details["error_code"] == "KubeBadBody"
+    assert f"/metrics could not be read: {reason}" in err.message
+    assert len(kube.paths_requested("/metrics")) == 1
 
 
 def test_a_slow_apiserver_costs_one_time_budget_then_a_timeout(sim: Simulator) -> None:
@@ -333,8 +380,18 @@ def test_truncated_metrics_never_claims_the_etcd_metric_is_missing(sim: Simulato
     assert not errors(result)
 
 
-def test_garbled_metrics_gives_an_info_for_the_unknown_size(sim: Simulator) -> None:
-    add(sim, "garbled", metrics=b"\x00\xffnot prometheus {{{ at all\n" * 5000)
+def test_garbled_metrics_is_a_collection_error_naming_metrics_and_why(sim: Simulator) -> None:
+    kube = add(sim, "garbled", metrics=b"\x00\xffnot prometheus {{{ at all\n" * 5000)
+    result = run(sim)
+    (error,) = errors(result)
+    assert error.resource == "source/kubernetes:/metrics" and error.details["error_code"] == "KubeBadBody"
+    assert "/metrics could not be read: not the Prometheus text format" in error.message
+    assert not [f for f in result.findings if f.check == "etcd.db_size"]  # unknown, and said so once
+    assert len(kube.paths_requested("/metrics")) == 1  # not asked again within the scan
+
+
+def test_a_well_formed_body_without_the_size_gives_an_info_for_the_unknown_size(sim: Simulator) -> None:
+    add(sim, "no-size", metrics=b"# TYPE up gauge\nup 1\n" * 50)
     result = run(sim)
     (size,) = [f for f in result.findings if f.check == "etcd.db_size"]
     assert size.severity is Severity.INFO and "has none of" in size.message

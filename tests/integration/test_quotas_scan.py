@@ -9,7 +9,8 @@ import pytest
 
 import eksmon.collectors.quotas as collectors
 from eksmon.collectors.quotas import ClusterQuotaUsage, CountedUsage, MetricUsage, QuotaLimits
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
 from eksmon.settings import parse_settings
 from eksmon.sim.cloudwatch import CloudWatchExtension

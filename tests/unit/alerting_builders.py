@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from eksmon.aws import ApiCallCounter
-from eksmon.collectors.eks import ClusterNames
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, Severity, fingerprint
+from eksmon.parts import ClusterNames
 from eksmon.registry import CheckSpec
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 

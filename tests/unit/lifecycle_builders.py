@@ -8,15 +8,14 @@ from typing import Any
 from eksmon.collectors.eks import (
     Addon,
     Addons,
-    ClusterInfo,
     Deprecation,
-    HealthIssue,
     Insight,
     Insights,
     Nodegroup,
     Nodegroups,
     VersionCalendar,
 )
+from eksmon.parts import ClusterInfo, HealthIssue
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates
 

@@ -19,7 +19,7 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     Series,
 )
-from eksmon.collectors.eks import ClusterInfo
+from eksmon.parts import ClusterInfo
 from eksmon.sim.fleet import DEMO_NOW
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 from tests.unit.lifecycle_builders import info as cluster_info

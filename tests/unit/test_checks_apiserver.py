@@ -16,8 +16,9 @@ from eksmon.collectors.control_plane_metrics import (
     REQUESTS_429,
     aligned_sums,
 )
+from eksmon.errors import ConfigError
 from eksmon.models import Severity
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from tests.unit.metrics_builders import NOW, cloudwatch, per_minute, scraped, series, snapshot
 
 E = ApiserverErrorRateThresholds()

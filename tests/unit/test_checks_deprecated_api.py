@@ -6,8 +6,9 @@ import pytest
 
 from eksmon.checks.version_deprecated_api_in_use import DeprecatedApiThresholds, deprecated_api_in_use
 from eksmon.collectors.apiserver_scrape import DeprecatedApi
+from eksmon.errors import ConfigError
 from eksmon.models import Severity
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from tests.unit.metrics_builders import NOW, replica, scraped, snapshot
 
 T = DeprecatedApiThresholds()

@@ -10,8 +10,9 @@ import pytest
 from eksmon.checks.etcd_db_growth import EtcdDbGrowthThresholds, etcd_db_growth, linear_trend
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds, etcd_db_size, etcd_size, etcd_size_points
 from eksmon.collectors.control_plane_metrics import CONTAINER_INSIGHTS
+from eksmon.errors import ConfigError
 from eksmon.models import Severity
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from tests.unit.metrics_builders import (
     GIB,
     NOW,

@@ -24,3 +24,29 @@ def test_handler_module_builds_its_handler(monitor: str) -> None:
     fresh = package.monitor_handler(monitor)
     assert callable(fresh) and fresh.__name__ == f"{monitor}_handler"
     assert callable(importlib.import_module(f"eksmon.handlers.{monitor}").handler)
+
+
+@pytest.mark.parametrize("monitor", MONITORS)
+def test_no_handler_imports_the_kubernetes_client_before_it_reaches_a_cluster(monitor: str) -> None:
+    # The official client costs about 0.2 s to import: only a Lambda that reaches a cluster pays it,
+    # when it first does (eksmon.kube.kubernetes_client), never at cold start.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec(f"eksmon.handlers.{monitor}") is None:
+        pytest.skip(f"no {monitor} monitor yet")
+    functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
+    code = (
+        f"import sys, eksmon.handlers.{monitor}, eksmon.kube; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'aiohttp'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(functions), "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "[]"

@@ -1,7 +1,7 @@
 """What the scrape keeps from each real /metrics dump, and how it copes with bodies cut short or garbled.
 
 Every real dump the repository ships is read here: the etcd size family differs by version
-(FACTS.md), the 1.35 dump carries a deprecated API with no removal release, and the non-apiserver
+(apiserver_scrape.ETCD_SIZE_FAMILIES), the 1.35 dump carries a deprecated API with no removal release, and the non-apiserver
 dumps (etcd, scheduler) have none of the apiserver's families.
 """
 

@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 
 from eksmon.models import Severity
-from eksmon.publish.notify import (
-    CHATBOT_DESCRIPTION_MAX,
-    MESSAGE_BUDGET_BYTES,
-    SUBJECT_MAX,
-    Change,
-    ChangeKind,
-    build_messages,
-)
+from eksmon.publish.changes import Change, ChangeKind
+from eksmon.publish.chatbot import CHATBOT_DESCRIPTION_MAX
+from eksmon.publish.notify import MESSAGE_BUDGET_BYTES, SUBJECT_MAX, build_messages
 from tests.unit.alerting_builders import finding
 
 

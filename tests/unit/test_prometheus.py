@@ -147,7 +147,7 @@ def test_etcd_size_metric_names_follow_the_kubernetes_version(
     # When the three etcd-size names are asked for
     result = parse(chunked(data, 65536), ETCD_SIZE)
     # Then only the names that version serves are present (1.27 the db_total name, 1.28 both,
-    # 1.29+ only apiserver_storage_size_bytes), one series each, labelled as FACTS.md says.
+    # 1.29+ only apiserver_storage_size_bytes), one series each, labelled as that version labels it.
     assert set(result.samples) == set(expected)
     for family, (label, value) in expected.items():
         [sample] = result.samples[family]
@@ -634,3 +634,53 @@ def test_long_blank_runs_inside_a_line_do_not_stall_the_parser() -> None:
         ({"a": "b"}, 2.0, 3),
     ]
     assert result.error_count == 2
+
+
+# --- the parser's limits: broken ones are named in `invalid` ---------------------------------------
+
+
+@pytest.mark.parametrize("name", metrics_dump_names())
+def test_real_dumps_break_no_limit(name: str) -> None:
+    result = parse(chunked(metrics_dump(name), 65536), MONITOR_FAMILIES)
+    assert result.invalid is None, result.invalid
+
+
+def test_a_line_past_the_limit_is_named_even_when_no_family_is_on_it() -> None:
+    body = b"# TYPE up gauge\nup 1\n" + b"x" * 5000 + b"\napiserver_storage_size_bytes 7\n"
+    result = parse(chunked(body, 700), ETCD_SIZE, max_line_bytes=2048)
+    assert result.invalid == "line 3 is longer than 2048 bytes"
+    assert [s.value for s in result.get("apiserver_storage_size_bytes")] == [7.0]  # the rest still read
+    assert parse([body], ETCD_SIZE).invalid is None  # under the default 1 MiB
+
+
+def test_a_body_past_the_size_limit_stops_being_read() -> None:
+    pulled = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield b"up 1\n" * 1000
+
+    result = parse(endless(), ETCD_SIZE, max_body_bytes=100_000)
+    assert result.invalid == "body larger than 100000 bytes; reading stopped there"
+    assert result.truncated and pulled == 21
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (random.Random(1).randbytes(20_000), "not the Prometheus text format"),
+        (b'{"kind": "Status"}\n', "not the Prometheus text format: the first line is neither"),
+        (b"# HELP up x\nup 1\x00\n", "not the Prometheus text format: a NUL byte in the body"),
+        (b"up\xff\xfe 1\nup 2\n", "not the Prometheus text format: the first line is not UTF-8"),
+    ],
+    ids=["random", "json", "nul", "latin"],
+)
+def test_text_that_is_not_the_exposition_format_is_named(body: bytes, reason: str) -> None:
+    result = parse(chunked(body, 4096), ETCD_SIZE)
+    assert result.invalid is not None and result.invalid.startswith(reason), result.invalid
+
+
+def test_blank_lines_before_the_first_metric_are_fine() -> None:
+    assert parse([b"\n\n  \n", b"# TYPE up gauge\nup 1\n"], ["up"]).invalid is None

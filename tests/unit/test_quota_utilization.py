@@ -23,10 +23,11 @@ from eksmon.collectors.quotas import (
     QuotaLimits,
     UsageReading,
 )
+from eksmon.errors import ConfigError
 from eksmon.models import Severity
 from eksmon.quotas_catalogue import BY_CODE
 from eksmon.registry import load
-from eksmon.settings import ConfigError, parse_settings
+from eksmon.settings import parse_settings
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 from tests.conftest import utc
 

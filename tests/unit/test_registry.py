@@ -85,3 +85,23 @@ def test_kubernetes_permissions_merge_the_verbs_of_every_collector() -> None:
         KubePermission("", "pods", ("get", "list")),
         KubeNonResource("/metrics", ("get",)),
     ]
+
+
+def test_namespaced_permissions_merge_their_names_and_an_unnamed_one_lifts_the_restriction() -> None:
+    from eksmon.registry import CheckSpec, CollectorSpec, KubePermission, Registry
+
+    kinds = [type(f"P{i}", (), {}) for i in range(4)]
+    declared = [
+        KubePermission("", "configmaps", ("get",), "kube-system", ("aws-auth",)),
+        KubePermission("", "configmaps", ("get",), "kube-system", ("kube-proxy-config",)),
+        KubePermission("apps", "daemonsets", ("get",), "kube-system", ("aws-node",)),
+        KubePermission("apps", "daemonsets", ("list",), "kube-system"),
+    ]
+    reg = Registry()
+    for i, (kind, p) in enumerate(zip(kinds, declared, strict=True)):
+        reg.add_collector(CollectorSpec(f"c{i}", kind, "cluster", lambda ctx, k=kind: k(), kube=(p,)))
+    spec = CheckSpec("x.y", "t", "kubernetes", "cluster", tuple(kinds), "https://d", "r", lambda *a: [])
+    assert reg.kube_permissions([spec]) == [
+        KubePermission("", "configmaps", ("get",), "kube-system", ("aws-auth", "kube-proxy-config")),
+        KubePermission("apps", "daemonsets", ("get", "list"), "kube-system", ()),
+    ]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eksmon.settings import ConfigError, load_settings, parse_settings, settings_from_json
+from eksmon.errors import ConfigError
+from eksmon.settings import load_settings, parse_settings, settings_from_json
 
 
 def test_empty_configuration_is_a_working_default() -> None:
@@ -35,6 +36,8 @@ def test_empty_configuration_is_a_working_default() -> None:
         ({"notifications": {"slack": {"workspace_id": "T1"}}}, "workspace_id and channel_id go together"),
         ({"accounts": {"ids": ["12345"]}}, "accounts.ids.0"),
         ({"max_workers": 0}, "max_workers"),
+        ({"kubernetes": {"max_list_pages": 0}}, "kubernetes.max_list_pages"),
+        ({"kubernetes": {"max_list_pages": "many"}}, "kubernetes.max_list_pages"),
     ],
 )
 def test_bad_configuration_names_the_key(data: dict, named: str) -> None:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,15 +14,18 @@ import pytest
 from moto import mock_aws
 
 from eksmon.models import Severity
-from eksmon.publish.notify import Change, ChangeKind, build_messages
+from eksmon.publish.changes import Change, ChangeKind
+from eksmon.publish.notify import build_messages
 from eksmon.publish.slack import SlackError, parse_webhook, post, slack_payload
+from eksmon.sim.kubernetes_api import CertificateAuthority
 from tests.unit.alerting_builders import finding
 
 
 class FakeSlack:
-    """An incoming webhook on loopback that records what it gets and answers as told."""
+    """An incoming webhook on loopback, over HTTPS with a CA of its own, that records what it gets and
+    answers as told. The poster trusts the CA as a user trusts a private one: ``SSL_CERT_FILE``."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         self.received: list[dict[str, Any]] = []
         self.status, self.body = 200, b"ok"
         outer = self
@@ -37,16 +41,22 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        ca = CertificateAuthority("fake Slack")
+        self.ca_file = folder / "ca.pem"
+        self.ca_file.write_bytes(ca.pem)
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/not-a-real-secret"
+        self.server.socket = ca.server_context().wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_port}/services/T000/B000/not-a-real-secret"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    s = FakeSlack()
+def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+    s = FakeSlack(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(s.ca_file))
     yield s
     s.server.shutdown()
+    s.server.server_close()
 
 
 def chatbot_body() -> str:
@@ -85,6 +95,15 @@ def test_long_texts_fit_slack_block_limits() -> None:
     assert len(payload["blocks"][1]["text"]["text"]) <= 3000
 
 
+def test_a_webhook_whose_certificate_is_not_trusted_is_refused(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")  # the system's CAs only: the fake Slack's CA is not among them
+    with pytest.raises(SlackError) as refused:
+        post(slack.url, {"text": "hi"})
+    assert slack.received == [] and "not-a-real-secret" not in str(refused.value)
+
+
 def test_post_and_refusals_never_show_the_url(slack: FakeSlack) -> None:
     post(slack.url, {"text": "hi"})
     assert slack.received == [{"text": "hi"}]
@@ -93,7 +112,7 @@ def test_post_and_refusals_never_show_the_url(slack: FakeSlack) -> None:
         post(slack.url, {"text": "hi"})
     assert "not-a-real-secret" not in str(refused.value)
     with pytest.raises(SlackError, match="unreachable") as unreachable:
-        post("http://127.0.0.1:9/services/secret-path", {"text": "hi"})
+        post("https://127.0.0.1:9/services/secret-path", {"text": "hi"})
     assert "secret-path" not in str(unreachable.value)
 
 
@@ -103,7 +122,8 @@ def test_post_and_refusals_never_show_the_url(slack: FakeSlack) -> None:
         ("https://hooks.slack.com/services/T/B/x", True),
         ('{"url": "https://hooks.slack.com/services/T/B/x"}', True),
         ('{"webhook_url": "https://hooks.slack.com/services/T/B/x"}', True),
-        ("http://hooks.slack.com/services/T/B/x", False),  # plain http only to loopback
+        ("http://hooks.slack.com/services/T/B/x", False),  # never plain http
+        ("http://127.0.0.1:8080/services/T/B/x", False),  # not even to loopback: no test seam
         ("not a url", False),
         ("{not json", False),
     ],
@@ -152,8 +172,8 @@ def test_the_handler_reads_the_secret_once_and_never_logs_the_url(
 
 
 def test_a_bad_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eksmon.errors import ConfigError
     from eksmon.handlers.slack_forwarder import ForwarderEnvironment
-    from eksmon.settings import ConfigError
 
     with pytest.raises(ConfigError, match="SLACK_WEBHOOK_SECRET_ARN"):
         ForwarderEnvironment.from_environ({"SLACK_WEBHOOK_SECRET_ARN": "https://hooks.slack.com/x"})

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from eksmon.engine import COLLECTION_ERROR
+from eksmon.context import COLLECTION_ERROR
 from eksmon.models import Severity
-from eksmon.publish.notify import ChangeKind
+from eksmon.publish.changes import ChangeKind
 from eksmon.state import CLAIM_LEASE, FindingsState, create_table, dump
 from tests.conftest import utc
 from tests.unit.alerting_builders import finding, result
@@ -174,8 +174,8 @@ def test_a_missing_table_is_an_error_naming_it(ddb) -> None:
 
 def test_a_region_level_check_about_a_cluster_resolves_only_when_it_ran(ddb) -> None:
     from eksmon.aws import ApiCallCounter
-    from eksmon.collectors.eks import ClusterNames
     from eksmon.engine import ScanResult
+    from eksmon.parts import ClusterNames
     from eksmon.snapshot import RegionSnapshot
     from tests.unit.alerting_builders import ACCOUNT, Inputs, spec
 

@@ -70,8 +70,9 @@ def listed(names: Iterable[str], limit: int = MAX_LISTED) -> str:
 
 
 # -- sysctls ------------------------------------------------------------------------------------------
-# The safe set grows with the kubelet version (FACTS.md, "Kubernetes side"; Kubernetes docs
-# "Using sysctls in a Kubernetes Cluster"). Each entry: the minor version that made it safe.
+# The safe set grows with the kubelet version (Kubernetes docs, "Using sysctls in a Kubernetes Cluster",
+# https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/). Each entry: the minor version
+# that made it safe.
 SAFE_SYSCTLS: dict[str, tuple[int, int]] = {
     "kernel.shm_rmid_forced": (1, 0),
     "net.ipv4.ip_local_port_range": (1, 0),

@@ -14,9 +14,9 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     window_points,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#monitoring-admission-webhooks"
@@ -31,6 +31,9 @@ class WebhookLatencyThresholds(Thresholds):
     warning_seconds: float = Field(1.0, gt=0, description="warn at this p99 or more")
     window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
     min_requests: int = Field(20, ge=1, description="a webhook with fewer calls in /metrics is not judged")
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 def _vended_p99(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | None:

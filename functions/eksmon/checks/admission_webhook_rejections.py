@@ -15,7 +15,7 @@ from eksmon.collectors.control_plane_metrics import (
     window_sum,
 )
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#monitoring-admission-webhooks"
@@ -25,6 +25,9 @@ CALLING_WEBHOOK_ERROR = "calling_webhook_error"
 class WebhookRejectionsThresholds(Thresholds):
     window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
     min_rejections: int = Field(1, ge=1, description="warn from this many failed calls of one webhook")
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 def cluster_window_rejections(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | None:

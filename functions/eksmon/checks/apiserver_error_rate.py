@@ -15,9 +15,9 @@ from eksmon.collectors.control_plane_metrics import (
     aligned_sums,
     window_points,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html"
@@ -36,6 +36,9 @@ class ApiserverErrorRateThresholds(Thresholds):
         if self.critical_percent < self.warning_percent:
             raise ValueError("critical_percent must not be below warning_percent")
         return self
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 @check(

@@ -14,9 +14,9 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     window_points,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html"
@@ -41,6 +41,9 @@ class ApiserverLatencyThresholds(Thresholds):
         if self.critical_seconds < self.warning_seconds:
             raise ValueError("critical_seconds must not be below warning_seconds")
         return self
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 @check(

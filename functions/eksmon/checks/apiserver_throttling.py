@@ -16,9 +16,9 @@ from eksmon.collectors.control_plane_metrics import (
     window_points,
     window_sum,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/scale-control-plane.html"
@@ -27,6 +27,9 @@ DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/scale-control-plan
 class ApiserverThrottlingThresholds(Thresholds):
     window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
     min_throttled: int = Field(1, ge=1, description="warn from this many 429 answers in the window")
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 @check(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity
+from eksmon.parts import ClusterInfo
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -14,9 +14,9 @@ from eksmon.collectors.control_plane_metrics import (
     ControlPlaneCloudWatch,
     Point,
 )
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 SECONDS_PER_DAY = 86400.0
@@ -36,6 +36,9 @@ class EtcdDbGrowthThresholds(Thresholds):
         if self.critical_days > self.warning_days:
             raise ValueError("critical_days must not exceed warning_days")
         return self
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(lookback_hours=self.lookback_hours)
 
 
 def linear_trend(points: Sequence[Point], now: datetime) -> tuple[float, float]:

@@ -10,8 +10,8 @@ from pydantic import Field, model_validator
 
 from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
 from eksmon.collectors.control_plane_metrics import AWS_EKS, ETCD_QUOTA_BYTES, ControlPlaneCloudWatch
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import MetricPoint, Problem, Severity, iso_utc
+from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot
 

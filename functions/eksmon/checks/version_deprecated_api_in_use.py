@@ -8,9 +8,9 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.collectors.apiserver_scrape import DEFAULT_SAMPLES, ApiserverMetrics
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.models import Problem, Severity
-from eksmon.registry import Thresholds, check
+from eksmon.parts import ClusterInfo
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import minor_str, parse_minor
 
@@ -30,6 +30,9 @@ class DeprecatedApiThresholds(Thresholds):
         le=10,
         description="times /metrics is read per run: each apiserver replica keeps its own deprecated-API gauge",
     )
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(scrape_samples=self.scrape_samples)
 
 
 @check(

@@ -10,9 +10,11 @@ which deprecated APIs were requested, which admission webhooks fail or are slow.
 * The body is parsed as it streams (:mod:`eksmon.prometheus`), keeping only a few families, so a
   50 MB ``/metrics`` costs one chunk of memory. The whole scrape of one cluster has a time budget;
   past it, the samples already read are used.
-* A cluster that cannot be read (401, 403 naming the missing permission, timeout, no route) is a
-  ``monitor.collection_error`` for that cluster and an empty part, so CloudWatch-based checks still
-  run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
+* A cluster whose API refuses the monitor or cannot be reached (401, refused, TLS, connect timeout)
+  is handed to the engine (``ctx.kubernetes_unreachable``): one ``monitor.collection_error`` for the
+  cluster (``source/kubernetes``), and an empty part, so CloudWatch-based checks still run.
+  Other failures (403 naming the missing permission, a slow answer) are a collection error for
+  ``/metrics`` and an empty part, so CloudWatch-based checks still run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from eksmon.collectors.control_plane_metrics import monitor_setting
-from eksmon.collectors.eks import ClusterInfo
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import (
+    KubeBadBody,
     KubeError,
     KubernetesDisabled,
     KubeTimeout,
@@ -34,10 +35,13 @@ from eksmon.kube import (
     KubeUnavailable,
     kube_client,
 )
+from eksmon.parts import ClusterInfo
 from eksmon.prometheus import ParsedMetrics, Sample, parse
 from eksmon.registry import KubeNonResource, collector
 
-# etcd size, by preference (FACTS.md): <=1.25 etcd_db_total_size_in_bytes; 1.26-1.27
+# etcd size, by preference (as served by the real dumps in tests/fixtures/metrics, and the Kubernetes
+# metrics reference https://kubernetes.io/docs/reference/instrumentation/metrics/):
+# <=1.25 etcd_db_total_size_in_bytes; 1.26-1.27
 # apiserver_storage_db_total_size_in_bytes; 1.28 both it and apiserver_storage_size_bytes; 1.29+ only
 # apiserver_storage_size_bytes. The first family present wins, the largest of its series.
 ETCD_SIZE_FAMILIES = (
@@ -230,14 +234,14 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
     info = ctx.get(ClusterInfo)
     if info.status not in SCRAPED_STATUSES:
         return ApiserverMetrics(skipped=f"cluster is {info.status}")
-    samples = max(1, int(monitor_setting(ctx.settings, "scrape_samples", DEFAULT_SAMPLES)))
+    samples = max(1, ctx.needs.scrape_samples or DEFAULT_SAMPLES)
     budget = ctx.settings.kubernetes.timeout_seconds * 3
     try:
         client = kube_client(ctx)
     except KubernetesDisabled as exc:
         return ApiserverMetrics(skipped=str(exc))
     except KubeError as exc:
-        ctx.report("kubernetes:/metrics", exc)
+        _failed(ctx, exc)
         return ApiserverMetrics(error=str(exc))
     deadline = time.monotonic() + budget
     read: list[ReplicaSample] = []
@@ -248,13 +252,29 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
             break
         try:
             read.append(scrape_once(client.stream, deadline, budget))
+        except KubeBadBody as exc:  # the body breaks a parser limit: said once, not asked again
+            ctx.report("kubernetes:/metrics", exc)
+            failures.append(f"sample {attempt + 1}: {exc}")
+            return ApiserverMetrics(
+                tuple(read),
+                attempts=attempt + 1,
+                error=None if read else str(exc),
+                failures=tuple(failures),
+            )
         except KubeError as exc:
-            if not read and (attempt == samples - 1 or _permanent(exc)):
-                ctx.report("kubernetes:/metrics", exc)
+            if not read and (attempt == samples - 1 or _permanent(exc) or exc.cluster_wide):
+                _failed(ctx, exc)
                 return ApiserverMetrics(attempts=attempt + 1, error=str(exc), failures=tuple(failures))
             failures.append(f"sample {attempt + 1}: {exc}")
         client.close()  # a new connection next time: the load balancer may pick another apiserver
     return ApiserverMetrics(tuple(read), attempts=len(read) + len(failures), failures=tuple(failures))
+
+
+def _failed(ctx: CollectContext, exc: KubeError) -> None:
+    if exc.cluster_wide:  # the cluster refuses us or cannot be reached: the engine reports it once
+        ctx.kubernetes_unreachable(exc)
+    else:
+        ctx.report("kubernetes:/metrics", exc)
 
 
 def _permanent(exc: KubeError) -> bool:
@@ -263,8 +283,17 @@ def _permanent(exc: KubeError) -> bool:
 
 
 def scrape_once(stream: Callable[[str], Iterable[bytes]], deadline: float, budget: float) -> ReplicaSample:
-    """One GET /metrics, parsed as it streams; KubeTimeout when the budget runs out mid-body."""
+    """One GET /metrics, parsed as it streams; KubeTimeout when the budget runs out mid-body,
+    KubeBadBody when the body breaks one of the parser's limits (:mod:`eksmon.prometheus`)."""
     parsed = parse(_until(stream("/metrics"), deadline, budget), FAMILIES)
+    if parsed.invalid is not None:
+        raise KubeBadBody(
+            200,
+            "BadMetrics",
+            "/metrics",
+            f"/metrics could not be read: {parsed.invalid} (after {parsed.bytes} bytes); "
+            "its deprecated-API and webhook figures were not used",
+        )
     return sample_of(parsed)
 
 

@@ -8,8 +8,8 @@ calls as it can (at most 500 queries a call, every ``NextToken`` followed):
 3. only for the clusters that have no AWS/EKS size series: the same history from ContainerInsights
    (enhanced observability), whose ``ClusterName``-only rollup carries the size too.
 
-The windows come from the thresholds of the metrics monitor's checks (``window_minutes``,
-``lookback_hours``), so the data fetched always covers what the checks evaluate, and every window
+The windows come from the scan's checks (``ctx.needs``: the largest window and look-back their
+thresholds ask for), so the data fetched always covers what the checks evaluate, and every window
 ends at ``ctx.now`` (``--now``). Checks slice the series themselves, so they stay pure.
 
 CloudWatch answers are taken as they come: ``PartialData`` is followed through ``NextToken``; a
@@ -28,10 +28,9 @@ from typing import Any
 
 import botocore.exceptions
 
-from eksmon.collectors.eks import ClusterNames
-from eksmon.engine import CollectContext
-from eksmon.registry import collector, load
-from eksmon.settings import Settings
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterNames
+from eksmon.registry import collector
 
 AWS_EKS = "AWS/EKS"
 CONTAINER_INSIGHTS = "ContainerInsights"
@@ -158,18 +157,6 @@ def aligned_sums(
     return sum(top.get(t, 0.0) for t in base), sum(base.values()), len(base)
 
 
-# -- settings the collectors read from the checks' thresholds ------------------------------------------
-def monitor_setting(settings: Settings, attribute: str, default: float) -> float:
-    """The largest ``attribute`` among the enabled metrics-monitor checks' thresholds (else default)."""
-    registry = load()
-    found = [
-        float(getattr(settings.thresholds_for(spec), attribute))
-        for spec in registry.select(monitor="metrics", disabled=settings.checks.disabled)
-        if attribute in spec.thresholds.model_fields
-    ]
-    return max(found) if found else default
-
-
 # -- collection ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _Query:
@@ -217,8 +204,8 @@ class _Fetch:
 def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
     """AWS/EKS (else ContainerInsights) series of every cluster of the region, batched."""
     end = _floor_minute(ctx.now)
-    window = monitor_setting(ctx.settings, "window_minutes", DEFAULT_WINDOW_MINUTES)
-    lookback = monitor_setting(ctx.settings, "lookback_hours", DEFAULT_LOOKBACK_HOURS)
+    window = ctx.needs.window_minutes or DEFAULT_WINDOW_MINUTES
+    lookback = ctx.needs.lookback_hours or DEFAULT_LOOKBACK_HOURS
     window_start = end - timedelta(minutes=window)
     history_start = end - timedelta(hours=lookback)
     names = ctx.get(ClusterNames).names
@@ -372,7 +359,6 @@ __all__ = [
     "aligned_sums",
     "control_plane_cloudwatch",
     "history_period",
-    "monitor_setting",
     "window_points",
     "window_sum",
 ]

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from eksmon.engine import CollectContext
+from eksmon.aws import pages
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterInfo, ClusterNames, HealthIssue
 from eksmon.registry import collector
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 
 
 # -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ClusterNames:
-    """Clusters of one account+region that the configuration includes."""
-
-    names: tuple[str, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class VersionCalendar:
     versions: dict[str, VersionDates]
@@ -29,29 +23,6 @@ class VersionCalendar:
 
     def get(self, version: str | None) -> VersionDates | None:
         return self.versions.get(version or "")
-
-
-@dataclass(frozen=True, slots=True)
-class HealthIssue:
-    code: str
-    message: str
-    resource_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterInfo:
-    name: str
-    arn: str
-    version: str | None
-    status: str
-    platform_version: str | None
-    support_type: str | None  # EXTENDED | STANDARD; None when the API did not say
-    authentication_mode: str | None
-    logging_enabled: frozenset[str] | None  # None when the API did not say
-    health_issues: tuple[HealthIssue, ...]
-    endpoint: str | None
-    certificate_authority: str | None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +88,12 @@ class Insights:
 
 
 # -- collectors ---------------------------------------------------------------------------------------
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
-
-
 @collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
 def list_clusters(ctx: CollectContext) -> ClusterNames:
     flt = ctx.settings.clusters
     names = [
         n
-        for n in _pages(ctx.client("eks"), "list_clusters", "clusters")
+        for n in pages(ctx.client("eks"), "list_clusters", "clusters")
         if any(fnmatchcase(n, p) for p in flt.include) and not any(fnmatchcase(n, p) for p in flt.exclude)
     ]
     return ClusterNames(tuple(sorted(names)))
@@ -138,9 +104,7 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
     """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
     try:
         versions: dict[str, VersionDates] = {}
-        for item in _pages(
-            ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True
-        ):
+        for item in pages(ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True):
             dates = VersionDates(
                 version=item["clusterVersion"],
                 release=_date(item.get("releaseDate")),
@@ -200,7 +164,7 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
 def nodegroups(ctx: CollectContext) -> Nodegroups:
     eks = ctx.client("eks")
     items = []
-    for name in _pages(eks, "list_nodegroups", "nodegroups", clusterName=ctx.cluster):
+    for name in pages(eks, "list_nodegroups", "nodegroups", clusterName=ctx.cluster):
         ng = eks.describe_nodegroup(clusterName=ctx.cluster, nodegroupName=name)["nodegroup"]
         items.append(
             Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion"))
@@ -221,7 +185,7 @@ def addons(ctx: CollectContext) -> Addons:
     if target is not None and calendar.get(target) is None:
         target = None  # no next version to upgrade to yet
     items = []
-    for name in _pages(eks, "list_addons", "addons", clusterName=ctx.cluster):
+    for name in pages(eks, "list_addons", "addons", clusterName=ctx.cluster):
         addon = eks.describe_addon(clusterName=ctx.cluster, addonName=name)["addon"]
         version = addon.get("addonVersion", "")
         compatible: bool | None = None
@@ -239,7 +203,7 @@ def addons(ctx: CollectContext) -> Addons:
 def _addon_versions(eks: Any, name: str) -> list[tuple[str, frozenset[str]]]:
     """Every version of one add-on with the cluster versions it supports (newest first, as EKS lists)."""
     out: list[tuple[str, frozenset[str]]] = []
-    for addon in _pages(eks, "describe_addon_versions", "addons", addonName=name):
+    for addon in pages(eks, "describe_addon_versions", "addons", addonName=name):
         for v in addon.get("addonVersions", []):
             clusters = frozenset(c.get("clusterVersion", "") for c in v.get("compatibilities", []))
             out.append((v["addonVersion"], clusters))
@@ -251,7 +215,7 @@ def insights(ctx: CollectContext) -> Insights:
     """Every insight; DescribeInsight only for those not PASSING (their details are what alerts need)."""
     eks = ctx.client("eks")
     items = []
-    for summary in _pages(eks, "list_insights", "insights", clusterName=ctx.cluster):
+    for summary in pages(eks, "list_insights", "insights", clusterName=ctx.cluster):
         status = (summary.get("insightStatus") or {}).get("status", "UNKNOWN")
         detail: dict[str, Any] = summary
         if status in {"WARNING", "ERROR"}:

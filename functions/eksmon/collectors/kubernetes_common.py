@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeGone, KubeNotFound
 
 T = TypeVar("T")

@@ -11,7 +11,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.collectors.kubernetes_common import (
     BadObject,
     Skips,
@@ -22,8 +21,9 @@ from eksmon.collectors.kubernetes_common import (
     sequence,
     text,
 )
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import kube_client
+from eksmon.parts import ClusterInfo
 from eksmon.registry import KubePermission, collector
 
 SYSCTL_FORBIDDEN = "SysctlForbidden"

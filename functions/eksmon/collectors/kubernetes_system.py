@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.collectors.kubernetes_common import (
     SYSTEM_NAMESPACE,
     BadObject,
@@ -24,12 +23,16 @@ from eksmon.collectors.kubernetes_common import (
     strings,
     text,
 )
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import kube_client
+from eksmon.parts import ClusterInfo
 from eksmon.registry import KubePermission, collector
 
-CONFIGMAPS = KubePermission("", "configmaps", ("get",))
-DAEMONSETS = KubePermission("apps", "daemonsets", ("get",))
+# Read only in kube-system, and only the named objects (a Role with resourceNames, not a ClusterRole)
+KUBE_PROXY_CONFIGMAP = KubePermission("", "configmaps", ("get",), "kube-system", ("kube-proxy-config",))
+KUBE_PROXY_DAEMONSET = KubePermission("apps", "daemonsets", ("get",), "kube-system", ("kube-proxy",))
+AWS_NODE_DAEMONSET = KubePermission("apps", "daemonsets", ("get",), "kube-system", ("aws-node",))
+AWS_AUTH_CONFIGMAP = KubePermission("", "configmaps", ("get",), "kube-system", ("aws-auth",))
 SERVICES = KubePermission("", "services", ("get", "list"))
 
 KUBE_PROXY_CONFIG = "kube-proxy-config"
@@ -91,7 +94,7 @@ def service_count(ctx: CollectContext) -> ServiceCount:
     return relisted(lambda: ServiceCount(sum(1 for _ in client.list("/api/v1/services")), "paged"))
 
 
-@collector(provides=KubeProxyMode, needs=(ClusterInfo,), kube=(CONFIGMAPS, DAEMONSETS))
+@collector(provides=KubeProxyMode, needs=(ClusterInfo,), kube=(KUBE_PROXY_CONFIGMAP, KUBE_PROXY_DAEMONSET))
 def kube_proxy_mode(ctx: CollectContext) -> KubeProxyMode:
     client = kube_client(ctx)
     cm = get_or_none(client, f"/api/v1/namespaces/{SYSTEM_NAMESPACE}/configmaps/{KUBE_PROXY_CONFIG}")
@@ -159,7 +162,7 @@ def mode_from_daemon_set(ds: Any) -> KubeProxyMode:
     return KubeProxyMode(True, "", source)
 
 
-@collector(provides=VpcCniSettings, needs=(ClusterInfo,), kube=(DAEMONSETS,))
+@collector(provides=VpcCniSettings, needs=(ClusterInfo,), kube=(AWS_NODE_DAEMONSET,))
 def vpc_cni_settings(ctx: CollectContext) -> VpcCniSettings:
     client = kube_client(ctx)
     ds = get_or_none(client, f"/apis/apps/v1/namespaces/{SYSTEM_NAMESPACE}/daemonsets/aws-node")
@@ -192,7 +195,7 @@ def cni_settings(ds: Any) -> VpcCniSettings:
     return VpcCniSettings(False, {})
 
 
-@collector(provides=AwsAuth, needs=(ClusterInfo,), kube=(CONFIGMAPS,))
+@collector(provides=AwsAuth, needs=(ClusterInfo,), kube=(AWS_AUTH_CONFIGMAP,))
 def aws_auth(ctx: CollectContext) -> AwsAuth:
     client = kube_client(ctx)
     cm = get_or_none(client, f"/api/v1/namespaces/{SYSTEM_NAMESPACE}/configmaps/aws-auth")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from eksmon.collectors.eks import ClusterInfo
 from eksmon.collectors.kubernetes_common import (
     NAME_LABEL,
     SYSTEM_NAMESPACE,
@@ -33,8 +32,9 @@ from eksmon.collectors.kubernetes_common import (
     strings,
     text,
 )
-from eksmon.engine import CollectContext
+from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeError, kube_client
+from eksmon.parts import ClusterInfo
 from eksmon.registry import KubePermission, collector
 
 GROUP = "admissionregistration.k8s.io"

@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from eksmon.aws import error_code, is_access_denied
-from eksmon.collectors.eks import ClusterNames
-from eksmon.engine import CollectContext
+from eksmon.aws import error_code, is_access_denied, pages
+from eksmon.context import CollectContext
+from eksmon.parts import ClusterNames
 from eksmon.quotas_catalogue import CATALOGUE, CatalogueQuota, global_quota_region
 from eksmon.registry import collector
 
@@ -198,13 +198,13 @@ def _service_limits(
 ) -> dict[str, tuple[dict[str, Any], Literal["applied", "default"]]]:
     wanted = {q.quota_code for q in quotas}
     found: dict[str, tuple[dict[str, Any], Literal["applied", "default"]]] = {}
-    for doc in _pages(
+    for doc in pages(
         client, "list_service_quotas", "Quotas", ServiceCode=service, MaxResults=PAGE_SIZES["servicequotas"]
     ):
         if doc.get("QuotaCode") in wanted and doc.get("Value") is not None:
             found[doc["QuotaCode"]] = (doc, "applied")
     if wanted - set(found):
-        for doc in _pages(
+        for doc in pages(
             client,
             "list_aws_default_service_quotas",
             "Quotas",
@@ -394,13 +394,8 @@ def counted_usage(ctx: CollectContext) -> CountedUsage:
     return CountedUsage(readings)
 
 
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key) or []
-
-
 def _count(client: Any, operation: str, key: str, **kwargs: Any) -> float:
-    return float(sum(1 for _ in _pages(client, operation, key, **kwargs)))
+    return float(sum(1 for _ in pages(client, operation, key, **kwargs)))
 
 
 @_counter("eks.clusters", "eks:ListClusters")
@@ -451,7 +446,7 @@ def _security_groups(ctx: CollectContext, _: dict[str, Any]) -> float:
 def _load_balancer_types(ctx: CollectContext, shared: dict[str, Any]) -> dict[str, int]:
     if "load_balancers" not in shared:
         types: dict[str, int] = {}
-        for lb in _pages(
+        for lb in pages(
             ctx.client("elbv2"),
             "describe_load_balancers",
             "LoadBalancers",
@@ -519,7 +514,7 @@ def cluster_quota_usage(ctx: CollectContext) -> ClusterQuotaUsage:
     if limits.get(NODEGROUPS) or limits.get(NODES_PER_NODEGROUP):
         try:
             names = list(
-                _pages(
+                pages(
                     eks,
                     "list_nodegroups",
                     "nodegroups",

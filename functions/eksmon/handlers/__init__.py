@@ -13,10 +13,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # aliased: the submodule eksmon.handlers.metrics would otherwise replace the name `metrics` here
-from eksmon.observability import logger, tracer
+from eksmon.observability import capture_lambda_handler, logger
 from eksmon.observability import metrics as emf_metrics
 from eksmon.registry import Monitor
-from eksmon.runner import MonitorEnvironment, plan_partitions, run_monitor
+from eksmon.runner import MonitorEnvironment, ScheduledEvent, plan_partitions, run_monitor
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -26,9 +26,9 @@ def monitor_handler(monitor: Monitor) -> Handler:
     # No ColdStart metric: a scheduled run is nearly always a cold start, so it would be one more paid
     # series per function for no signal (Lambda's REPORT log line has the init duration).
     @emf_metrics.log_metrics
-    @tracer.capture_lambda_handler
+    @capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if event.get("plan") is True:  # the fan-out state machine's first step
+        if ScheduledEvent.model_validate(event).plan:  # the fan-out state machine's first step
             return plan_partitions(MonitorEnvironment.from_environ()).model_dump(mode="json")
         summary = run_monitor(monitor, MonitorEnvironment.from_environ(), event)
         logger.info(f"{monitor} run done", extra=summary.model_dump())

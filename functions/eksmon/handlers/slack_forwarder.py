@@ -6,34 +6,22 @@ and is never logged. A message Slack refuses fails the invocation, so SNS retrie
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from eksmon.observability import logger, tracer
+from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN, LambdaEnvironment
+from eksmon.observability import capture_lambda_handler, logger
 from eksmon.publish.slack import WebhookSecret, post, slack_payload
-from eksmon.settings import ConfigError
 
 
-class ForwarderEnvironment(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
+class ForwarderEnvironment(LambdaEnvironment):
     secret_arn: str = Field(
-        alias="SLACK_WEBHOOK_SECRET_ARN",
+        alias=ENV_SLACK_WEBHOOK_SECRET_ARN,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
     )
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> ForwarderEnvironment:
-        try:
-            return cls.model_validate(dict(os.environ if environ is None else environ))
-        except ValidationError as exc:
-            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"Lambda environment: {bad}") from None
 
 
 class SnsRecord(BaseModel):
@@ -56,7 +44,7 @@ def _secret() -> WebhookSecret:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     records = [SnsRecord.model_validate(r["Sns"]) for r in event.get("Records", [])]
     url = _secret().url()

@@ -2,7 +2,7 @@
 
 How a collector reads the cluster::
 
-    from eksmon.collectors.eks import ClusterInfo
+    from eksmon.parts import ClusterInfo
     from eksmon.kube import kube_client
     from eksmon.registry import KubePermission, collector
 
@@ -15,15 +15,21 @@ How a collector reads the cluster::
 
 * ``client.get(path) -> dict``; ``client.list(path, fields=None, labels=None) -> Iterator[dict]``
   (paged with ``limit``/``continue``, ``settings.kubernetes.page_size`` per request, one page held
-  at a time); ``client.stream("/metrics") -> Iterator[bytes]`` (64 KiB chunks). Per-request timeout
+  at a time, at most ``settings.kubernetes.max_list_pages`` pages, a repeated ``continue`` token
+  ends it); ``client.stream("/metrics") -> Iterator[bytes]`` (64 KiB chunks). Per-request timeout
   ``settings.kubernetes.timeout_seconds``; bounded retries on connection errors, 429 and 5xx only.
 * Failures are :class:`KubeError` subclasses (``KubeForbidden`` names the missing permission,
-  ``KubeUnauthorized`` says the access entry is missing, ``KubeTimeout``, ``KubeConnectionError``,
-  ``KubeTLSError``, ``KubeNotFound`` for an absent object); a collector lets them propagate and the
-  engine reports a ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an
-  absent object is normal (no aws-auth ConfigMap on an API-only cluster).
-* Declare every permission in ``kube=``: it is the generated ClusterRole, and the simulator's
-  Kubernetes stand-in allows exactly those, so a forgotten one fails in the tests as in a cluster.
+  ``KubeUnauthorized`` says the access entry is missing, ``KubeTimeout``, ``KubeConnectionError``
+  with reason ``ConnectionRefused``/``ConnectionReset``, ``KubeTLSError``, ``KubeListUnbounded``,
+  ``KubeNotFound`` for an absent object); a collector lets them propagate and the engine reports a
+  ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an absent object is
+  normal (no aws-auth ConfigMap on an API-only cluster). A cluster that refuses the monitor's
+  identity or cannot be reached is one ``monitor.collection_error`` (resource ``source/kubernetes``):
+  after that first failure the engine stops calling it for the rest of the scan.
+* Declare every permission in ``kube=``: it is the generated RBAC (a ClusterRole, plus a Role in
+  ``kube-system`` for ``KubePermission(..., namespace="kube-system", names=(...))``), and the
+  simulator's Kubernetes stand-in allows exactly those, so a forgotten one fails in the tests as in
+  a cluster.
 * A collector declares ``needs=(ClusterInfo,)``: the default access reads the endpoint and CA
   from it. The IAM token is made as ``aws eks get-token`` makes it (:mod:`eksmon.kube.token`).
 
@@ -37,9 +43,11 @@ any missing part -- no finding, no noise. Where a collector is run anyway, it ei
 engine reports as a collection error: a visible bug, never a silent read of a cluster the
 operator asked not to touch.
 
-The Lambda path imports only urllib3, ssl and botocore (already loaded); the ``kubernetes``
-package is never imported. ``--kubeconfig``/``--kube-context`` are handled by
-:mod:`eksmon.kube.kubeconfig`, which parses kubeconfig files itself (exec plugins included).
+Every request goes through the official ``kubernetes`` client (:mod:`eksmon.kube.client`), imported
+when the first cluster is reached: from DescribeCluster's endpoint and CA with the EKS IAM token as
+bearer token (``refresh_api_key_hook``), or with ``--kubeconfig``/``--kube-context`` through
+``kubernetes.config`` (contexts, exec credential plugins, certificates). What this package keeps is
+the IAM token (:mod:`eksmon.kube.token`), the errors that name what to fix, and the glue.
 """
 
 from eksmon.kube.access import (
@@ -50,13 +58,15 @@ from eksmon.kube.access import (
     kubernetes_enabled,
     needs_kubernetes,
 )
-from eksmon.kube.client import CHUNK_SIZE, KubeClient
+from eksmon.kube.client import CHUNK_SIZE, KubeClient, kubernetes_client
 from eksmon.kube.errors import (
+    KubeBadBody,
     KubeconfigError,
     KubeConnectionError,
     KubeError,
     KubeForbidden,
     KubeGone,
+    KubeListUnbounded,
     KubeNotFound,
     KubernetesDisabled,
     KubeServerError,
@@ -72,11 +82,13 @@ __all__ = [
     "CHUNK_SIZE",
     "TOKENS",
     "IamToken",
+    "KubeBadBody",
     "KubeClient",
     "KubeConnectionError",
     "KubeError",
     "KubeForbidden",
     "KubeGone",
+    "KubeListUnbounded",
     "KubeNotFound",
     "KubeServerError",
     "KubeTLSError",
@@ -94,6 +106,7 @@ __all__ = [
     "encode_token",
     "get_token",
     "kube_client",
+    "kubernetes_client",
     "kubernetes_enabled",
     "needs_kubernetes",
     "presigner",

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eksmon.kube.client import KubeClient
+from eksmon.context import CollectContext, Services
+from eksmon.kube.client import KubeClient, kubeconfig_files
 from eksmon.kube.errors import KubeconfigError, KubernetesDisabled, KubeTLSError, KubeUnavailable
-from eksmon.kube.kubeconfig import client_for, load, resolve
 from eksmon.kube.token import TOKENS, TokenCache, presigner
+from eksmon.parts import ClusterInfo
+from eksmon.settings import Settings
 
 if TYPE_CHECKING:
-    from eksmon.engine import CollectContext, Services
     from eksmon.registry import CollectorSpec
-    from eksmon.settings import Settings
 
 MAX_CLIENTS = 32
 
@@ -46,7 +47,6 @@ class KubernetesAccess:
         self.contexts = dict(contexts or {})
         self.tokens = tokens
         self.max_clients = max_clients
-        self._config: dict[str, Any] | None = None
         self._clients: OrderedDict[Hashable, KubeClient] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -62,11 +62,18 @@ class KubernetesAccess:
                 return self.contexts[key]
         return None
 
-    def check_contexts(self) -> None:
-        """Raise KubeconfigError (a ConfigError: exit 2) now if a mapped context cannot be used."""
-        config = self._kubeconfig()
-        for context in self.contexts.values():
-            resolve(config, context)
+    def check_contexts(self, settings: Settings | None = None) -> None:
+        """Raise KubeconfigError (a ConfigError: exit 2) now if a mapped context cannot be used.
+
+        Each context is loaded by ``kubernetes.config`` (its exec plugin runs once here) and the
+        client kept, so the scan reuses it.
+        """
+        k = (settings or Settings()).kubernetes
+        files = kubeconfig_files(self.kubeconfig)
+        if not any(Path(f).expanduser().is_file() for f in files.split(os.pathsep) if f):
+            raise KubeconfigError(f"no kubeconfig found at {files}")
+        for context in sorted(set(self.contexts.values())):
+            self._cached(self._kubeconfig_key(context, k), lambda c=context: self._from_kubeconfig(c, k))
 
     def close(self) -> None:
         with self._lock:
@@ -76,22 +83,23 @@ class KubernetesAccess:
             client.close()
 
     # -- internals ---------------------------------------------------------------------------------
-    def _kubeconfig(self) -> dict[str, Any]:
-        with self._lock:
-            if self._config is None:
-                self._config = load(self.kubeconfig)
-            return self._config
+    def _kubeconfig_key(self, context: str, k: Any) -> Hashable:
+        return ("kubeconfig", context, k.timeout_seconds, k.page_size, k.max_list_pages)
+
+    def _from_kubeconfig(self, context: str, k: Any) -> KubeClient:
+        return KubeClient.from_kubeconfig(
+            self.kubeconfig,
+            context,
+            timeout=k.timeout_seconds,
+            page_size=k.page_size,
+            max_pages=k.max_list_pages,
+        )
 
     def _kubeconfig_client(self, ctx: CollectContext, context: str) -> KubeClient:
         k = ctx.settings.kubernetes
-        key = ("kubeconfig", context, k.timeout_seconds, k.page_size)
-        return self._cached(
-            key, lambda: client_for(resolve(self._kubeconfig(), context), k.timeout_seconds, k.page_size)
-        )
+        return self._cached(self._kubeconfig_key(context, k), lambda: self._from_kubeconfig(context, k))
 
     def _eks_client(self, ctx: CollectContext) -> KubeClient:
-        from eksmon.collectors.eks import ClusterInfo
-
         info = ctx.get(ClusterInfo)
         if not info.endpoint or not info.certificate_authority:
             raise KubeUnavailable(
@@ -122,6 +130,7 @@ class KubernetesAccess:
             info.certificate_authority,
             k.timeout_seconds,
             k.page_size,
+            k.max_list_pages,
         )
         return self._cached(
             key,
@@ -131,6 +140,7 @@ class KubernetesAccess:
                 token=token,
                 timeout=k.timeout_seconds,
                 page_size=k.page_size,
+                max_pages=k.max_list_pages,
             ),
         )
 
@@ -201,12 +211,10 @@ def cli_services(
     contexts: Mapping[str, str] | None = None,
 ) -> Services:
     """``Services`` for ``eksmon scan``; a mapped context that cannot be used is a ConfigError (exit 2)."""
-    from eksmon.engine import Services
-
     access = KubernetesAccess(kubeconfig, contexts)
     enabled = settings is None or settings.kubernetes.enabled
     if access.contexts and enabled:
-        access.check_contexts()
+        access.check_contexts(settings)
     elif kubeconfig is not None and not access.contexts and enabled:
         raise KubeconfigError(
             "--kubeconfig is given without --kube-context CLUSTER=CONTEXT; "

@@ -1,45 +1,62 @@
-"""A small read-only Kubernetes API client on urllib3 (already loaded by botocore; no ``kubernetes``).
+"""Read-only access to one cluster's API, on the official ``kubernetes`` client.
+
+HTTP, TLS, connection pooling, retries and kubeconfig handling are the library's
+(``kubernetes.client.Configuration`` + ``ApiClient``, ``kubernetes.config``); what is kept here is:
 
 * ``get(path)`` -> one JSON object; ``list(path)`` -> the items of a list, one at a time, read
-  ``limit`` items per request and followed through ``continue`` tokens, so a 50,000-pod cluster
-  costs one page of memory; ``stream(path)`` -> the body in 64 KiB chunks (``/metrics``).
-* TLS is always verified, against the cluster's CA only (never the system roots when a CA is given).
-* Retries: connection failures (refused, reset, dropped keep-alive) and 429/5xx answers, at most
-  ``max_attempts`` tries with jittered exponential backoff (``Retry-After`` honoured, capped).
-  A read timeout is not retried: the server got the request and is slow, retrying only multiplies
-  the wait. A 401 re-signs the token once (it may have expired) before giving up.
-* Every failure is a :class:`~eksmon.kube.errors.KubeError` naming what to fix; a 403 names the
-  missing permission (``forbidden: list pods at cluster scope``).
+  ``limit`` items per request and followed through ``continue`` tokens, each page decoded with
+  ``json.loads`` from the raw answer (``_preload_content=False``, no model objects), so a
+  50,000-pod cluster costs one page of memory; ``stream(path)`` -> the body in 64 KiB chunks
+  (``/metrics``), read from the raw response as it is consumed.
+* Bounded lists: a ``continue`` token seen twice, or more pages than ``max_pages``
+  (``kubernetes.max_list_pages``), ends the list with :class:`~eksmon.kube.errors.KubeListUnbounded`.
+* Retries (urllib3's ``Retry``, as the library passes it to its pool): connection failures and
+  429/5xx answers, at most ``max_attempts`` tries with exponential backoff (``Retry-After``
+  honoured, capped at 5 s). A read timeout is not retried: the server got the request and is
+  slow, retrying only multiplies the wait. A 401 re-signs the IAM token once (it may have
+  expired) before giving up.
+* Every failure is a :class:`~eksmon.kube.errors.KubeError` naming what happened and what to fix:
+  connection refused, connection reset, TLS, timeout, 401 (access entry), 403 (the missing
+  permission), 404, 410, 429/5xx.
+
+``kubernetes`` is imported on the first client made (:func:`kubernetes_client`), so the Lambdas
+that never reach a cluster never load it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import os
-import random
 import ssl
-import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 import urllib3
 import urllib3.exceptions
+from urllib3.util.retry import Retry
 
 from eksmon import __version__
 from eksmon.kube.errors import (
+    KubeconfigError,
     KubeConnectionError,
     KubeError,
+    KubeListUnbounded,
     KubeServerError,
     KubeTimeout,
     KubeTLSError,
     error_for_status,
 )
+from eksmon.kube.paths import request_attributes
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_PAGE_SIZE = 500
+DEFAULT_MAX_PAGES = 1000
 CHUNK_SIZE = 64 * 1024
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.25
@@ -48,9 +65,77 @@ MAX_RETRY_AFTER_SECONDS = 5.0
 MAX_ERROR_BODY = 64 * 1024
 JSON = "application/json"
 PROMETHEUS_TEXT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 Token = str | Callable[[], str]
 """A bearer token, or a provider called before each request (with ``invalidate()`` if it can renew)."""
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def kubernetes_client() -> ModuleType:
+    """``kubernetes.client``, imported on first use (about 0.2 s; only the Lambdas that read a cluster pay)."""
+    with _IMPORT_LOCK:
+        import kubernetes.client
+
+        return kubernetes.client
+
+
+class _Retry(Retry):
+    """urllib3's Retry with a capped ``Retry-After``, no retry of a read timeout, and an injectable sleep."""
+
+    DEFAULT_BACKOFF_MAX = int(MAX_BACKOFF_SECONDS)
+    sleeper: Callable[[float], None] = staticmethod(time.sleep)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        seconds = self.get_retry_after(response)
+        if seconds:
+            self.sleeper(seconds)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        seconds = self.get_backoff_time()
+        if seconds > 0:
+            self.sleeper(seconds)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+            raise error  # a slow server is not asked again: that only multiplies the wait
+        again: Self = super().increment(method, url, response, error, _pool, _stacktrace)
+        return again
+
+
+def _retries(max_attempts: int, backoff: float, sleep: Callable[[float], None]) -> Retry:
+    cls: type[_Retry] = type("_ClientRetry", (_Retry,), {"sleeper": staticmethod(sleep)})
+    again = max(0, max_attempts - 1)
+    return cls(
+        total=again,
+        connect=again,
+        read=again,
+        status=again,
+        other=0,  # TLS failures: asking again does not fix a certificate
+        redirect=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=RETRIED_STATUSES,
+        backoff_factor=backoff,
+        backoff_jitter=backoff / 2,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
 
 
 class KubeClient:
@@ -63,11 +148,10 @@ class KubeClient:
         ca_pem: str | bytes | None = None,
         ca_file: str | None = None,
         token: Token | None = None,
-        client_cert: tuple[str | bytes, str | bytes] | None = None,
-        client_cert_file: tuple[str, str] | None = None,
         tls_server_name: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
         max_attempts: int = MAX_ATTEMPTS,
         backoff: float = BACKOFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
@@ -75,29 +159,101 @@ class KubeClient:
     ) -> None:
         """``server`` is the endpoint URL (``https://host[:port][/path prefix]``); ``ca_pem`` the CA as
         PEM text (DescribeCluster's ``certificateAuthority.data`` base64-decoded) or ``ca_file`` a
-        file; with neither, the system roots. ``client_cert`` is (certificate PEM, key PEM),
-        ``client_cert_file`` (certificate path, key path)."""
+        file; with neither, the system roots. ``token`` is the bearer token or its provider (the
+        EKS IAM token, :class:`~eksmon.kube.token.IamToken`), asked before every request through
+        the library's ``refresh_api_key_hook``."""
         parts = urlsplit(server)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError(f"Kubernetes API endpoint must be an https:// URL, got {server!r}")
-        self.server = server.rstrip("/")
-        self.host = parts.netloc
+        cadata = ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem
+        if cadata is not None or ca_file is not None:
+            _check_ca(cadata, ca_file, parts.netloc)
+        conf = kubernetes_client().Configuration()
+        conf.host = server.rstrip("/")
+        conf.ca_cert_data = cadata
+        conf.ssl_ca_cert = ca_file
+        conf.verify_ssl = True
+        conf.tls_server_name = tls_server_name
+        conf.connection_pool_maxsize = pool_size
+        if token is not None:
+            conf.api_key_prefix["BearerToken"] = "Bearer"
+            if callable(token):
+                provider = token
+
+                def refresh(configuration: Any) -> None:
+                    configuration.api_key["BearerToken"] = provider()
+
+                conf.refresh_api_key_hook = refresh
+                conf.api_key["BearerToken"] = ""  # the key must exist for the hook to be asked
+            else:
+                conf.api_key["BearerToken"] = token
+        self._token = token
+        self._setup(conf, timeout, page_size, max_pages, max_attempts, backoff, sleep)
+
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        kubeconfig: str | Path | None,
+        context: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> KubeClient:
+        """A client for one context of a kubeconfig, loaded by ``kubernetes.config`` (exec plugins,
+        tokens, client certificates, ``certificate-authority`` files, ``KUBECONFIG``-style lists).
+
+        ``None`` reads ``KUBECONFIG`` or ``~/.kube/config``. A context that cannot be used is a
+        :class:`KubeconfigError` naming the file and context; ``insecure-skip-tls-verify`` is refused
+        (eksmon always verifies TLS).
+        """
+        files = kubeconfig_files(kubeconfig)
+        where = f"{files}: context {context}"
+        conf = kubernetes_client().Configuration()
+        from kubernetes import config as kube_config
+
+        try:
+            with _LoaderLog() as said:  # the library logs exec-plugin failures instead of raising them
+                kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=files, context=context, client_configuration=conf, persist_config=False
+                )
+        except (kube_config.ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
+            raise KubeconfigError(f"{where}: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - yaml and exec-plugin errors come in many types
+            raise KubeconfigError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        if said and not conf.api_key and not conf.cert_file:
+            raise KubeconfigError(f"{where}: the user's credentials could not be obtained: {said[0]}")
+        if not conf.verify_ssl:
+            raise KubeconfigError(
+                f"{where}: insecure-skip-tls-verify is set; eksmon always verifies TLS, "
+                "give certificate-authority-data instead"
+            )
+        if not str(conf.host).startswith("https://"):
+            raise KubeconfigError(f"{where}: the cluster's server must be an https:// URL, got {conf.host!r}")
+        self = cls.__new__(cls)
+        self._token = None
+        self._setup(conf, timeout, page_size, max_pages, MAX_ATTEMPTS, BACKOFF_SECONDS, time.sleep)
+        return self
+
+    def _setup(
+        self,
+        conf: Any,
+        timeout: float,
+        page_size: int,
+        max_pages: int,
+        max_attempts: int,
+        backoff: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.server = str(conf.host).rstrip("/")
+        self.host = urlsplit(self.server).netloc
         self.timeout = timeout
         self.page_size = page_size
+        self.max_pages = max(1, max_pages)
         self.max_attempts = max(1, max_attempts)
-        self.backoff = backoff
-        self._sleep = sleep
-        self._token = token
-        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
-        context = _ssl_context(ca_pem, ca_file, client_cert, client_cert_file, self.host)
-        self._http = urllib3.PoolManager(
-            num_pools=2,
-            maxsize=pool_size,
-            block=False,
-            ssl_context=context,
-            server_hostname=tls_server_name,
-            retries=False,
-        )
+        conf.retries = _retries(self.max_attempts, backoff, sleep)
+        self._api = kubernetes_client().ApiClient(conf)
+        self._api.user_agent = f"eksmon/{__version__}"
 
     def __repr__(self) -> str:
         return f"KubeClient({self.server!r})"
@@ -110,14 +266,14 @@ class KubeClient:
 
     def close(self) -> None:
         """Close the idle connections (a later request opens new ones)."""
-        self._http.clear()
+        self._api.rest_client.pool_manager.clear()
 
     # -- reading -----------------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """One JSON object, e.g. ``get("/api/v1/namespaces/kube-system/configmaps/kube-proxy-config")``."""
-        resp = self._send(path, params, JSON, preload=True)
+        resp = self._send(path, params, JSON)
         try:
-            doc = json.loads(resp.data)
+            doc = json.loads(_read_all(resp, path, self))
         except ValueError:
             raise KubeServerError(
                 resp.status, "BadResponse", path, f"not JSON: the answer to GET {path}"
@@ -141,7 +297,8 @@ class KubeClient:
         ``k8s-app=kube-dns``). The first page is read now, so a 401/403 raises here; the next
         pages as the items are consumed. At most one page is held: each item is dropped from it
         as it is handed out, and the next page is read only when the previous one is used up.
-        Items of a list carry no ``kind``/``apiVersion`` (as the apiserver sends them).
+        A ``continue`` token that comes back, or more than ``max_pages`` pages, raises
+        :class:`KubeListUnbounded` instead of reading forever.
         """
         params = {"limit": str(page_size or self.page_size)}
         if fields:
@@ -156,14 +313,17 @@ class KubeClient:
     ) -> Iterator[bytes]:
         """The body in chunks of ``chunk_size`` bytes (the last may be shorter), e.g. ``/metrics``.
 
-        The request is sent now (errors raise here); the body is read as the chunks are consumed.
-        Stopping early closes the connection instead of returning it to the pool half-read.
+        The request is sent now (errors raise here); the body is read from the raw response as
+        the chunks are consumed. Stopping early closes the connection instead of returning it to
+        the pool half-read.
         """
-        resp = self._send(path, None, accept, preload=False)
+        resp = self._send(path, None, accept)
         return self._chunks(resp, path, chunk_size)
 
     # -- internals ---------------------------------------------------------------------------------
     def _items(self, path: str, params: dict[str, str], page: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        pages = 1
         while True:
             items: Any = page.get("items") or []
             token = (page.get("metadata") or {}).get("continue") or None
@@ -174,9 +334,30 @@ class KubeClient:
             del items
             if not token:
                 return
-            page = self.get(path, {**params, "continue": token})
+            what = request_attributes(path).describe()
+            if token in seen:
+                raise KubeListUnbounded(
+                    None,
+                    "RepeatedContinue",
+                    path,
+                    f"endless list: {what} handed back a continue token it had already given, after "
+                    f"{pages} pages; the list was abandoned (the apiserver or a proxy in front of it is "
+                    "misbehaving)",
+                )
+            if pages >= self.max_pages:
+                raise KubeListUnbounded(
+                    None,
+                    "TooManyPages",
+                    path,
+                    f"endless list: {what} was still not finished after {pages} pages of "
+                    f"{params['limit']}; the list was abandoned (raise kubernetes.max_list_pages if "
+                    "the cluster really holds that many objects)",
+                )
+            seen.add(str(token))
+            pages += 1
+            page = self.get(path, {**params, "continue": str(token)})
 
-    def _chunks(self, resp: urllib3.BaseHTTPResponse, path: str, size: int) -> Iterator[bytes]:
+    def _chunks(self, resp: Any, path: str, size: int) -> Iterator[bytes]:
         finished = False
         buffer = bytearray()
         try:
@@ -188,126 +369,109 @@ class KubeClient:
             if buffer:
                 yield bytes(buffer)
             finished = True
-        except urllib3.exceptions.HTTPError as exc:
-            raise self._transport_error(exc, path, 1, during_body=True) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise transport_error(exc, path, self.host, self.timeout, 1, during_body=True) from exc
         finally:
             if not finished:
                 resp.close()
             resp.release_conn()
 
-    def _url(self, path: str, params: Mapping[str, str] | None) -> str:
-        url = self.server + "/" + path.lstrip("/")
-        return f"{url}?{urlencode(params)}" if params else url
+    def _send(self, path: str, params: Mapping[str, str] | None, accept: str) -> Any:
+        """The raw urllib3 response of a 2xx answer (``_preload_content=False``); a KubeError otherwise."""
+        from kubernetes.client.exceptions import ApiException
 
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, "Accept-Encoding": "gzip", "User-Agent": f"eksmon/{__version__}"}
-        token = self._token() if callable(self._token) else self._token
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
-
-    def _send(
-        self, path: str, params: Mapping[str, str] | None, accept: str, preload: bool
-    ) -> urllib3.BaseHTTPResponse:
-        url = self._url(path, params)
-        attempt = 0
         renewed = False
         while True:
-            attempt += 1
             try:
-                resp = self._http.request(
+                method, url, headers, _, _ = self._api.param_serialize(
                     "GET",
-                    url,
-                    headers=self._headers(accept),
-                    preload_content=preload,
-                    timeout=self._timeout,
-                    retries=False,
-                    redirect=False,
+                    path,
+                    query_params=list(params.items()) if params else None,
+                    header_params={"Accept": accept, "Accept-Encoding": "gzip"},
+                    auth_settings=["BearerToken"],
                 )
-            except urllib3.exceptions.HTTPError as exc:
-                error = self._transport_error(exc, path, attempt)
-                if isinstance(error, KubeConnectionError) and attempt < self.max_attempts:
-                    self._sleep(self._delay(attempt))
-                    continue
-                raise error from exc
+                answer = self._api.call_api(
+                    method, url, headers, _request_timeout=(self.timeout, self.timeout)
+                )
+            except ApiException as exc:  # the library turns urllib3's SSLError into a status-0 ApiException
+                raise _api_exception_error(exc, path, self.host) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise transport_error(exc, path, self.host, self.timeout, self.max_attempts) from exc
+            resp = answer.response
             if resp.status < 300:
                 return resp
-            body = _drain(resp, preload)
+            body = _drain(resp)
             if resp.status == 401 and not renewed and hasattr(self._token, "invalidate"):
                 renewed = True  # the token may have expired: sign a new one, once
                 self._token.invalidate()  # type: ignore[union-attr]
-                attempt -= 1
                 continue
-            if _retryable_status(resp.status) and attempt < self.max_attempts:
-                self._sleep(self._delay(attempt, resp.headers.get("Retry-After")))
-                continue
+            history = getattr(getattr(resp, "retries", None), "history", ()) or ()
             message, reason = _status_of(body)
             raise error_for_status(
-                resp.status, path, server_message=message, server_reason=reason, attempts=attempt
+                resp.status, path, server_message=message, server_reason=reason, attempts=len(history) + 1
             )
 
-    def _delay(self, attempt: int, retry_after: str | None = None) -> float:
-        if retry_after:
-            with contextlib.suppress(ValueError):
-                return min(max(float(retry_after), 0.0), MAX_RETRY_AFTER_SECONDS)
-        base: float = min(self.backoff * 2.0 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-        return base * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
-    def _transport_error(
-        self, exc: Exception, path: str, attempts: int, during_body: bool = False
-    ) -> KubeError:
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
-            return KubeTimeout(
-                None,
-                "ConnectTimeout",
-                path,
-                f"timeout: could not connect to {self.host} within {self.timeout:g} s (GET {path}); "
-                "a private-only endpoint is reachable only from inside the cluster's VPC",
-            )
-        if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-            return KubeTimeout(
-                None,
-                "Timeout",
-                path,
-                f"timeout: no answer from {self.host} within {self.timeout:g} s (GET {path})",
-            )
-        verify = _verify_failure(exc)
-        if verify is not None:
-            return KubeTLSError(
-                None,
-                "TLSVerifyFailed",
-                path,
-                f"TLS verification of {self.host} failed: {verify} (the endpoint's certificate is "
-                "not signed by the cluster's certificate authority)",
-            )
-        if _is_reset(exc) or during_body:
-            where = "while reading the answer" if during_body else ""
-            return KubeConnectionError(
-                None,
-                "ConnectionReset",
-                path,
-                f"connection reset by {self.host} {where}(GET {path}){tries}".replace("  ", " "),
-            )
-        return KubeConnectionError(
-            None,
-            "ConnectionFailed",
-            path,
-            f"cannot connect to {self.host} (GET {path}){tries}: {_short(exc)}",
-        )
+class _LoaderLog(logging.Handler):
+    """The error messages logged (on the root logger) while ``kubernetes.config`` loads a context."""
+
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage()[:500])
+
+    def __enter__(self) -> list[str]:
+        self._lock.acquire()
+        logging.getLogger().addHandler(self)
+        return self.messages
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
+        self._lock.release()
 
 
-def _retryable_status(status: int) -> bool:
-    return status == 429 or (status >= 500 and status != 501)
+def kubeconfig_files(kubeconfig: str | Path | None) -> str:
+    """The kubeconfig file(s) to read: the one given, else ``KUBECONFIG``, else ``~/.kube/config``.
+
+    Resolved at each call (``kubernetes.config`` reads ``KUBECONFIG`` once, when it is imported).
+    """
+    if kubeconfig is not None:
+        return str(kubeconfig)
+    return os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
 
 
-def _drain(resp: urllib3.BaseHTTPResponse, preloaded: bool) -> bytes:
-    """Up to 64 KiB of an error answer; the connection is reused only if the body was read whole."""
-    if preloaded:
-        return bytes(resp.data[:MAX_ERROR_BODY])
+def _check_ca(cadata: str | None, ca_file: str | None, host: str) -> None:
+    """Refuse an unusable CA now, with a message, rather than at the first handshake."""
     try:
-        body = resp.read(MAX_ERROR_BODY + 1, decode_content=True)
-    except urllib3.exceptions.HTTPError:
+        ssl.create_default_context(cafile=ca_file, cadata=cadata)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise KubeTLSError(
+            None,
+            "BadCertificateAuthority",
+            "",
+            f"the certificate authority of {host} is not a usable PEM certificate: {exc}",
+        ) from None
+
+
+def _read_all(resp: Any, path: str, client: KubeClient) -> bytes:
+    try:
+        data: bytes = resp.data
+        return data
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise transport_error(exc, path, client.host, client.timeout, 1, during_body=True) from exc
+    finally:
+        resp.release_conn()
+
+
+def _drain(resp: Any) -> bytes:
+    """Up to 64 KiB of an error answer; the connection is reused only if the body was read whole."""
+    try:
+        body: bytes = resp.read(MAX_ERROR_BODY + 1, decode_content=True)
+    except (urllib3.exceptions.HTTPError, OSError):
         body = b""
     if len(body) > MAX_ERROR_BODY:
         resp.close()
@@ -326,6 +490,85 @@ def _status_of(body: bytes) -> tuple[str, str]:
     return str(doc.get("message") or ""), str(doc.get("reason") or "")
 
 
+def _api_exception_error(exc: Any, path: str, host: str) -> KubeError:
+    """An ``ApiException`` raised before any answer (status 0): the library's wrapping of a TLS failure."""
+    status = getattr(exc, "status", 0) or 0
+    if status:
+        message, reason = _status_of(getattr(exc, "body", b"") or b"")
+        return error_for_status(status, path, server_message=message, server_reason=reason)
+    detail = str(getattr(exc, "reason", "") or exc).replace("\n", ": ")[:300]
+    return KubeTLSError(
+        None,
+        "TLSVerifyFailed",
+        path,
+        f"TLS verification of {host} failed: {detail} (the endpoint's certificate is not signed by "
+        "the cluster's certificate authority)",
+    )
+
+
+def transport_error(  # noqa: PLR0911 - one return per thing that can happen
+    exc: BaseException, path: str, host: str, timeout: float, attempts: int, during_body: bool = False
+) -> KubeError:
+    """Name what happened to a request that got no answer: refused, reset, TLS, timeout, no route."""
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    causes = list(_causes(exc))
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return KubeConnectionError(
+            None,
+            "ConnectionRefused",
+            path,
+            f"connection refused by {host} (GET {path}){tries}: nothing listens there; check the "
+            "cluster's endpoint and that the monitor's network can reach it",
+        )
+    verify = _verify_failure(causes)
+    if verify is not None:
+        return KubeTLSError(
+            None,
+            "TLSVerifyFailed",
+            path,
+            f"TLS verification of {host} failed: {verify} (the endpoint's certificate is "
+            "not signed by the cluster's certificate authority)",
+        )
+    if any(isinstance(c, ssl.SSLError) for c in causes) and not _is_reset(causes):
+        return KubeTLSError(
+            None, "TLSHandshakeFailed", path, f"TLS handshake with {host} failed: {_short(causes)}"
+        )
+    connect_timeout = any(
+        isinstance(c, urllib3.exceptions.ConnectTimeoutError)
+        and not isinstance(c, urllib3.exceptions.NewConnectionError)
+        for c in causes
+    )
+    if connect_timeout:
+        return KubeTimeout(
+            None,
+            "ConnectTimeout",
+            path,
+            f"timeout: could not connect to {host} within {timeout:g} s (GET {path}){tries}; "
+            "a private-only endpoint is reachable only from inside the cluster's VPC",
+        )
+    if any(isinstance(c, urllib3.exceptions.ReadTimeoutError | TimeoutError) for c in causes):
+        return KubeTimeout(
+            None,
+            "Timeout",
+            path,
+            f"timeout: no answer from {host} within {timeout:g} s (GET {path})",
+        )
+    if _is_reset(causes) or during_body:
+        where = " while reading the answer" if during_body else ""
+        return KubeConnectionError(
+            None,
+            "ConnectionReset",
+            path,
+            f"connection reset by {host}{where} (GET {path}){tries}",
+        )
+    return KubeConnectionError(
+        None,
+        "ConnectionFailed",
+        path,
+        f"cannot connect to {host} (GET {path}){tries}: {_short(causes)}",
+    )
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
@@ -342,8 +585,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             todo.append(reason)
 
 
-def _verify_failure(exc: BaseException) -> str | None:
-    for item in _causes(exc):
+def _verify_failure(causes: list[BaseException]) -> str | None:
+    for item in causes:
         if isinstance(item, ssl.SSLCertVerificationError):
             return str(item.verify_message or item)
         if isinstance(item, ssl.CertificateError):
@@ -351,8 +594,8 @@ def _verify_failure(exc: BaseException) -> str | None:
     return None
 
 
-def _is_reset(exc: BaseException) -> bool:
-    for item in _causes(exc):
+def _is_reset(causes: list[BaseException]) -> bool:
+    for item in causes:
         if isinstance(item, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
             return True
         if type(item).__name__ in {
@@ -360,54 +603,17 @@ def _is_reset(exc: BaseException) -> bool:
             "SSLEOFError",
             "SSLZeroReturnError",
             "IncompleteRead",
+            "ProtocolError",
         }:
             return True
     return False
 
 
-def _short(exc: BaseException) -> str:
-    innermost = list(_causes(exc))[-1]
+def _short(causes: list[BaseException]) -> str:
+    innermost = causes[-1]
     return f"{type(innermost).__name__}: {innermost}"[:300]
 
 
-def _ssl_context(
-    ca_pem: str | bytes | None,
-    ca_file: str | None,
-    client_cert: tuple[str | bytes, str | bytes] | None,
-    client_cert_file: tuple[str, str] | None,
-    host: str,
-) -> ssl.SSLContext:
-    cadata = ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem
-    try:
-        context = ssl.create_default_context(cafile=ca_file, cadata=cadata)
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        raise KubeTLSError(
-            None,
-            "BadCertificateAuthority",
-            "",
-            f"the certificate authority of {host} is not a usable PEM certificate: {exc}",
-        ) from None
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        if client_cert_file is not None:
-            context.load_cert_chain(*client_cert_file)
-        elif client_cert is not None:
-            _load_cert_data(context, *client_cert)
-    except (ssl.SSLError, OSError) as exc:
-        raise KubeTLSError(
-            None, "BadClientCertificate", "", f"the client certificate for {host} cannot be used: {exc}"
-        ) from None
-    return context
-
-
-def _load_cert_data(context: ssl.SSLContext, cert: str | bytes, key: str | bytes) -> None:
-    """ssl loads a certificate chain only from files: write them (0600) to a private directory, briefly."""
-    with tempfile.TemporaryDirectory(prefix="eksmon-") as folder:
-        paths = []
-        for name, data in (("cert.pem", cert), ("key.pem", key)):
-            path = os.path.join(folder, name)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data.encode() if isinstance(data, str) else data)
-            paths.append(path)
-        context.load_cert_chain(paths[0], paths[1])
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

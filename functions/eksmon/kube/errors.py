@@ -11,9 +11,29 @@ from __future__ import annotations
 from eksmon.kube.paths import request_attributes
 from eksmon.settings import ConfigError
 
+ACCESS_FIX = (
+    "Give the monitor's IAM role an EKS access entry carrying the Kubernetes group eksmon-readers "
+    "(or an aws-auth mapping), and apply the RBAC that `eksmon rbac` prints."
+)
+NETWORK_FIX = (
+    "Make the cluster's API endpoint reachable from the monitor: enable public endpoint access for "
+    "the monitor's addresses, or run the Kubernetes readers inside the cluster's VPC (kubernetes.vpc)."
+)
+TLS_FIX = (
+    "The endpoint did not present a certificate signed by the cluster's certificate authority: check "
+    "for a proxy or load balancer in front of the API that terminates TLS."
+)
+
 
 class KubeError(Exception):
-    """A Kubernetes API request failed."""
+    """A Kubernetes API request failed.
+
+    ``cluster_wide`` is true when the failure is the whole cluster's, not one request's (its API
+    refuses the monitor's identity, cannot be reached, or fails TLS): the engine then stops calling
+    that cluster for the rest of the scan and raises one finding, with ``fix`` as its remediation.
+    """
+
+    fix = ""
 
     def __init__(self, status: int | None, reason: str, path: str, message: str | None = None) -> None:
         self.status = status
@@ -21,9 +41,19 @@ class KubeError(Exception):
         self.path = path
         super().__init__(message or f"{reason}: {path}" + (f" (HTTP {status})" if status else ""))
 
+    @property
+    def cluster_wide(self) -> bool:
+        return False
+
 
 class KubeUnauthorized(KubeError):
     """401: the cluster does not know the monitor's identity (no access entry / aws-auth mapping)."""
+
+    fix = ACCESS_FIX
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
 
 
 class KubeForbidden(KubeError):
@@ -51,17 +81,49 @@ class KubeServerError(KubeError):
 class KubeTimeout(KubeError):
     """No answer within the request timeout."""
 
+    fix = NETWORK_FIX
+
+    @property
+    def cluster_wide(self) -> bool:
+        return self.reason == "ConnectTimeout"  # no connection at all; a slow answer is one request's
+
 
 class KubeConnectionError(KubeError):
     """The connection could not be made or was reset, after the bounded retries."""
+
+    fix = NETWORK_FIX
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
+
+
+class KubeListUnbounded(KubeError):
+    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``."""
+
+
+class KubeBadBody(KubeError):
+    """An answer that was received but cannot be read (``/metrics`` past a parser limit, not the format)."""
 
 
 class KubeTLSError(KubeError):
     """The endpoint's certificate is not signed by the cluster's CA (or the handshake failed)."""
 
+    fix = TLS_FIX
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
+
 
 class KubeUnavailable(KubeError):
     """The cluster has no API endpoint to reach (e.g. still CREATING)."""
+
+    fix = "The Kubernetes checks run again once the cluster is ACTIVE with an API endpoint."
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
 
 
 class KubernetesDisabled(RuntimeError):
@@ -97,7 +159,8 @@ def error_for_status(
             status,
             "Forbidden",
             path,
-            f"forbidden: {permission} (add it to the monitor's ClusterRole, see `eksmon rbac`)",
+            f"forbidden: {permission} (add it to the monitor's {'Role' if attrs.namespace else 'ClusterRole'}, "
+            "see `eksmon rbac`)",
             permission=permission,
         )
     if status == 404:

@@ -10,29 +10,41 @@ utilisation from the same ``@metric_source`` points that go to CloudWatch (``Etc
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
+from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds
+from eksmon.checks.quota_utilization import QuotaUtilizationThresholds
+from eksmon.collectors.eks import VersionCalendar
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
-from eksmon.registry import load
+from eksmon.parts import ClusterInfo
+from eksmon.publish.html_page import COLOUR as _COLOUR
+from eksmon.publish.html_page import LABEL as _LABEL
+from eksmon.publish.html_page import ROW as _ROW
+from eksmon.publish.html_page import WIDTH as _WIDTH
+from eksmon.publish.html_page import bar as _bar
+from eksmon.publish.html_page import escape as _e
+from eksmon.publish.html_page import level_colour
+from eksmon.publish.html_page import page as _page
+from eksmon.publish.html_page import section as _section
+from eksmon.publish.html_page import svg as _svg
+from eksmon.publish.text import clip
+from eksmon.quotas_catalogue import find as find_quota
+from eksmon.registry import Thresholds, load
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+TH = TypeVar("TH", bound=Thresholds)
 
 ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota, 8 GiB
 ETCD_METRIC = "EtcdDatabaseSizeBytes"
 QUOTA_METRIC = "QuotaUtilization"
 QUOTA_ROWS_MAX = 25
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-_COLOUR = {"critical": "#c62828", "warning": "#ef6c00", "info": "#1565c0", "ok": "#2e7d32"}
-_ROW = 30  # px per row in the pictures
-_LABEL = 260  # px for the row labels
-_WIDTH = 1000
 
 
 def render_html(result: ScanResult, generated_at: datetime) -> str:
@@ -46,7 +58,21 @@ def render_html(result: ScanResult, generated_at: datetime) -> str:
     body = [_header(result, generated_at)]
     for title, build in sections:
         body.append(_section(title, build))
-    return _page("\n".join(body), generated_at)
+    return _page("\n".join(body), f"eksmon fleet report, {iso_utc(generated_at)}")
+
+
+def _header(result: ScanResult, generated_at: datetime) -> str:
+    s = result.summary()
+    chips = "".join(
+        f'<span style="background:{_COLOUR[sev]}">{s["by_severity"][sev]} {sev}</span>'
+        for sev in ("critical", "warning", "info")
+    )
+    return (
+        f'<header id="summary"><h1>eksmon fleet report</h1>'
+        f'<p class="muted">As of {_e(iso_utc(generated_at))}: {s["clusters"]} clusters in '
+        f"{s['regions']} account-regions, {s['checks']} checks, {s['collection_errors']} collection errors.</p>"
+        f'<p class="chips">{chips}</p></header>'
+    )
 
 
 # -- data ------------------------------------------------------------------------------------------------
@@ -77,79 +103,15 @@ def _points(result: ScanResult, now: datetime) -> list[_Located]:
     return out
 
 
-def _part(snap: ClusterSnapshot | RegionSnapshot, module: str, name: str) -> Any:
-    """A snapshot part by its class, looked up by name so the report never depends on a collector."""
-    for kind, value in snap.parts.items():
-        if kind.__name__ == name and kind.__module__ == module:
-            return value
-    return None
+def _part(snap: ClusterSnapshot | RegionSnapshot, kind: type[T]) -> T | None:
+    """A part of the snapshot by its type (the one its collector registered), None when not collected."""
+    return snap.get(kind) if snap.has(kind) else None
 
 
-# -- page ------------------------------------------------------------------------------------------------
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _page(body: str, generated_at: datetime) -> str:
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>eksmon fleet report, {_e(iso_utc(generated_at))}</title>
-<style>
-body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1b1b1b; }}
-h1 {{ font-size: 22px; margin: 0 0 4px; }} h2 {{ font-size: 18px; margin: 28px 0 8px; }}
-.muted {{ color: #666; }} .chips span {{ display: inline-block; padding: 2px 10px; margin-right: 6px;
-  border-radius: 10px; color: #fff; font-weight: 600; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: 6px 8px;
-  border-bottom: 1px solid #e0e0e0; vertical-align: top; }}
-th {{ background: #f5f5f5; }} code {{ font-size: 12px; }}
-.sev {{ font-weight: 700; }} .critical {{ color: {_COLOUR["critical"]}; }}
-.warning {{ color: {_COLOUR["warning"]}; }} .info {{ color: {_COLOUR["info"]}; }}
-svg text {{ font: 12px system-ui, sans-serif; }} .nodata {{ color: #888; font-style: italic; }}
-details summary {{ cursor: pointer; }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-
-def _header(result: ScanResult, generated_at: datetime) -> str:
-    s = result.summary()
-    chips = "".join(
-        f'<span style="background:{_COLOUR[sev]}">{s["by_severity"][sev]} {sev}</span>'
-        for sev in ("critical", "warning", "info")
-    )
-    return (
-        f'<header id="summary"><h1>eksmon fleet report</h1>'
-        f'<p class="muted">As of {_e(iso_utc(generated_at))}: {s["clusters"]} clusters in '
-        f"{s['regions']} account-regions, {s['checks']} checks, {s['collection_errors']} collection errors.</p>"
-        f'<p class="chips">{chips}</p></header>'
-    )
-
-
-def _section(title: str, build: Callable[[], str]) -> str:
-    anchor = title.lower().replace(" ", "-")
-    try:
-        inner = build()
-    except Exception as exc:  # noqa: BLE001 - one broken picture must not lose the whole report
-        log.warning("html report: section %r failed: %s", title, type(exc).__name__)
-        inner = f'<p class="nodata">Could not draw this section ({_e(type(exc).__name__)}).</p>'
-    return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>\n{inner}\n</section>'
-
-
-def _svg(rows: int, content: str, label: str, extra_height: int = 30) -> str:
-    height = rows * _ROW + extra_height
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(label)}" '
-        f'width="100%" viewBox="0 0 {_WIDTH} {height}" preserveAspectRatio="xMinYMin meet">'
-        f"{content}</svg>"
-    )
+def _thresholds(result: ScanResult, check_id: str, kind: type[TH]) -> TH:
+    """A check's thresholds as the scan used them; its defaults when the check was not in the scan."""
+    found = result.thresholds.get(check_id)
+    return found if isinstance(found, kind) else kind()
 
 
 # -- support timeline ------------------------------------------------------------------------------------
@@ -167,19 +129,19 @@ class _Support:
 def _support_rows(result: ScanResult) -> list[_Support]:
     rows = []
     for snap in sorted(result.clusters, key=lambda c: (c.region, c.name)):
-        info = _part(snap, "eksmon.collectors.eks", "ClusterInfo")
-        calendar = _part(snap.region_snapshot, "eksmon.collectors.eks", "VersionCalendar")
-        version = getattr(info, "version", None)
+        info = _part(snap, ClusterInfo)
+        calendar = _part(snap.region_snapshot, VersionCalendar)
+        version = info.version if info is not None else None
         dates = calendar.get(version) if calendar is not None and version else None
         rows.append(
             _Support(
                 snap.name,
                 snap.region,
                 version,
-                getattr(info, "support_type", None),
-                getattr(dates, "release", None),
-                getattr(dates, "end_of_standard", None),
-                getattr(dates, "end_of_extended", None),
+                info.support_type if info is not None else None,
+                dates.release if dates is not None else None,
+                dates.end_of_standard if dates is not None else None,
+                dates.end_of_extended if dates is not None else None,
             )
         )
     return rows
@@ -233,7 +195,7 @@ def _timeline_section(result: ScanResult, now: datetime) -> str:
 
 def _timeline_row(r: _Support, y: int, x: Callable[[date], float], today: date) -> str:
     label = f"{r.cluster} ({r.region}) {r.version or '?'}"
-    parts = [f'<text x="0" y="{y + 19}">{_e(_clip(label, 40))}</text>']
+    parts = [f'<text x="0" y="{y + 19}">{_e(clip(label, 40))}</text>']
     if r.end_standard is None:
         parts.append(f'<text x="{_LABEL}" y="{y + 19}" fill="#888">no data: support dates unknown</text>')
         return f'<g class="cluster-timeline">{"".join(parts)}</g>'
@@ -274,14 +236,6 @@ def _support_left(r: _Support, today: date) -> str:
     return "extended support ended: forced upgrade due"
 
 
-def _bar(x1: float, x2: float, y: int, colour: str, title: str, opacity: float = 1.0) -> str:
-    width = max(x2 - x1, 1.0)
-    return (
-        f'<rect x="{x1:.1f}" y="{y + 6}" width="{width:.1f}" height="18" rx="3" fill="{colour}" '
-        f'fill-opacity="{opacity}"><title>{_e(title)}</title></rect>'
-    )
-
-
 # -- etcd ------------------------------------------------------------------------------------------------
 def _etcd_sizes(result: ScanResult, points: list[_Located]) -> dict[tuple[str, str, str], float]:
     sizes: dict[tuple[str, str, str], float] = {}
@@ -302,26 +256,26 @@ def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
     if not clusters:
         return '<p class="nodata">No clusters scanned.</p>'
     sizes = _etcd_sizes(result, points)
+    levels = _thresholds(result, "etcd.db_size", EtcdDbSizeThresholds)
+    warning, critical = levels.warning_percent / 100, levels.critical_percent / 100
     plot = _WIDTH - _LABEL - 160
     parts = []
     for i, snap in enumerate(clusters):
         y = i * _ROW
-        parts.append(f'<text x="0" y="{y + 19}">{_e(_clip(f"{snap.name} ({snap.region})", 40))}</text>')
+        parts.append(f'<text x="0" y="{y + 19}">{_e(clip(f"{snap.name} ({snap.region})", 40))}</text>')
         parts.append(f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>')
         size = sizes.get((snap.account, snap.region, snap.name))
         if size is None:
             parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
             continue
         share = min(size / ETCD_QUOTA_BYTES, 1.0)
-        colour = (
-            _COLOUR["critical"] if share >= 0.95 else _COLOUR["warning"] if share >= 0.8 else _COLOUR["ok"]
-        )
+        colour = level_colour(share, warning, critical)
         parts.append(
             f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
             f"<title>{_e(_gib(size))} of 8 GiB</title></rect>"
             f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{_e(_gib(size))} ({share * 100:.0f} %)</text>'
         )
-    for share, text in ((0.8, "80 %"), (0.95, "95 %"), (1.0, "8 GiB")):
+    for share, text in ((warning, f"{warning:.0%}"), (critical, f"{critical:.0%}"), (1.0, "8 GiB")):
         lx = _LABEL + share * plot
         parts.append(
             f'<line x1="{lx:.1f}" y1="0" x2="{lx:.1f}" y2="{len(clusters) * _ROW}" stroke="#616161" '
@@ -336,8 +290,18 @@ def _gib(size: float) -> str:
 
 
 # -- quotas ----------------------------------------------------------------------------------------------
-def _quota_rows(result: ScanResult, points: list[_Located]) -> list[tuple[str, float, str]]:
-    """(label, percent, tooltip), highest first."""
+@dataclass(frozen=True)
+class _QuotaRow:
+    label: str
+    percent: float
+    tip: str
+    warning: float  # the quota.utilization levels for this quota (its override, else the check's)
+    critical: float
+
+
+def _quota_rows(result: ScanResult, points: list[_Located]) -> list[_QuotaRow]:
+    """One row a quota and account+region, highest first."""
+    levels = _thresholds(result, "quota.utilization", QuotaUtilizationThresholds)
     names: dict[tuple[str, str], str] = {}
     values: dict[tuple[str, str, str, str], float] = {}
     for f in result.findings:
@@ -358,20 +322,17 @@ def _quota_rows(result: ScanResult, points: list[_Located]) -> list[tuple[str, f
             values[(located.account, located.region, service, code)] = float(p.value)
     rows = []
     for (account, region, service, code), percent in values.items():
-        name = names.get((service, code)) or _catalogue_name(service, code)
-        label = f"{region} {service} {name or code}"
-        rows.append((label, percent, f"{account} {region} {service}/{code} {name}: {percent:.1f} %"))
-    rows.sort(key=lambda r: (-r[1], r[0]))
+        quota = find_quota(service, code)
+        name = names.get((service, code)) or (quota.name if quota is not None else "")
+        warning, critical = (
+            levels.levels(quota)[:2]
+            if quota is not None
+            else (levels.warning_percent, levels.critical_percent)
+        )
+        tip = f"{account} {region} {service}/{code} {name}: {percent:.1f} %"
+        rows.append(_QuotaRow(f"{region} {service} {name or code}", percent, tip, warning, critical))
+    rows.sort(key=lambda r: (-r.percent, r.label))
     return rows
-
-
-def _catalogue_name(service: str, code: str) -> str:
-    try:
-        from eksmon.quotas_catalogue import find
-    except ImportError:
-        return ""
-    quota = find(service, code)
-    return quota.name if quota is not None else ""
 
 
 def _quota_section(result: ScanResult, points: list[_Located]) -> str:
@@ -381,20 +342,22 @@ def _quota_section(result: ScanResult, points: list[_Located]) -> str:
     shown = rows[:QUOTA_ROWS_MAX]
     plot = _WIDTH - _LABEL - 80
     parts = []
-    for i, (label, percent, tip) in enumerate(shown):
-        y = i * _ROW
+    for i, row in enumerate(shown):
+        y, percent = i * _ROW, row.percent
         share = min(percent / 100, 1.0)
-        colour = (
-            _COLOUR["critical"] if percent >= 95 else _COLOUR["warning"] if percent >= 80 else _COLOUR["ok"]
-        )
+        colour = level_colour(percent, row.warning, row.critical)
         parts.append(
-            f'<text x="0" y="{y + 19}">{_e(_clip(label, 36))}</text>'
+            f'<text x="0" y="{y + 19}">{_e(clip(row.label, 36))}</text>'
             f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>'
             f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
-            f"<title>{_e(tip)}</title></rect>"
+            f"<title>{_e(row.tip)}</title></rect>"
             f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{percent:.0f} %</text>'
         )
-    for share in (0.8, 0.95):
+    levels = _thresholds(result, "quota.utilization", QuotaUtilizationThresholds)
+    for share in (
+        levels.warning_percent / 100,
+        levels.critical_percent / 100,
+    ):  # overrides colour their own rows
         lx = _LABEL + share * plot
         parts.append(
             f'<line x1="{lx:.1f}" y1="0" x2="{lx:.1f}" y2="{len(shown) * _ROW}" stroke="#616161" '
@@ -430,7 +393,3 @@ def _finding_row(f: Finding) -> str:
         f"<p>{_e(f.message)}</p><p><strong>Do:</strong> {_e(f.remediation)}</p>"
         f'<p><a href="{_e(f.docs)}" rel="noreferrer">{_e(f.docs)}</a></p></details></td></tr>'
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from eksmon.engine import COLLECTION_ERROR, ScanResult
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult
 from eksmon.models import MetricPoint, Severity
 from eksmon.observability import NAMESPACE, SERVICE
 from eksmon.registry import Monitor, Registry, load

@@ -10,6 +10,7 @@ from typing import Any
 
 from eksmon.engine import ScanResult
 from eksmon.models import FINDING_SCHEMA, Finding, iso_utc
+from eksmon.publish.html import render_html as html
 
 _ICON = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
 
@@ -98,8 +99,6 @@ def _md(text: str) -> str:
 
 
 def render_html(result: ScanResult, generated_at: datetime) -> str:
-    from eksmon.publish.html import render_html as html
-
     return html(result, generated_at)
 
 

@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 
 import urllib3
 
+from eksmon.publish.text import clip
+
 HEADER_MAX = 150  # Slack: header block text
 SECTION_MAX = 3000  # Slack: section block text
 TIMEOUT = urllib3.Timeout(connect=3.0, read=10.0)
-LOCAL_HOSTS = ("127.0.0.1", "localhost")  # plain http only to loopback (the simulator)
 
 
 class SlackError(RuntimeError):
@@ -53,8 +54,7 @@ def parse_webhook(secret: str) -> str:
             raise SlackError("the webhook secret is neither a URL nor valid JSON") from None
         text = str(data.get("url") or data.get("webhook_url") or "")
     parts = urlsplit(text)
-    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not (parts.scheme == "https" or local) or not parts.hostname:
+    if parts.scheme != "https" or not parts.hostname:
         raise SlackError("the webhook secret must hold an https:// incoming webhook URL (or JSON with 'url')")
     return text
 
@@ -99,27 +99,23 @@ def _from_alarm(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _blocks(title: str, text: str, steps: list[str], footer: str) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_MAX), "emoji": True}}
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_MAX), "emoji": True}}
     ]
     if text:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}})
     if steps:
         listed = "\n".join(f"• {s}" for s in steps)
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": _clip(f"*Next steps*\n{listed}", SECTION_MAX)},
+                "text": {"type": "mrkdwn", "text": clip(f"*Next steps*\n{listed}", SECTION_MAX)},
             }
         )
     if footer:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(footer, SECTION_MAX)}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(footer, SECTION_MAX)}]}
         )
-    return {"text": _clip(title, SECTION_MAX), "blocks": blocks}
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"text": clip(title, SECTION_MAX), "blocks": blocks}
 
 
 # -- posting ---------------------------------------------------------------------------------------------

@@ -658,7 +658,7 @@ def _epoch(value: Any) -> int:
         try:
             return int(float(value))
         except ValueError:
-            return int(_aware(datetime.fromisoformat(value.replace("Z", "+00:00"))).timestamp())
+            return int(_aware(datetime.fromisoformat(value)).timestamp())
     raise MetricMathError(f"Not a timestamp: {value!r}")
 
 

@@ -13,8 +13,9 @@ What it checks, as EKS and kube-apiserver would:
   simulator issued (its own key, or moto's assumed-role / IAM keys) the signature is recomputed
   with ``x-k8s-aws-id: <this cluster's name>``, so a token made for another cluster is refused.
   ``cluster.access_entry = False`` models a role with no access entry (401 for every token).
-* **Authorisation** (403): exactly the ClusterRole eksmon generates -- the union of the ``kube=``
-  permissions of every registered collector (``eksmon.registry``) plus ``get /metrics`` -- and the
+* **Authorisation** (403): exactly the RBAC eksmon generates -- the union of the ``kube=``
+  permissions of every registered collector (``eksmon.registry``) plus ``get /metrics``, the
+  namespaced ones (a Role in ``kube-system``, ``resourceNames``) only there and by name -- and the
   discovery URLs every authenticated user may read. Secrets are never readable. A collector that
   forgets to declare a permission therefore fails in the tests as it would in a cluster.
   ``cluster.permissions`` replaces the registry's set for one cluster (an outdated ClusterRole).
@@ -32,6 +33,7 @@ Seeding and faults, per cluster (``sim.extension(KubernetesApi).cluster(account,
     c.unreachable()            # connection reset
     c.slow(30)                 # answer after 30 s (past the client's timeout)
     c.fail(503, path="/api/v1/pods", times=2)   # status override, optionally limited
+    c.endless_list("/api/v1/pods")                 # every page has a continue token (repeated)
 """
 
 from __future__ import annotations
@@ -325,7 +327,12 @@ def registry_permissions() -> list[Permission]:
 
 
 def allows(permissions: Iterable[Permission], attrs: RequestAttributes) -> bool:
-    """Would this ClusterRole (bound cluster-wide) allow the request? Secrets: never."""
+    """Would this RBAC allow the request? Secrets: never.
+
+    As kube-apiserver's RBAC authoriser: a permission without ``namespace`` is a ClusterRole rule
+    (every namespace); one with a ``namespace`` is a Role rule there only; ``names``
+    (``resourceNames``) match only requests for one of those objects (so never a list).
+    """
     if attrs.resource_request:
         if attrs.group == "" and attrs.resource == "secrets":
             return False
@@ -335,6 +342,8 @@ def allows(permissions: Iterable[Permission], attrs: RequestAttributes) -> bool:
             and p.api_group in (attrs.group, "*")
             and p.resource in (wanted, "*")
             and (attrs.verb in p.verbs or "*" in p.verbs)
+            and (not p.namespace or p.namespace == attrs.namespace)
+            and (not p.names or attrs.name in p.names)
             for p in permissions
         )
     if attrs.verb == "get" and any(_url_match(u, attrs.path) for u in PUBLIC_URLS):
@@ -356,7 +365,7 @@ def _url_match(pattern: str, path: str) -> bool:
 class KubeFault:
     """``reset`` the connection, answer ``slow``ly, or with a ``status``; for ``times`` requests (None: all)."""
 
-    kind: str  # reset | slow | status
+    kind: str  # reset | slow | status | endless
     path: str | None = None  # glob on the API path (no endpoint prefix, no query); None: every path
     status: int = 500
     seconds: float = 0.0
@@ -514,6 +523,13 @@ class KubeCluster:
         return self._fault(
             KubeFault("status", path, status=status, times=times, retry_after=retry_after, message=message)
         )
+
+    def endless_list(
+        self, path: str | None = None, repeat: bool = True, times: int | None = None
+    ) -> KubeFault:
+        """Lists never end: every page carries a ``continue`` token -- the same one again (``repeat``)
+        or a new one each time -- whatever token was sent, as a broken apiserver or proxy would."""
+        return self._fault(KubeFault("endless" if repeat else "endless-new", path, times=times))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -971,6 +987,15 @@ class KubernetesApi(Extension):
             h.note = attrs.describe()
             h.send_json(403, _forbidden(caller, attrs))
             return
+        if fault is not None and fault.kind.startswith("endless") and attrs.verb == "list":
+            info = kind_for(attrs.group, attrs.version, attrs.resource)
+            if info is not None:
+                h.note = "endless"
+                status, body = cluster.list_page(info, attrs.namespace, {**query, "continue": ""})
+                token = "endless" if fault.kind == "endless" else f"endless-{fault.hits}"
+                body["metadata"] = {**body["metadata"], "continue": token}
+                h.send_json(status, body)
+                return
         self._route(h, cluster, attrs, query)
 
     def _route(

@@ -1,0 +1,59 @@
+"""Collectors read what the scan's checks evaluate, passed by the engine, never looked up by name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from eksmon.engine import Scanner
+from eksmon.registry import CollectionNeeds, load
+from eksmon.settings import parse_settings
+
+REGISTRY = load()
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+# threshold fields that set how much is collected, and the need each one must be reported as
+WINDOW_FIELDS = {"window_minutes", "lookback_hours", "scrape_samples"}
+
+
+def _needs(config: dict[str, object], patterns: tuple[str, ...] = ()) -> CollectionNeeds:
+    settings = parse_settings(config)
+    return Scanner(settings, REGISTRY.select(patterns), NOW, registry=REGISTRY).needs
+
+
+def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
+    needs = _needs(
+        {
+            "checks": {
+                "thresholds": {
+                    "apiserver.error_rate": {"window_minutes": 60},
+                    "apiserver.latency": {"window_minutes": 30},
+                    "etcd.db_growth": {"lookback_hours": 72},
+                    "version.deprecated_api_in_use": {"scrape_samples": 5},
+                }
+            }
+        }
+    )
+    assert needs == CollectionNeeds(window_minutes=60, lookback_hours=72, scrape_samples=5)
+
+
+def test_a_check_left_out_of_the_scan_does_not_widen_what_is_read() -> None:
+    config = {"checks": {"thresholds": {"apiserver.error_rate": {"window_minutes": 600}}}}
+    assert _needs(config, ("apiserver.latency",)).window_minutes == 15  # the latency check's default
+    assert _needs(config, ("version.*",)) == CollectionNeeds(scrape_samples=3)
+
+
+def test_merge_keeps_the_largest_of_each_and_ignores_none() -> None:
+    a = CollectionNeeds(window_minutes=15, scrape_samples=2)
+    b = CollectionNeeds(window_minutes=5, lookback_hours=24)
+    assert a.merge(b) == CollectionNeeds(window_minutes=15, lookback_hours=24, scrape_samples=2)
+    assert CollectionNeeds().merge(CollectionNeeds()) == CollectionNeeds()
+
+
+@pytest.mark.parametrize("check_id", sorted(REGISTRY.checks))
+def test_a_threshold_that_sets_a_window_is_reported_to_the_collectors(check_id: str) -> None:
+    """A new check with a window threshold must say so in collection_needs(), or nothing reads that far."""
+    thresholds = REGISTRY.checks[check_id].thresholds()
+    reported = thresholds.collection_needs()
+    for name in WINDOW_FIELDS & set(type(thresholds).model_fields):
+        assert getattr(reported, name) == getattr(thresholds, name), f"{check_id}.{name}"
