@@ -16,6 +16,7 @@ from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK
 from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
 from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
 from eksmon.observability import NAMESPACE, SERVICE
+from eksmon.tiers import PROVISIONED_DB_BYTES, PUBLISHED_TIERS, STANDARD_DB_BYTES
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR: Final = ROOT / "functions"
@@ -141,6 +142,8 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
     "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
     "eks:DescribeAddon": _EKS + "addon/*/*/*",
     "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
+    # access-entry/<cluster>/<identity type>/<identity account>/<identity name>/<uuid>
+    "eks:ListAssociatedAccessPolicies": _EKS + "access-entry/*/*/*/*/*",
 }
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
@@ -151,11 +154,14 @@ SLACK_FORWARDER_TIMEOUT: Final = Duration.seconds(30)
 SLACK_FORWARDER_MEMORY_MB: Final = 256
 CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
 DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
-ETCD_QUOTA_BYTES: Final = 8 * 1024**3  # EKS's etcd quota, 8 GiB
-ETCD_TIER_BYTES: Final = 16 * 1024**3  # a Provisioned Control Plane tier's database (FACTS.md)
-# Seats (API request concurrency) each Provisioned Control Plane tier guarantees (FACTS.md); standard: dynamic.
-TIER_SEATS: Final[dict[str, int]] = {"tier-xl": 1700, "tier-2xl": 3400, "tier-4xl": 6800, "tier-8xl": 13600}
+ETCD_QUOTA_BYTES: Final = STANDARD_DB_BYTES  # standard mode's etcd limit; eksmon.tiers has every tier's
+ETCD_TIER_BYTES: Final = PROVISIONED_DB_BYTES  # a Provisioned Control Plane tier's database
+# Seats (API request concurrency) each Provisioned Control Plane tier guarantees; standard: dynamic.
+TIER_SEATS: Final[dict[str, int]] = {t.name: t.seats for t in PUBLISHED_TIERS if t.seats is not None}
 # EC2 On-Demand vCPU quota classes: AWS/Usage ResourceCount Class=<class>/OnDemand (eksmon/quotas_catalogue.py).
 VCPU_USAGE_CLASSES: Final = ("Standard", "G", "P", "Inf", "Trn", "X", "F")
 HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
+# A monitor whose heartbeat takes longer than this to miss a lost run also alarms on its dead-letter queue
+# (within five minutes); a faster one does not pay $0.10 a month for an alarm that only arrives sooner.
+HEARTBEAT_FAST_ENOUGH: Final = Duration.hours(2)
 ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day

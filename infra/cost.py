@@ -81,6 +81,7 @@ PRICES = Prices()
 # Seconds one run takes with the demo fleet (bench/bench_handlers.py; infra/constants.py LAMBDA_SIZES),
 # and what a run's work grows with: the clusters it scans, or (quotas) the account+regions.
 BENCH_SECONDS: Mapping[str, float] = {"lifecycle": 1.9, "quotas": 2.5, "metrics": 2.2, "kubernetes": 2.6}
+BENCH_CLUSTERS, BENCH_REGIONS = 7, 2  # the fleet those figures were measured on (1 account)
 SCALES_WITH_REGIONS = frozenset({"quotas"})
 PLAN_SECONDS = 1.0  # the fan-out's planning invocation: settings and partitions, no AWS reads
 # Logs: a run's own lines (START/END/REPORT, the summary line) and one EMF record per point published.
@@ -338,7 +339,7 @@ def estimate(fleet: Fleet, tpl: Template, measured: Measured, p: Prices = PRICES
         fanned = m in tpl.fanout
         parts = partitions if fanned else 1
         unit = fleet.account_regions if m in SCALES_WITH_REGIONS else fleet.clusters
-        demo_unit = 2 if m in SCALES_WITH_REGIONS else 7  # the demo fleet: 2 regions, 7 clusters
+        demo_unit = BENCH_REGIONS if m in SCALES_WITH_REGIONS else BENCH_CLUSTERS
         seconds = BENCH_SECONDS[m] * unit / demo_unit / parts
         per_run = parts * seconds + (PLAN_SECONDS if fanned else 0.0)
         invocations += runs[m] * (parts + (1 if fanned else 0))

@@ -104,6 +104,7 @@ class Services:
     """Optional, injectable services beyond boto3 (Kubernetes access is added here)."""
 
     kubernetes: Any = None  # a factory: (CollectContext) -> Kubernetes client
+    counters: Any = None  # eksmon.counters.CounterStore: counter values kept between deployed runs
 
 
 def collection_error(

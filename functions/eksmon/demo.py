@@ -128,7 +128,7 @@ def run_demo(
         print(page if fmt == "html" else render(result, fmt, now), file=out)
         say()
         say(
-            f"Fleet report with pictures (support timelines, etcd against 8 GiB, quotas): {os.path.abspath(REPORT_FILE)}"
+            f"Fleet report with pictures (support timelines, etcd against each limit, control-plane capacity, quotas): {os.path.abspath(REPORT_FILE)}"
         )
     say()
     say(f"demo finished in {time.monotonic() - started:.1f} s")

@@ -24,13 +24,16 @@ from eksmon.accounts import resolve_accounts
 from eksmon.aws import ApiCallCounter, AwsAccount, client_config, error_code, error_operation
 from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
 from eksmon.errors import ScanAborted
-from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
 from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 
 log = logging.getLogger(__name__)
+
+COVERAGE = "monitor.coverage"
+COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,35 @@ class ScanResult:
             "api_calls": self.api_calls.total,
             "duration_seconds": round(self.duration_seconds, 3),
         }
+
+
+def coverage_finding(
+    account: str, region: str, cluster: str | None, unevaluated: Sequence[tuple[str, str]], now: datetime
+) -> Finding:
+    """One info finding naming every check that an optional source left without data (SPEC.md)."""
+    where = f"cluster {cluster}" if cluster else f"{account}/{region}"
+    checks = sorted({c for c, _ in unevaluated})
+    lines = "; ".join(f"{c}: {reason}" for c, reason in unevaluated)
+    resource = "coverage"
+    return Finding(
+        check=COVERAGE,
+        severity=Severity.INFO,
+        title=f"{len(checks)} check{'s' if len(checks) != 1 else ''} could not be evaluated for {where}",
+        message=f"eksmon could not evaluate {', '.join(checks)} for {where}, because a source has no "
+        f"data for it: {lines}.",
+        remediation="Upgrade the cluster's platform version so that it publishes the free AWS/EKS "
+        "control-plane metrics (Kubernetes 1.28+), or turn on the CloudWatch Observability add-on, or grant "
+        "the monitor `get` on the non-resource URL /metrics (`eksmon rbac`); a new cluster needs a few hours "
+        "of history.",
+        docs=COVERAGE_DOCS,
+        account=account,
+        region=region,
+        cluster=cluster,
+        resource=resource,
+        fingerprint=fingerprint(COVERAGE, account, region, cluster, resource),
+        details={"unevaluated": [{"check": c, "reason": reason} for c, reason in unevaluated]},
+        observed_at=iso_utc(now),
+    )
 
 
 def to_finding(
@@ -278,6 +310,7 @@ class Scanner:
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:
         cluster = snap.name if isinstance(snap, ClusterSnapshot) else None
         out: list[Finding] = []
+        unevaluated: list[tuple[str, str]] = []
         for spec in self.checks:
             if spec.scope != scope or any(not snap.has(n) for n in spec.needs):
                 continue
@@ -293,9 +326,13 @@ class Scanner:
                 log.exception("check %s failed", spec.id)
                 out.append(collection_error(snap.account, region, cluster, f"check/{spec.id}", exc, self.now))
                 continue
-            out.extend(
-                to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now) for p in problems
-            )
+            for p in problems:
+                if isinstance(p, Unevaluated):
+                    unevaluated.append((spec.id, p.reason))
+                else:
+                    out.append(to_finding(spec, p, snap.account, region, cluster or p.cluster, self.now))
+        if unevaluated:
+            out.append(coverage_finding(snap.account, region, cluster, unevaluated, self.now))
         self._add(out)
 
     def _add(self, findings: Iterable[Finding]) -> None:

@@ -51,6 +51,17 @@ class Problem:
     cluster: str | None = None  # a region-scoped check names the cluster of its region it is about
 
 
+@dataclass(frozen=True, slots=True)
+class Unevaluated:
+    """What a check yields instead of a Problem when an optional source has no data for it.
+
+    The engine gathers them into one ``monitor.coverage`` info finding per cluster (SPEC.md), so a
+    fleet without CloudWatch series gets one line per cluster instead of one per check.
+    """
+
+    reason: str
+
+
 class Finding(BaseModel):
     """One problem found. Field names and meanings are the stable contract of SPEC.md."""
 

@@ -39,3 +39,4 @@ class ClusterInfo:
     endpoint: str | None
     certificate_authority: str | None
     created_at: datetime | None = None
+    tier: str = "standard"  # controlPlaneScalingConfig.tier; absent means standard

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 import eksmon.checks
 import eksmon.collectors
-from eksmon.models import Problem
+from eksmon.models import Problem, Unevaluated
 
 if TYPE_CHECKING:
     from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
@@ -44,6 +44,7 @@ class CollectionNeeds:
     window_minutes: float | None = None  # CloudWatch series, ending now
     lookback_hours: float | None = None  # CloudWatch history, ending now
     scrape_samples: int | None = None  # reads of the apiserver's /metrics per run
+    peak_days: float | None = None  # hourly maxima of seats and scheduling (control_plane.tier_oversized)
 
     def merge(self, other: CollectionNeeds) -> CollectionNeeds:
         def most(a: float | None, b: float | None) -> float | None:
@@ -54,6 +55,7 @@ class CollectionNeeds:
             window_minutes=most(self.window_minutes, other.window_minutes),
             lookback_hours=most(self.lookback_hours, other.lookback_hours),
             scrape_samples=None if samples is None else int(samples),
+            peak_days=most(self.peak_days, other.peak_days),
         )
 
 
@@ -111,7 +113,7 @@ class CheckSpec:
     needs: tuple[type, ...]
     docs: str
     severity_rules: str
-    fn: Callable[..., Iterable[Problem]]
+    fn: Callable[..., Iterable[Problem | Unevaluated]]
     thresholds: type[Thresholds] = NoThresholds
     sources: tuple[str, ...] = field(default_factory=tuple)
     # parts read when present: collected like needs, but a missing one (reported by its collector)
@@ -123,7 +125,7 @@ class CheckSpec:
 
     def evaluate(
         self, snapshot: ClusterSnapshot | RegionSnapshot, settings: Thresholds, now: datetime
-    ) -> list[Problem]:
+    ) -> list[Problem | Unevaluated]:
         return list(self.fn(snapshot, settings, now))
 
 
@@ -253,8 +255,12 @@ def check(
     sources: tuple[str, ...] = (),
     uses: tuple[type, ...] = (),
     cluster_needs: tuple[type, ...] = (),
-) -> Callable[[Callable[..., Iterable[Problem]]], Callable[..., Iterable[Problem]]]:
-    def register(fn: Callable[..., Iterable[Problem]]) -> Callable[..., Iterable[Problem]]:
+) -> Callable[
+    [Callable[..., Iterable[Problem | Unevaluated]]], Callable[..., Iterable[Problem | Unevaluated]]
+]:
+    def register(
+        fn: Callable[..., Iterable[Problem | Unevaluated]],
+    ) -> Callable[..., Iterable[Problem | Unevaluated]]:
         REGISTRY.add_check(
             CheckSpec(
                 id=id,

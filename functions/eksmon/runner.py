@@ -5,6 +5,7 @@ The CLI's demo calls the handlers themselves; everything here is shared by all t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from eksmon.accounts import organization_accounts
 from eksmon.aws import ApiCallCounter, client_config
 from eksmon.context import Services
+from eksmon.counters import CounterStore
 from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError
@@ -129,6 +131,9 @@ def run_monitor(
     now = parsed.now or datetime.now(UTC)
     if parsed.notify_test:
         return _notify_test(monitor, env, now, session_factory)
+    if env.findings_table:  # deployed with state: counters count since the previous run
+        store = CounterStore(session_factory().client("dynamodb"), env.findings_table, now)
+        services = dataclasses.replace(services or Services(), counters=store)
     result = scan(settings, now, monitor=monitor, session_factory=session_factory, services=services)
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
     emitted = emit(monitor_points(monitor, result, now))
@@ -167,6 +172,7 @@ def _notify(
     if not env.topic_arn:
         return 0, 0  # nowhere to send: the state is left as it is, so nothing is recorded as told
     renotify_days = settings.notifications.renotify_days
+    result = notifiable(result, settings)
     if not env.findings_table:
         messages = build_messages(changes_without_state(result.findings))
         outcome = publish(_sns(env, session_factory), env.topic_arn, messages)
@@ -193,6 +199,15 @@ def _notify(
         )
         state.release(by_fingerprint[fp] for fp in message.fingerprints)
     return len(outcome.sent), len(outcome.failed)
+
+
+def notifiable(result: ScanResult, settings: Settings) -> ScanResult:
+    """The scan as the inboxes see it: findings below ``notifications.min_severity`` left out.
+
+    A finding that drops below the bar is told as resolved, as if it had gone away.
+    """
+    bar = Severity(settings.notifications.min_severity).rank
+    return dataclasses.replace(result, findings=[f for f in result.findings if f.severity.rank >= bar])
 
 
 TEST_CHECK = "monitor.notify_test"

@@ -119,6 +119,10 @@ class NotificationSettings(_Model):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
     slack: SlackSettings | None = None
     renotify_days: float = Field(7.0, gt=0, description="re-send a still-open finding after this many days")
+    min_severity: Literal["critical", "warning", "info"] = Field(
+        "warning",
+        description="the lowest severity sent; info findings show in reports and `eksmon scan`, not in inboxes",
+    )
 
 
 class Schedules(_Model):

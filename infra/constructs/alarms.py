@@ -1,10 +1,13 @@
-"""Alarms to the alert topic, three per scheduled monitor:
+"""Alarms to the alert topic, two or three per scheduled monitor:
 
 * critical: at least one critical finding is open (``OpenFindings``, ``Severity=critical``, Maximum >= 1);
 * heartbeat: no run reported for two schedule periods (the same series: every run writes it, 0 or more;
   SampleCount < 1, missing data breaching): the schedule stopped, or runs no longer get through;
-* dead letters: a run was lost, within five minutes (its schedule could not deliver it, or it failed,
-  timed out or was throttled past its retries: Lambda sends it, with the error, to the same queue).
+* dead letters, for a monitor whose heartbeat takes longer than ``HEARTBEAT_FAST_ENOUGH`` (2 hours) to
+  notice: a run was lost, within five minutes (its schedule could not deliver it, or it failed, timed out or
+  was throttled past its retries: Lambda sends it, with the error, to the same queue). With the default
+  schedules that is the daily lifecycle and 6-hourly quotas monitors; the hourly ones' heartbeat says it
+  within two hours.
 
 The set is small on purpose (each standard alarm is $0.10 a month at list price, a composite $0.50; the
 first ten are free): per-function Errors would repeat the dead letters for a run that failed for good and
@@ -33,6 +36,7 @@ from constructs import Construct
 
 from infra.constants import (
     ALARM_PERIOD_MAX_SECONDS,
+    HEARTBEAT_FAST_ENOUGH,
     HEARTBEAT_MISSED_RUNS,
     METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
@@ -102,7 +106,8 @@ class Alarms(Construct):
             period = schedule_period(w.schedule)
             self.critical[w.monitor] = self._critical(w.monitor, period)
             self.heartbeats[w.monitor] = self._heartbeat(w.monitor, period)
-            self._dead_letters(w.monitor, w.dead_letter_queue)
+            if period.to_seconds() * HEARTBEAT_MISSED_RUNS > HEARTBEAT_FAST_ENOUGH.to_seconds():
+                self._dead_letters(w.monitor, w.dead_letter_queue)
         for name, function in (extra_functions or {}).items():
             self._function_errors(name, function)
         for name, queue in (extra_queues or {}).items():

@@ -189,15 +189,8 @@ class Dashboard(Construct):
                 height=5,
             ),
             cloudwatch.GraphWidget(
-                title="Failed and throttled runs, per monitor (AWS/Lambda)",
-                left=[
-                    f.metric_errors(statistic="Sum", period=HOUR, label=f"{m} errors")
-                    for m, f in functions.items()
-                ]
-                + [
-                    f.metric_throttles(statistic="Sum", period=HOUR, label=f"{m} throttles")
-                    for m, f in functions.items()
-                ],
+                title="Failed runs, per monitor (AWS/Lambda)",
+                left=[f.metric_errors(statistic="Sum", period=HOUR, label=m) for m, f in functions.items()],
                 width=8,
                 height=5,
             ),

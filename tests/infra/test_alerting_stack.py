@@ -280,15 +280,24 @@ def test_each_monitor_alarms_on_an_open_critical_finding_straight_to_the_topic(
         assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
 
 
-def test_three_alarms_per_monitor_and_no_more(synthesized: Synthesized, plans: list[Any]) -> None:
-    """Critical, heartbeat, dead letters: a lost run (failed for good, throttled past its retries, cut at
-    the timeout, or never delivered) lands in the queue, so no Errors, Throttles or Duration alarm."""
+def test_critical_heartbeat_and_dead_letters_where_the_heartbeat_is_slow(
+    synthesized: Synthesized, plans: list[Any]
+) -> None:
+    """A lost run (failed for good, throttled past its retries, cut at the timeout, or never delivered)
+    lands in the queue: no Errors, Throttles or Duration alarm. The queue alarms only for monitors whose
+    heartbeat needs more than 2 hours to notice (TEST_SETTINGS: lifecycle daily, quotas and kubernetes
+    every 2 and 3 hours; metrics every 5 minutes)."""
     topic = _only(synthesized, "AWS::SNS::Topic")
     alarms = _alarms(synthesized)
     own = [a for a in alarms if a.get("Namespace") == "EKSMonitor"]
     lost = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(own) == 2 * len(plans) and len(lost) == len(plans)  # each schedule's dead-letter queue
-    assert len(alarms) == 3 * len(plans)
+    slow = {m for m, seconds in PERIODS.items() if 2 * seconds > 7200} & {p.monitor for p in plans}
+    assert len(own) == 2 * len(plans) and len(lost) == len(slow) == 3
+    assert all(
+        m in a["AlarmDescription"]
+        for a, m in zip(sorted(lost, key=lambda a: a["AlarmDescription"]), sorted(slow), strict=True)
+    )
+    assert len(alarms) == 2 * len(plans) + len(slow)
     assert not [a for a in alarms if a.get("Namespace") == "AWS/Lambda"]
     assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms)
 

@@ -53,7 +53,8 @@ def test_the_bill_counts_what_the_stack_really_holds(estimates: list[Estimate]) 
     ten, hundred = estimates
     items = {line.item.split(" (")[0]: line for line in ten.lines}
     assert items["CloudWatch dashboard"].list_usd == 3.00 and items["KMS"].list_usd == 1.00
-    assert "12 alarms on 12 metrics" in items["CloudWatch alarms"].item  # three per monitor, no composite
+    # two per monitor, dead letters for the daily and 6-hourly ones, no composite
+    assert "10 alarms on 10 metrics" in items["CloudWatch alarms"].item
     fanned = {line.item.split(" (")[0]: line for line in hundred.lines}
     assert fanned["Step Functions"].list_usd > 0 and items["Step Functions"].list_usd == 0
 

@@ -33,7 +33,7 @@ def test_json_output_is_the_documented_document(demo_sim, monkeypatch) -> None:
     assert code == 0, err
     doc = json.loads(out)
     assert doc["schema"] == "eksmon.scan/v1" and doc["generated_at"] == "2026-11-26T12:00:00Z"
-    assert doc["summary"]["clusters"] == 7 and doc["summary"]["findings"] == len(doc["findings"])
+    assert doc["summary"]["clusters"] == 9 and doc["summary"]["findings"] == len(doc["findings"])
     f = doc["findings"][0]
     assert set(f) == {
         "check",

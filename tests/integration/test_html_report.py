@@ -101,19 +101,37 @@ def test_the_report_is_self_contained(report: Path) -> None:
     assert not re.search(r"""(src|href)=["']https?://""", re.sub(r"<a [^>]*>", "", text))
 
 
+def test_etcd_bars_use_each_clusters_limit_and_capacity_is_drawn_per_tier(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    etcd = text[text.index('id="etcd-size-against-its-limit"') : text.index('id="control-plane-capacity"')]
+    assert "8.99 GiB of 16 GiB (56 %)" in etcd  # ai-inference, tier-xl: not 112 % of 8 GiB
+    assert "7.68 GiB of 8 GiB (96 %)" in etcd  # payments-prod, standard
+    capacity = text[text.index('id="control-plane-capacity"') : text.index('id="quota-utilisation"')]
+    assert "render-farm (us-east-1) · tier-2xl" in capacity
+    assert "tier-xl would fit, saving $1,278/month" in capacity
+    assert "1,450 seats (standard: no guarantee" in capacity  # payments-prod
+    assert "analytics-legacy (eu-west-1) · standard" in capacity and "no data" in capacity
+
+
 def test_it_renders_in_chromium_with_the_findings_and_pictures(report: Path, tmp_path: Path) -> None:
     done = chromium(report, tmp_path, "--dump-dom")
     assert done.returncode == 0, done.stderr[-2000:]
     assert page_errors(done.stderr) == []
     dom = done.stdout
     assert dom.count('class="cluster-timeline"') == len(DEMO_FLEET)
-    for section in ("support-timeline", "etcd-size-against-8-gib", "quota-utilisation", "findings"):
+    for section in (
+        "support-timeline",
+        "etcd-size-against-its-limit",
+        "control-plane-capacity",
+        "quota-utilisation",
+        "findings",
+    ):
         assert f'id="{section}"' in dom
     assert dom.count('<tr class="finding">') > 20
     assert "payments-prod (us-east-1) 1.34" in dom and "6 days of standard support left" in dom
     assert "data-platform (us-east-1) 1.32" in dom and "extended support: 117 days left" in dom
     assert "extended support ended: forced upgrade due" in dom  # analytics-legacy, 1.31
-    assert "7.68 GiB (96 %)" in dom  # payments-prod's etcd, near the 8 GiB quota
+    assert "7.68 GiB of 8 GiB (96 %)" in dom  # payments-prod's etcd, near the 8 GiB quota
     assert re.search(r"us-east-1 ec2 EC2-VPC Elastic IPs.*?97 %", dom, re.S)
 
 

@@ -29,7 +29,7 @@ def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, cap
     assert summary["clusters"] == len(DEMO_FLEET)
     assert summary["collection_errors"] == 0
     messages = deployed.messages()
-    assert summary["messages_published"] == len(messages) == 5  # 7 clusters, 2 without findings
+    assert summary["messages_published"] == len(messages) == 6  # 9 clusters, 3 without findings
     by_cluster = {m["MessageAttributes"]["cluster"]["Value"]: m for m in messages}
     assert set(by_cluster) == {
         "payments-prod",
@@ -37,6 +37,7 @@ def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, cap
         "analytics-legacy",
         "ml-training",
         "search-staging",
+        "checkout-prod",  # auth.break_glass
     }
     legacy = by_cluster["analytics-legacy"]
     assert legacy["MessageAttributes"]["severity"]["Value"] == "critical"

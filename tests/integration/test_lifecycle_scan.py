@@ -61,9 +61,16 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "cluster.control_plane_logging",
         "cluster.health_issue",
         "auth.config_map_only",
+        "auth.break_glass",
     }
-    clean = {"checkout-prod", "sandbox"}
+    clean = {"sandbox", "render-farm", "ai-inference"}
     assert not [f for f in result.findings if f.cluster in clean]
+    # checkout-prod is API-only with its admin entry at namespace scope: no way in when RBAC breaks
+    (glass,) = [f for f in result.findings if f.cluster == "checkout-prod"]
+    assert glass.check == "auth.break_glass" and glass.severity is Severity.WARNING
+    assert glass.details["namespace_scoped_admin_entries"] == [
+        "arn:aws:iam::123456789012:role/platform-admin"
+    ]
     assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
     assert len(result.clusters) == len(DEMO_FLEET)
     assert all(f.account == "123456789012" for f in result.findings)

@@ -121,16 +121,40 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
         )
     ]
     assert deprecated.details["removed_release"] == "1.32" and deprecated.details["replicas_reporting"] == 1
-    legacy_growth = found[("etcd.db_growth", "analytics-legacy", "etcd")]
-    assert legacy_growth.severity is Severity.INFO  # no vended metrics: no history, said plainly
+    # no vended metrics: no history, said plainly, once for the cluster
+    coverage = found[("monitor.coverage", "analytics-legacy", "coverage")]
+    assert coverage.severity is Severity.INFO
+    assert {u["check"] for u in coverage.details["unevaluated"]} == {
+        "etcd.db_growth",
+        "control_plane.capacity",
+    }
     assert ("etcd.db_size", "analytics-legacy", "etcd") not in found  # 3.1 GiB from /metrics: fine
+    assert not [
+        f for f in result.findings if f.check == "monitor.coverage" and f.cluster != "analytics-legacy"
+    ]
+    # the Provisioned Control Plane: a tier-2xl whose 14 days of peaks fit tier-xl, a standard cluster at a
+    # tier's load, leader-election drops; the tier-xl cluster at 9 GiB is 56 % of its 16 GiB: nothing
+    oversized = found[("control_plane.tier_oversized", "render-farm", "control-plane")]
+    assert oversized.details["suggested_tier"] == "tier-xl" and oversized.severity is Severity.WARNING
+    assert oversized.details["savings_per_month_usd"] == pytest.approx(1277.5)
+    assert oversized.details["seats_peak"] == 900 and oversized.details["scheduling_peak_per_second"] == 40
+    hint = found[("control_plane.capacity", "payments-prod", "control-plane")]
+    assert hint.severity is Severity.INFO and hint.details["seats_peak"] == 1450
+    assert hint.details["suggested_tier"] == "tier-xl"
+    apf = found[("apiserver.flowcontrol_rejections", "ml-training", "priority-level/leader-election")]
+    assert apf.severity is Severity.CRITICAL and apf.details["rejected"] == 37 + 4 + 12
+    assert (
+        found[("apiserver.flowcontrol_rejections", "ml-training", "priority-level/workload-low")].severity
+        is Severity.WARNING
+    )
+    assert not [f for f in result.findings if f.cluster == "ai-inference"]
     assert not errors(result)
     healthy = {"checkout-prod", "search-staging", "sandbox"}
     assert not [f for f in result.findings if f.cluster in healthy]  # the 1.35 endpoints API has no removal
     # GetMetricData batched across clusters and metrics: per region one call for the window, one
     # for the size history, one for ContainerInsights where AWS/EKS has no size (eu-west-1 only)
     assert result.api_calls.calls["cloudwatch.GetMetricData"] == 5
-    assert result.api_calls.calls["eks.DescribeCluster"] == 7
+    assert result.api_calls.calls["eks.DescribeCluster"] == 9
 
 
 def test_findings_do_not_depend_on_how_cloudwatch_pages_its_answer(demo_sim: Simulator) -> None:
@@ -216,10 +240,12 @@ def test_empty_cloudwatch_series_and_a_new_cluster_give_infos_not_alarms(sim: Si
     backend = cloudwatch_backends[DEMO_ACCOUNT][REGION]
     backend.metric_data = [d for d in backend.metric_data if d.timestamp >= NOW - timedelta(minutes=40)]
     result = run(sim)
-    (growth,) = [f for f in result.findings if f.check == "etcd.db_growth"]
-    assert growth.severity is Severity.INFO and "points over" in growth.message
+    (coverage,) = [f for f in result.findings if f.check == "monitor.coverage"]
+    assert coverage.severity is Severity.INFO and coverage.cluster == "fresh"
+    unevaluated = {u["check"]: u["reason"] for u in coverage.details["unevaluated"]}
+    assert "points over" in unevaluated["etcd.db_growth"]
     assert not errors(result)
-    assert [f.check for f in result.findings] == ["etcd.db_growth"]
+    assert [f.check for f in result.findings] == ["monitor.coverage"]
 
 
 def test_containerinsights_is_read_when_aws_eks_has_no_size(sim: Simulator) -> None:
@@ -244,6 +270,15 @@ def test_metric_windows_end_at_now(sim: Simulator) -> None:
     assert ("apiserver.error_rate", "prod", "apiserver/5xx") not in by_key(later)
 
 
+def test_the_14_day_tier_lookback_adds_no_call(demo_sim: Simulator) -> None:
+    regions = {"regions": list(DEMO_REGIONS)}
+    without = run(demo_sim, {**regions, "checks": {"disabled": ["control_plane.tier_oversized"]}})
+    with_it = run(demo_sim, regions)
+    calls = [r.api_calls.calls["cloudwatch.GetMetricData"] for r in (without, with_it)]
+    assert calls == [5, 5]  # the hourly maxima ride in the etcd history's call, whose range grows
+    assert ("control_plane.tier_oversized", "render-farm", "control-plane") in by_key(with_it)
+
+
 def test_get_metric_data_is_batched_500_queries_a_call(sim: Simulator) -> None:
     for i in range(50):
         sim.extension(EksExtension).add_cluster(DemoCluster(f"team-{i:02d}", REGION, "1.31"), DEMO_ACCOUNT)
@@ -256,7 +291,7 @@ def test_get_metric_data_is_batched_500_queries_a_call(sim: Simulator) -> None:
     )
     result = run(sim, patterns=("apiserver.*",))
     assert not errors(result)  # the simulator refuses more than 500 queries a call, as CloudWatch
-    # 50 clusters x 11 window metrics = 550 queries: 2 calls; 50 x 3 size metrics: 1; ContainerInsights
+    # 50 clusters x 14 window metrics = 700 queries: 2 calls; 50 x 3 size metrics: 1; ContainerInsights
     # for the 49 clusters without AWS/EKS size: 1
     assert result.api_calls.calls["cloudwatch.GetMetricData"] == 4
     assert [f.cluster for f in result.findings] == ["team-49"]
@@ -393,8 +428,10 @@ def test_garbled_metrics_is_a_collection_error_naming_metrics_and_why(sim: Simul
 def test_a_well_formed_body_without_the_size_gives_an_info_for_the_unknown_size(sim: Simulator) -> None:
     add(sim, "no-size", metrics=b"# TYPE up gauge\nup 1\n" * 50)
     result = run(sim)
-    (size,) = [f for f in result.findings if f.check == "etcd.db_size"]
-    assert size.severity is Severity.INFO and "has none of" in size.message
+    (coverage,) = [f for f in result.findings if f.check == "monitor.coverage"]
+    reasons = {u["check"]: u["reason"] for u in coverage.details["unevaluated"]}
+    assert coverage.severity is Severity.INFO and "has none of" in reasons["etcd.db_size"]
+    assert not [f for f in result.findings if f.check == "etcd.db_size"]
 
 
 def test_kubernetes_access_off_keeps_the_cloudwatch_checks(sim: Simulator) -> None:

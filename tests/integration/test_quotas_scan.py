@@ -81,7 +81,7 @@ def test_low_quotas_are_measured_but_not_reported(demo_sim: Simulator, now) -> N
     counted = region_part(result, EAST, CountedUsage).readings
     usage = {code: r.value for (_, code), r in counted.items()}
     # (the default VPC, the demo VPC and one more), demo clusters, IAM roles and one OIDC provider per cluster
-    assert usage["L-F678F1CE"] == 3 and usage["L-1194D53C"] == 3
+    assert usage["L-F678F1CE"] == 3 and usage["L-1194D53C"] == 4
     assert usage["L-FE177D64"] == 64 and usage["L-858F3967"] == len(DEMO_FLEET)
     assert usage["L-69A177A2"] == 1 and usage["L-B22855CB"] == 6 and usage["L-DF5E4CA3"] == 24
     west = region_part(result, WEST, MetricUsage).readings
@@ -203,7 +203,7 @@ def test_cluster_filter_does_not_hide_clusters_from_the_cluster_quota(demo_sim: 
     settings = parse_settings({"regions": list(DEMO_REGIONS), "clusters": {"include": ["payments-*"]}})
     result = run(demo_sim, now, settings)
     assert [c.name for c in result.clusters] == ["payments-prod"]
-    assert region_part(result, EAST, CountedUsage).readings[("eks", "L-1194D53C")].value == 3
+    assert region_part(result, EAST, CountedUsage).readings[("eks", "L-1194D53C")].value == 4
 
 
 def test_per_quota_thresholds_from_the_configuration(demo_sim: Simulator, now) -> None:

@@ -11,7 +11,7 @@ from eksmon.checks.etcd_db_growth import EtcdDbGrowthThresholds, etcd_db_growth,
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds, etcd_db_size, etcd_size, etcd_size_points
 from eksmon.collectors.control_plane_metrics import CONTAINER_INSIGHTS
 from eksmon.errors import ConfigError
-from eksmon.models import Severity
+from eksmon.models import Severity, Unevaluated
 from eksmon.settings import parse_settings
 from tests.unit.metrics_builders import (
     GIB,
@@ -134,11 +134,10 @@ def test_db_size_reports_containerinsights_as_its_source() -> None:
     assert p.details["source"] == "ContainerInsights"
 
 
-def test_db_size_unknown_is_an_info_naming_what_was_looked_for() -> None:
+def test_db_size_unknown_is_unevaluated_naming_what_was_looked_for() -> None:
     (p,) = etcd_db_size(snapshot(cloudwatch(), scraped(replica(etcd=None))), T, NOW)
-    assert p.severity is Severity.INFO
-    assert "apiserver_storage_size_bytes" in p.message and "etcd_db_total_size_in_bytes" in p.message
-    assert p.details == {"bytes": None, "percent": None, "metric": None}
+    assert isinstance(p, Unevaluated)  # gathered into monitor.coverage, not a finding of its own
+    assert "apiserver_storage_size_bytes" in p.reason and "etcd_db_total_size_in_bytes" in p.reason
 
 
 def test_db_size_is_judged_from_cloudwatch_when_metrics_was_never_collected() -> None:
@@ -147,12 +146,12 @@ def test_db_size_is_judged_from_cloudwatch_when_metrics_was_never_collected() ->
     (p,) = etcd_db_size(snapshot(cw, None), T, NOW)
     assert p.severity is Severity.WARNING and p.details["source"] == "AWS/EKS"
     (unknown,) = etcd_db_size(snapshot(cloudwatch(), None), T, NOW)
-    assert unknown.severity is Severity.INFO and "/metrics was not read" in unknown.message
+    assert isinstance(unknown, Unevaluated) and "/metrics was not read" in unknown.reason
 
 
 def test_db_size_unknown_because_kubernetes_is_off_says_so() -> None:
     (p,) = etcd_db_size(snapshot(cloudwatch(), scraped(skipped="Kubernetes access is turned off")), T, NOW)
-    assert p.severity is Severity.INFO and "turned off" in p.message
+    assert isinstance(p, Unevaluated) and "turned off" in p.reason
 
 
 @pytest.mark.parametrize(
@@ -277,18 +276,18 @@ def test_growth_is_fitted_only_to_the_configured_look_back() -> None:
     assert growth(s, EtcdDbGrowthThresholds(lookback_hours=48))[0].severity is Severity.WARNING
 
 
-def test_growth_with_too_little_history_is_an_info_not_an_alarm() -> None:
+def test_growth_with_too_little_history_is_unevaluated_not_an_alarm() -> None:
     steep = history(50 * GIB, 7 * GIB, hours=2)  # only 2 h of a 24 h look-back
     (p,) = growth(steep)
-    assert p.severity is Severity.INFO
-    assert "24 points over 1.9 h" in p.message
+    assert isinstance(p, Unevaluated)
+    assert "24 points over 1.9 h" in p.reason
     (few,) = growth(history(50 * GIB, 7 * GIB, hours=24, step_minutes=300))
-    assert few.severity is Severity.INFO and "only 4 points" in few.message
+    assert isinstance(few, Unevaluated) and "only 4 points" in few.reason
 
 
-def test_growth_without_any_cloudwatch_series_is_an_info() -> None:
+def test_growth_without_any_cloudwatch_series_is_unevaluated() -> None:
     (p,) = list(etcd_db_growth(snapshot(cloudwatch(), scraped()), G, NOW))
-    assert p.severity is Severity.INFO and "no etcd size series" in p.message
+    assert isinstance(p, Unevaluated) and "no etcd size series" in p.reason
 
 
 @pytest.mark.parametrize("status", ["CREATING", "DELETING", "FAILED"])

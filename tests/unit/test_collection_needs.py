@@ -34,7 +34,8 @@ def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
             }
         }
     )
-    assert needs == CollectionNeeds(window_minutes=60, lookback_hours=72, scrape_samples=5)
+    # control_plane.tier_oversized reads 14 days of hourly maxima
+    assert needs == CollectionNeeds(window_minutes=60, lookback_hours=72, scrape_samples=5, peak_days=14)
 
 
 def test_a_check_left_out_of_the_scan_does_not_widen_what_is_read() -> None:
@@ -57,3 +58,5 @@ def test_a_threshold_that_sets_a_window_is_reported_to_the_collectors(check_id: 
     reported = thresholds.collection_needs()
     for name in WINDOW_FIELDS & set(type(thresholds).model_fields):
         assert getattr(reported, name) == getattr(thresholds, name), f"{check_id}.{name}"
+    if "lookback_days" in type(thresholds).model_fields:  # days of hourly maxima
+        assert reported.peak_days == thresholds.lookback_days, check_id  # type: ignore[attr-defined]

@@ -47,12 +47,12 @@ def _page(*findings: Finding, thresholds: dict[str, Thresholds] | None = None) -
 
 
 def test_etcd_bars_follow_the_configured_levels_not_80_and_95() -> None:
-    assert _bar_colours(_page(_etcd(0.55)), "etcd-size-against-8-gib") == [COLOUR["ok"]]  # defaults 80/95
+    assert _bar_colours(_page(_etcd(0.55)), "etcd-size-against-its-limit") == [COLOUR["ok"]]  # defaults 80/95
     levels = {"etcd.db_size": EtcdDbSizeThresholds(warning_percent=50, critical_percent=60)}
-    assert _bar_colours(_page(_etcd(0.55), thresholds=levels), "etcd-size-against-8-gib") == [
+    assert _bar_colours(_page(_etcd(0.55), thresholds=levels), "etcd-size-against-its-limit") == [
         COLOUR["warning"]
     ]
-    assert _bar_colours(_page(_etcd(0.65), thresholds=levels), "etcd-size-against-8-gib") == [
+    assert _bar_colours(_page(_etcd(0.65), thresholds=levels), "etcd-size-against-its-limit") == [
         COLOUR["critical"]
     ]
     assert ">50%</text>" in _page(_etcd(0.55), thresholds=levels)  # the level lines move too

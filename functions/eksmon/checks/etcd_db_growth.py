@@ -1,4 +1,4 @@
-"""etcd.db_growth: at its recent rate, the etcd database reaches the 8 GiB quota within days."""
+"""etcd.db_growth: at its recent rate, the etcd database reaches its limit (8 GiB, or the tier's) within days."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
+from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.etcd_db_size import DOCS, LIVE, gib
 from eksmon.collectors.control_plane_metrics import (
     DEFAULT_LOOKBACK_HOURS,
-    ETCD_QUOTA_BYTES,
     ControlPlaneCloudWatch,
     Point,
 )
-from eksmon.models import Problem, Severity, iso_utc
+from eksmon.collectors.eks import VersionCalendar
+from eksmon.models import Problem, Severity, Unevaluated, iso_utc
 from eksmon.parts import ClusterInfo
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
@@ -28,8 +29,12 @@ class EtcdDbGrowthThresholds(Thresholds):
     lookback_hours: float = Field(
         DEFAULT_LOOKBACK_HOURS, ge=1, le=24 * 14, description="history the linear trend is fitted to"
     )
-    min_points: int = Field(6, ge=3, description="fewer points than this: no trend (info)")
-    quota_bytes: int = Field(ETCD_QUOTA_BYTES, gt=0)
+    min_points: int = Field(6, ge=3, description="fewer points than this: no trend (monitor.coverage)")
+    quota_bytes: int | None = Field(
+        None,
+        gt=0,
+        description="override the cluster's limit (unset: 8 GiB standard, the tier's database size)",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> EtcdDbGrowthThresholds:
@@ -56,16 +61,20 @@ def linear_trend(points: Sequence[Point], now: datetime) -> tuple[float, float]:
 
 @check(
     id="etcd.db_growth",
-    title="etcd database growing toward the 8 GiB quota",
+    title="etcd database growing toward its limit",
     monitor="metrics",
     needs=(ControlPlaneCloudWatch, ClusterInfo),
+    uses=(VersionCalendar,),
     docs=DOCS,
-    severity_rules="warning when the linear trend over the look-back (24 h) reaches 8 GiB within 14 days, "
-    "critical within 1 day; info when there is not enough history",
+    severity_rules="warning when the linear trend over the look-back (24 h) reaches the cluster's limit "
+    "(8 GiB standard, the tier's database size) within 14 days, critical within 1 day; monitor.coverage "
+    "when there is not enough history",
     thresholds=EtcdDbGrowthThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS, ContainerInsights",),
 )
-def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: datetime) -> Iterator[Problem]:
+def etcd_db_growth(
+    snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: datetime
+) -> Iterator[Problem | Unevaluated]:
     info = snap.get(ClusterInfo)
     cloudwatch = snap.get(ControlPlaneCloudWatch)
     if info.status not in LIVE or cloudwatch.error is not None:
@@ -75,8 +84,10 @@ def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: dateti
     points = size.between(now - timedelta(hours=t.lookback_hours), now) if size else ()
     span_hours = (points[-1][0] - points[0][0]).total_seconds() / 3600 if points else 0.0
     if size is None or len(points) < t.min_points or span_hours < t.lookback_hours / 4:
-        yield _no_history(snap.name, len(points), span_hours, t, size is None)
+        yield _no_history(len(points), span_hours, t, size is None)
         return
+    tier = cluster_tier(snap)
+    limit = t.quota_bytes or tier.limit_bytes
     slope, _ = linear_trend(points, now)
     per_day = slope * SECONDS_PER_DAY
     last_seen, current = points[-1]
@@ -84,7 +95,7 @@ def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: dateti
         return
     # from the last point, not from now: a series that stopped hours ago has grown since, unseen
     elapsed = (now - last_seen).total_seconds() / SECONDS_PER_DAY
-    days = max(0.0, (t.quota_bytes - current) / per_day - elapsed)
+    days = max(0.0, (limit - current) / per_day - elapsed)
     if days > t.warning_days:
         return
     severity = Severity.CRITICAL if days <= t.critical_days else Severity.WARNING
@@ -95,7 +106,8 @@ def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: dateti
         "etcd",
         f"The etcd database of cluster {snap.name} grew {gib(per_day)} a day over the last "
         f"{t.lookback_hours:g} h (linear trend of {len(points)} points of {size.metric}, {size.namespace}). "
-        f"It is {gib(current)} now and reaches the {gib(t.quota_bytes)} quota {when}; then etcd raises "
+        f"It is {gib(current)} now and reaches the {gib(limit)} limit of its {tier.name} control plane "
+        f"{when}; then etcd raises "
         "a NOSPACE alarm and the cluster accepts no more writes.",
         "Find what is being created: `kubectl get --raw /metrics | grep apiserver_storage_objects` twice, a "
         "few minutes apart, shows which resource grows; stop the controller or job creating it, then delete "
@@ -105,39 +117,28 @@ def etcd_db_growth(snap: ClusterSnapshot, t: EtcdDbGrowthThresholds, now: dateti
             "bytes_per_day": round(per_day),
             "days_to_quota": round(days, 2),
             "bytes": int(current),
-            "percent": round(100.0 * current / t.quota_bytes, 2),
+            "percent": round(100.0 * current / limit, 2),
+            "limit_bytes": limit,
+            "tier": tier.name,
             "quota_reached_at": iso_utc(reached),
             "lookback_hours": t.lookback_hours,
             "points": len(points),
             "metric": size.metric,
             "partial": size.partial,
         },
-        title=f"etcd of {snap.name} reaches its quota {_short(days)} at {gib(per_day)}/day",
+        title=f"etcd of {snap.name} reaches its limit {_short(days)} at {gib(per_day)}/day",
     )
 
 
-def _no_history(
-    cluster: str, points: int, span_hours: float, t: EtcdDbGrowthThresholds, absent: bool
-) -> Problem:
+def _no_history(points: int, span_hours: float, t: EtcdDbGrowthThresholds, absent: bool) -> Unevaluated:
     if absent:
-        why = (
+        return Unevaluated(
             "CloudWatch has no etcd size series for it (AWS/EKS vended metrics need Kubernetes 1.28+ on a "
             "recent platform version; ContainerInsights needs enhanced observability)"
         )
-    else:
-        why = (
-            f"CloudWatch has only {points} point{'s' if points != 1 else ''} over {span_hours:.1f} h of the "
-            f"{t.lookback_hours:g} h look-back"
-        )
-    return Problem(
-        Severity.INFO,
-        "etcd",
-        f"eksmon cannot tell whether the etcd database of cluster {cluster} is growing toward its quota: "
-        f"{why}.",
-        "Upgrade the cluster's platform version so that it publishes the free AWS/EKS control-plane "
-        "metrics, or turn on the CloudWatch Observability add-on; a new cluster needs a few hours of history.",
-        {"bytes_per_day": None, "days_to_quota": None, "points": points, "lookback_hours": t.lookback_hours},
-        title=f"etcd growth of {cluster} is unknown: not enough history",
+    return Unevaluated(
+        f"CloudWatch has only {points} point{'s' if points != 1 else ''} over {span_hours:.1f} h of the "
+        f"{t.lookback_hours:g} h look-back: not enough history for a trend"
     )
 
 

@@ -1,4 +1,8 @@
-"""etcd.db_size: the cluster's etcd database is close to EKS's 8 GiB quota (then it takes no writes)."""
+"""etcd.db_size: the cluster's etcd database is close to its limit (then it takes no writes).
+
+The limit is the cluster's own: 8 GiB in standard mode, the tier's database size (16 GiB) on a
+Provisioned Control Plane tier (eksmon.tiers).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
+from eksmon.checks._tiers import cluster_tier
 from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import AWS_EKS, ETCD_QUOTA_BYTES, ControlPlaneCloudWatch
-from eksmon.models import MetricPoint, Problem, Severity, iso_utc
+from eksmon.collectors.control_plane_metrics import AWS_EKS, ControlPlaneCloudWatch
+from eksmon.collectors.eks import VersionCalendar
+from eksmon.models import MetricPoint, Problem, Severity, Unevaluated, iso_utc
 from eksmon.parts import ClusterInfo
 from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot
+from eksmon.tiers import STANDARD_DB_BYTES
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html"
 DEFAULT_MAX_AGE_MINUTES = 60
@@ -23,7 +30,11 @@ LIVE = frozenset({"ACTIVE", "UPDATING"})  # clusters with a control plane to mea
 class EtcdDbSizeThresholds(Thresholds):
     warning_percent: float = Field(80.0, gt=0, le=100, description="warn at this share of the quota or more")
     critical_percent: float = Field(95.0, gt=0, le=100)
-    quota_bytes: int = Field(ETCD_QUOTA_BYTES, gt=0, description="EKS's etcd quota: 8 GiB")
+    quota_bytes: int | None = Field(
+        None,
+        gt=0,
+        description="override the cluster's limit (unset: 8 GiB standard, the tier's database size)",
+    )
     max_age_minutes: int = Field(
         DEFAULT_MAX_AGE_MINUTES,
         ge=1,
@@ -46,7 +57,7 @@ class EtcdSize:
     source: str  # "AWS/EKS", "ContainerInsights" or "/metrics"
     observed_at: datetime | None  # the CloudWatch point's time; None for /metrics (read now)
 
-    def percent(self, quota: float = ETCD_QUOTA_BYTES) -> float:
+    def percent(self, quota: float = STANDARD_DB_BYTES) -> float:
         return round(100.0 * self.bytes / quota, 2)
 
 
@@ -76,22 +87,27 @@ def gib(value: float) -> str:
 
 @check(
     id="etcd.db_size",
-    title="etcd database close to the 8 GiB quota",
+    title="etcd database close to its limit",
     monitor="metrics",
     needs=(ClusterInfo,),
     # either source may be missing (Kubernetes access off, CloudWatch denied): the other still judges
-    uses=(ControlPlaneCloudWatch, ApiserverMetrics),
+    uses=(ControlPlaneCloudWatch, ApiserverMetrics, VersionCalendar),
     docs=DOCS,
-    severity_rules="warning >= 80 % of 8 GiB, critical >= 95 %; info when no source has the size",
+    severity_rules="warning >= 80 %, critical >= 95 % of the cluster's limit (8 GiB standard, the tier's "
+    "database size on a Provisioned Control Plane tier); monitor.coverage when no source has the size",
     thresholds=EtcdDbSizeThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS, ContainerInsights", "kube-apiserver /metrics"),
 )
-def etcd_db_size(snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime) -> Iterator[Problem]:
+def etcd_db_size(
+    snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime
+) -> Iterator[Problem | Unevaluated]:
     size = etcd_size(snap, now, t.max_age_minutes)
     if size is None:
         yield from _unknown(snap)
         return
-    percent = size.percent(t.quota_bytes)
+    tier = cluster_tier(snap)
+    limit = t.quota_bytes or tier.limit_bytes
+    percent = size.percent(limit)
     if percent < t.warning_percent:
         return
     severity = Severity.CRITICAL if percent >= t.critical_percent else Severity.WARNING
@@ -105,7 +121,7 @@ def etcd_db_size(snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime) 
         severity,
         "etcd",
         f"The etcd database of cluster {snap.name} is {gib(size.bytes)}, {percent:.1f} % of the "
-        f"{gib(t.quota_bytes)} EKS quota ({where}). "
+        f"{gib(limit)} limit of its {tier.name} control plane ({where}). "
         + (
             "It is full: etcd raises a NOSPACE alarm and the cluster accepts no writes -- no new pods, "
             "no deployments, no lease renewals."
@@ -122,16 +138,18 @@ def etcd_db_size(snap: ClusterSnapshot, t: EtcdDbSizeThresholds, now: datetime) 
             "percent": percent,
             "metric": size.metric,
             "source": size.source,
-            "quota_bytes": t.quota_bytes,
+            "limit_bytes": limit,
+            "tier": tier.name,
+            "quota_bytes": limit,
             "observed_at": iso_utc(size.observed_at) if size.observed_at else iso_utc(now),
         },
-        title=f"etcd of {snap.name} at {percent:.1f} % of its {gib(t.quota_bytes)} quota"
+        title=f"etcd of {snap.name} at {percent:.1f} % of its {gib(limit)} limit"
         + (": writes are refused" if full else ""),
     )
 
 
-def _unknown(snap: ClusterSnapshot) -> Iterator[Problem]:
-    """Info when every source was read and none has the size (a failed read is already reported)."""
+def _unknown(snap: ClusterSnapshot) -> Iterator[Unevaluated]:
+    """Unevaluated when every source was read and none has the size (a failed read is reported)."""
     info = snap.get(ClusterInfo) if snap.has(ClusterInfo) else None
     if info is not None and info.status not in LIVE:
         return
@@ -149,16 +167,9 @@ def _unknown(snap: ClusterSnapshot) -> Iterator[Problem]:
         why = f"the apiserver's /metrics was not read ({scrape.skipped})"
     else:
         why = f"its /metrics has none of {', '.join(ETCD_SIZE_FAMILIES)}"
-    yield Problem(
-        Severity.INFO,
-        "etcd",
-        f"eksmon cannot tell how full the etcd database of cluster {snap.name} is: CloudWatch has no "
-        f"etcd size series for it (AWS/EKS vended metrics need Kubernetes 1.28+ on a recent platform "
-        f"version; ContainerInsights needs enhanced observability) and {why}.",
-        "Upgrade the cluster's platform version (AWS/EKS metrics are free), or turn on the CloudWatch "
-        "Observability add-on, or grant the monitor `get` on the non-resource URL /metrics (`eksmon rbac`).",
-        {"bytes": None, "percent": None, "metric": None},
-        title=f"etcd size of {snap.name} is unknown",
+    yield Unevaluated(
+        "CloudWatch has no etcd size series for it (AWS/EKS vended metrics need Kubernetes 1.28+ on a "
+        f"recent platform version; ContainerInsights needs enhanced observability) and {why}"
     )
 
 
@@ -167,7 +178,7 @@ PUBLISH_FROM_PERCENT = 50.0
 
 @metric_source(monitor="metrics", needs=())
 def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
-    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of 8 GiB), dimension ClusterName.
+    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of the cluster's own limit), dimension ClusterName.
 
     Free (not published) when the size is AWS/EKS ``apiserver_storage_size_bytes``: the dashboard graphs
     that series itself; only a size read elsewhere (/metrics, ContainerInsights) becomes a custom metric,
@@ -177,11 +188,12 @@ def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoi
     if size is None:
         return
     dims = {"ClusterName": snap.name}
+    percent = size.percent(cluster_tier(snap).limit_bytes)
     # published from half full up, like a counted quota: an emptier database needs no graph of its own
-    free = size.source == AWS_EKS or size.percent() < PUBLISH_FROM_PERCENT
+    free = size.source == AWS_EKS or percent < PUBLISH_FROM_PERCENT
     yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims, free=free)
     # the dashboard draws the bytes against the limits: a percent series would be bought for nothing
-    yield MetricPoint("EtcdDatabaseSizePercent", size.percent(), "Percent", dims, free=True)
+    yield MetricPoint("EtcdDatabaseSizePercent", percent, "Percent", dims, free=True)
 
 
 __all__ = ["EtcdDbSizeThresholds", "EtcdSize", "etcd_db_size", "etcd_size", "etcd_size_points", "gib"]

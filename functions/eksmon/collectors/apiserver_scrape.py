@@ -54,6 +54,7 @@ WEBHOOK_REJECTIONS = "apiserver_admission_webhook_rejection_count"
 WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"
 START_TIME = "process_start_time_seconds"
 BUILD_INFO = "kubernetes_build_info"
+APF_REJECTED = "apiserver_flowcontrol_rejected_requests_total"  # not vended to CloudWatch
 FAMILIES = (
     *ETCD_SIZE_FAMILIES,
     DEPRECATED_APIS,
@@ -61,6 +62,7 @@ FAMILIES = (
     WEBHOOK_DURATION,
     START_TIME,
     BUILD_INFO,
+    APF_REJECTED,
 )
 DEFAULT_SAMPLES = 3
 SCRAPED_STATUSES = frozenset({"ACTIVE", "UPDATING"})
@@ -112,6 +114,16 @@ class WebhookLatency:
 
 
 @dataclass(frozen=True, slots=True)
+class ApfRejection:
+    """Requests API Priority and Fairness dropped (a counter since the replica started)."""
+
+    priority_level: str
+    flow_schema: str
+    reason: str  # queue-full | concurrency-limit | time-out | cancelled
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicaSample:
     """What one scrape returned: one apiserver replica's view."""
 
@@ -122,6 +134,7 @@ class ReplicaSample:
     deprecated: tuple[DeprecatedApi, ...] = ()
     rejections: tuple[WebhookRejection, ...] = ()
     latencies: tuple[WebhookLatency, ...] = ()
+    apf_rejections: tuple[ApfRejection, ...] = ()
     bytes: int = 0
     parse_errors: int = 0
     first_errors: tuple[str, ...] = ()
@@ -193,6 +206,15 @@ class ApiserverMetrics:
             WebhookLatency(name, tuple(sorted(b.items())), *counts[name])
             for name, b in sorted(merged.items())
         ]
+
+    def apf_rejections(self) -> list[ApfRejection]:
+        """APF drops summed over replicas, per (priority level, flow schema, reason)."""
+        totals: dict[tuple[str, str, str], float] = {}
+        for replica in self.replicas:
+            for r in replica.apf_rejections:
+                key = (r.priority_level, r.flow_schema, r.reason)
+                totals[key] = totals.get(key, 0.0) + r.count
+        return [ApfRejection(*k, count=v) for k, v in sorted(totals.items())]
 
     def oldest_start(self) -> datetime | None:
         starts = [s.started_at for s in self.replicas if s.started_at is not None]
@@ -336,6 +358,7 @@ def sample_of(parsed: ParsedMetrics) -> ReplicaSample:
         deprecated=tuple(_deprecated(parsed.get(DEPRECATED_APIS))),
         rejections=tuple(_rejections(parsed.get(WEBHOOK_REJECTIONS))),
         latencies=tuple(_latencies(parsed.get(WEBHOOK_DURATION))),
+        apf_rejections=tuple(_apf(parsed.get(APF_REJECTED))),
         bytes=parsed.bytes,
         parse_errors=parsed.error_count,
         first_errors=tuple(parsed.errors[:3]),
@@ -365,6 +388,19 @@ def _deprecated(samples: list[Sample]) -> Iterator[DeprecatedApi]:
             labels.get("resource", ""),
             labels.get("subresource", ""),
             labels.get("removed_release", ""),
+        )
+
+
+def _apf(samples: list[Sample]) -> Iterator[ApfRejection]:
+    for s in samples:
+        if s.name != APF_REJECTED or not _finite(s.value) or s.value <= 0:
+            continue
+        labels = s.labels
+        yield ApfRejection(
+            labels.get("priority_level", ""),
+            labels.get("flow_schema", ""),
+            labels.get("reason", ""),
+            s.value,
         )
 
 
@@ -411,8 +447,10 @@ def _latencies(samples: list[Sample]) -> Iterator[WebhookLatency]:
 
 
 __all__ = [
+    "APF_REJECTED",
     "ETCD_SIZE_FAMILIES",
     "FAMILIES",
+    "ApfRejection",
     "ApiserverMetrics",
     "DeprecatedApi",
     "ReplicaSample",

@@ -4,7 +4,9 @@ One region-scoped collector reads every cluster of an account+region in as few `
 calls as it can (at most 500 queries a call, every ``NextToken`` followed):
 
 1. the request, error, latency and webhook series of the evaluation window (1-minute points),
-2. the etcd size history of the growth look-back (AWS/EKS, ``Maximum``),
+2. the etcd size history of the growth look-back (AWS/EKS, ``Maximum``) and, in the same call, the
+   hourly maxima of the seats in use and of the pods scheduled over the tier look-back (14 days, for
+   ``control_plane.tier_oversized``): the call's range is the longer of the two look-backs,
 3. only for the clusters that have no AWS/EKS size series: the same history from ContainerInsights
    (enhanced observability), whose ``ClusterName``-only rollup carries the size too.
 
@@ -31,10 +33,11 @@ import botocore.exceptions
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterNames
 from eksmon.registry import collector
+from eksmon.tiers import STANDARD_DB_BYTES
 
 AWS_EKS = "AWS/EKS"
 CONTAINER_INSIGHTS = "ContainerInsights"
-ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota: 8 GiB = 8589934592 bytes
+ETCD_QUOTA_BYTES = STANDARD_DB_BYTES  # standard mode's etcd limit (eksmon.tiers is its home)
 MAX_QUERIES = 500  # GetMetricData's limit per call
 MAX_PAGES = 200  # a NextToken loop that never ends is a service bug; stop and flag the data partial
 
@@ -56,6 +59,8 @@ VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
 LATENCY_METRICS = {verb: f"apiserver_request_duration_seconds_{verb}_P99" for verb in VERBS}
 WEBHOOK_REJECTIONS = "apiserver_admission_webhook_rejection_count"
 WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"  # a p99, per AWS's table
+SEATS = "apiserver_flowcontrol_current_executing_seats"  # seats in use: Maximum of 1-minute points
+SCHEDULED = "scheduler_schedule_attempts_SCHEDULED"  # pods scheduled: Sum per minute / 60 = pods/s
 
 # (metric, statistic) of the evaluation window, as AWS documents each one's valid statistic.
 WINDOW_METRICS: tuple[tuple[str, str], ...] = (
@@ -65,7 +70,13 @@ WINDOW_METRICS: tuple[tuple[str, str], ...] = (
     *((LATENCY_METRICS[v], "Average") for v in VERBS),
     (WEBHOOK_REJECTIONS, "Sum"),
     (WEBHOOK_DURATION, "Average"),
+    (SEATS, "Maximum"),
+    (SCHEDULED, "Sum"),
 )
+# Hourly maxima of the tier look-back. A vended series has one point a minute, so the Maximum of an
+# hour of SCHEDULED is that hour's busiest minute (pods/s = value / 60).
+PEAK_METRICS: tuple[str, ...] = (SEATS, SCHEDULED)
+PEAK_PERIOD = 3600
 WINDOW_PERIOD = 60
 DEFAULT_WINDOW_MINUTES = 15
 DEFAULT_LOOKBACK_HOURS = 24.0
@@ -103,6 +114,7 @@ class ClusterSeries:
     cluster: str
     window: dict[str, Series] = field(default_factory=dict)  # AWS/EKS metric name -> series
     size: Series | None = None
+    peaks: dict[str, Series] = field(default_factory=dict)  # PEAK_METRICS -> hourly maxima
 
     @property
     def vended(self) -> bool:
@@ -206,6 +218,8 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
     end = _floor_minute(ctx.now)
     window = ctx.needs.window_minutes or DEFAULT_WINDOW_MINUTES
     lookback = ctx.needs.lookback_hours or DEFAULT_LOOKBACK_HOURS
+    peak_days = ctx.needs.peak_days or 0  # control_plane.tier_oversized's look-back of hourly maxima
+    lookback = max(lookback, 24 * peak_days)
     window_start = end - timedelta(minutes=window)
     history_start = end - timedelta(hours=lookback)
     names = ctx.get(ClusterNames).names
@@ -227,7 +241,9 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
                 prefix="s",
             )
         )
-        _get(cw, eks_size, history_start, end, fetch)
+        peak_metrics = PEAK_METRICS if peak_days else ()
+        peaks = list(_queries(names, [(AWS_EKS, m, "Maximum", PEAK_PERIOD) for m in peak_metrics], "p"))
+        _get(cw, eks_size + peaks, history_start, end, fetch)  # one range: no extra call per cluster
         sizes = {n: _size(eks_size, fetch, n) for n in names}
         missing = [n for n in names if sizes[n] is None]
         if missing:
@@ -256,6 +272,7 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
             n,
             {q.metric: _series(q, fetch.answers.get(q.id)) for q in window_queries if q.cluster == n},
             sizes[n],
+            {q.metric: _series(q, fetch.answers.get(q.id)) for q in peaks if q.cluster == n},
         )
         for n in names
     }
@@ -346,9 +363,13 @@ __all__ = [
     "ETCD_QUOTA_BYTES",
     "ETCD_SIZE_METRICS",
     "LATENCY_METRICS",
+    "PEAK_METRICS",
+    "PEAK_PERIOD",
     "REQUESTS",
     "REQUESTS_5XX",
     "REQUESTS_429",
+    "SCHEDULED",
+    "SEATS",
     "VERBS",
     "WEBHOOK_DURATION",
     "WEBHOOK_REJECTIONS",

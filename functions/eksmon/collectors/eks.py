@@ -12,6 +12,7 @@ from eksmon.aws import pages
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterInfo, ClusterNames, HealthIssue
 from eksmon.registry import collector
+from eksmon.tiers import TierCapacity, capacity_from_api, tier_name
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 
 
@@ -20,9 +21,14 @@ from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 class VersionCalendar:
     versions: dict[str, VersionDates]
     source: str  # "eks:DescribeClusterVersions" or "bundled"
+    # each version's controlPlaneScalingTiers as the API gave them (empty: the published table applies)
+    scaling_tiers: dict[str, tuple[TierCapacity, ...]] = field(default_factory=dict)
 
     def get(self, version: str | None) -> VersionDates | None:
         return self.versions.get(version or "")
+
+    def tiers(self, version: str | None) -> tuple[TierCapacity, ...]:
+        return self.scaling_tiers.get(version or "", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,7 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
     """Every version's support dates, all pages; the bundled table (reported) when the API fails."""
     try:
         versions: dict[str, VersionDates] = {}
+        scaling: dict[str, tuple[TierCapacity, ...]] = {}
         for item in pages(ctx.client("eks"), "describe_cluster_versions", "clusterVersions", includeAll=True):
             dates = VersionDates(
                 version=item["clusterVersion"],
@@ -113,6 +120,8 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
                 status=item.get("versionStatus") or item.get("status"),
             )
             versions[dates.version] = dates
+            tiers = (capacity_from_api(t) for t in item.get("controlPlaneScalingTiers") or [])
+            scaling[dates.version] = tuple(t for t in tiers if t is not None)
         if not versions:
             raise LookupError("DescribeClusterVersions returned no versions")
     except Exception as exc:  # noqa: BLE001 - any failure falls back to the bundled table, reported
@@ -124,7 +133,7 @@ def version_calendar(ctx: CollectContext) -> VersionCalendar:
         return VersionCalendar(dict(BUNDLED_CALENDAR), "bundled")
     for version, dates in BUNDLED_CALENDAR.items():
         versions.setdefault(version, dates)  # long-retired versions the API no longer lists
-    return VersionCalendar(versions, "eks:DescribeClusterVersions")
+    return VersionCalendar(versions, "eks:DescribeClusterVersions", scaling)
 
 
 @collector(provides=ClusterInfo, iam_actions=("eks:DescribeCluster",), needs=(ClusterNames,))
@@ -153,6 +162,7 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         endpoint=c.get("endpoint"),
         certificate_authority=(c.get("certificateAuthority") or {}).get("data"),
         created_at=c.get("createdAt"),
+        tier=tier_name(c.get("controlPlaneScalingConfig")),
     )
 
 

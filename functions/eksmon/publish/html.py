@@ -1,7 +1,9 @@
 """``--format html``: one self-contained page a person can look at (no script, no network fetch).
 
 It shows the findings and, as inline SVG, each cluster's support timeline (standard and extended
-windows, today, its version), etcd size against the 8 GiB quota and quota utilisation. The pictures
+windows, today, its version), etcd size against each cluster's own limit (8 GiB standard, the tier's
+database size on a Provisioned Control Plane tier), the control plane's peak load against its tier,
+and quota utilisation. The pictures
 read what the scan collected: the support dates from the EKS collector's parts, etcd size and quota
 utilisation from the same ``@metric_source`` points that go to CloudWatch (``EtcdDatabaseSizeBytes``,
 ``QuotaUtilization``), with the findings' details as a fallback. Whatever is missing is drawn as
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from eksmon.checks._tiers import cluster_tier
+from eksmon.checks.control_plane_capacity import peaks
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds
 from eksmon.checks.quota_utilization import QuotaUtilizationThresholds
 from eksmon.collectors.eks import VersionCalendar
@@ -36,12 +40,12 @@ from eksmon.publish.text import clip
 from eksmon.quotas_catalogue import find as find_quota
 from eksmon.registry import Thresholds, load
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
+from eksmon.tiers import STANDARD, STANDARD_SEATS_HINT, TierCapacity, db_limit_bytes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TH = TypeVar("TH", bound=Thresholds)
 
-ETCD_QUOTA_BYTES = 8 * 1024**3  # EKS's etcd quota, 8 GiB
 ETCD_METRIC = "EtcdDatabaseSizeBytes"
 QUOTA_METRIC = "QuotaUtilization"
 QUOTA_ROWS_MAX = 25
@@ -51,7 +55,8 @@ def render_html(result: ScanResult, generated_at: datetime) -> str:
     points = _points(result, generated_at)
     sections = [
         ("Support timeline", lambda: _timeline_section(result, generated_at)),
-        ("etcd size against 8 GiB", lambda: _etcd_section(result, points)),
+        ("etcd size against its limit", lambda: _etcd_section(result, points)),
+        ("Control-plane capacity", lambda: _capacity_section(result, generated_at)),
         ("Quota utilisation", lambda: _quota_section(result, points)),
         ("Findings", lambda: _findings_section(result.findings)),
     ]
@@ -268,21 +273,111 @@ def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
         if size is None:
             parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
             continue
-        share = min(size / ETCD_QUOTA_BYTES, 1.0)
+        tier, limit = _etcd_limit(snap)
+        share = min(size / limit, 1.0)
         colour = level_colour(share, warning, critical)
         parts.append(
             f'<rect x="{_LABEL}" y="{y + 6}" width="{share * plot:.1f}" height="18" fill="{colour}">'
-            f"<title>{_e(_gib(size))} of 8 GiB</title></rect>"
-            f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{_e(_gib(size))} ({share * 100:.0f} %)</text>'
+            f"<title>{_e(_gib(size))} of {_e(_gib(limit))} ({_e(tier)})</title></rect>"
+            f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{_e(_gib(size))} of {limit / 1024**3:.0f} GiB '
+            f"({share * 100:.0f} %)</text>"
         )
-    for share, text in ((warning, f"{warning:.0%}"), (critical, f"{critical:.0%}"), (1.0, "8 GiB")):
+    for share, text in ((warning, f"{warning:.0%}"), (critical, f"{critical:.0%}"), (1.0, "limit")):
         lx = _LABEL + share * plot
         parts.append(
             f'<line x1="{lx:.1f}" y1="0" x2="{lx:.1f}" y2="{len(clusters) * _ROW}" stroke="#616161" '
             f'stroke-dasharray="4 3"/><text x="{lx - 14:.1f}" y="{len(clusters) * _ROW + 14}" fill="#616161">'
             f"{text}</text>"
         )
-    return _svg(len(clusters), "".join(parts), "etcd database size per cluster against 8 GiB")
+    return _svg(len(clusters), "".join(parts), "etcd database size per cluster against its own limit")
+
+
+def _etcd_limit(snap: ClusterSnapshot) -> tuple[str, int]:
+    """(tier, etcd limit in bytes) of a cluster: 8 GiB standard, the tier's database size otherwise."""
+    info = _part(snap, ClusterInfo)
+    tier = info.tier if info is not None else STANDARD
+    return tier, db_limit_bytes(tier, _api_tiers(snap, info))
+
+
+def _api_tiers(snap: ClusterSnapshot, info: ClusterInfo | None) -> tuple[TierCapacity, ...]:
+    calendar = _part(snap.region_snapshot, VersionCalendar)
+    if calendar is None or info is None:
+        return ()
+    return calendar.tiers(info.version)
+
+
+# -- control-plane capacity ------------------------------------------------------------------------------
+def _capacity_rows(result: ScanResult, now: datetime) -> list[tuple[ClusterSnapshot, str, float | None, str]]:
+    """(cluster, tier, seats share of its capacity or None, text) for clusters with a seats peak."""
+    rows = []
+    oversized = {
+        (f.account, f.region, f.cluster): f.details
+        for f in result.findings
+        if f.check == "control_plane.tier_oversized"
+    }
+    for snap in sorted(result.clusters, key=lambda c: (c.region, c.name)):
+        tier = cluster_tier(snap)
+        try:
+            seats, pods = peaks(snap, now, 15)
+        except MissingData:
+            seats, pods = None, None
+        cap = tier.capacity
+        text = "no data"
+        share: float | None = None
+        if seats is not None:
+            if cap is not None and cap.seats:
+                share = seats / cap.seats
+                text = f"{seats:,.0f} of {cap.seats:,} seats"
+            else:
+                share = seats / STANDARD_SEATS_HINT
+                text = f"{seats:,.0f} seats (standard: no guarantee; hint at {STANDARD_SEATS_HINT:,})"
+            if pods is not None:
+                text += f", {pods:,.1f} pods/s" + (
+                    f" of {cap.pods_per_second:g}" if cap is not None and cap.pods_per_second else ""
+                )
+        hint = oversized.get((snap.account, snap.region, snap.name))
+        if hint:
+            text += (
+                f"; {hint.get('suggested_tier')} would fit, saving "
+                f"${float(hint.get('savings_per_month_usd') or 0):,.0f}/month"
+            )
+        rows.append((snap, tier.name, share, text))
+    return rows
+
+
+def _capacity_section(result: ScanResult, now: datetime) -> str:
+    """Peak seats in use over the last 15 minutes against each cluster's tier (standard: the 1,200 hint)."""
+    rows = _capacity_rows(result, now)
+    if not rows:
+        return '<p class="nodata">No clusters scanned.</p>'
+    plot = _WIDTH - _LABEL - 360
+    parts = []
+    for i, (snap, tier, share, text) in enumerate(rows):
+        y = i * _ROW
+        label = clip(f"{snap.name} ({snap.region}) · {tier}", 44)
+        parts.append(f'<text x="0" y="{y + 19}">{_e(label)}</text>')
+        parts.append(f'<rect x="{_LABEL}" y="{y + 6}" width="{plot}" height="18" fill="#eeeeee"/>')
+        if share is None:
+            parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
+            continue
+        width = min(share, 1.0) * plot
+        colour = (
+            _COLOUR["info"]
+            if tier == STANDARD
+            else (
+                _COLOUR["critical"]
+                if share >= 0.95
+                else _COLOUR["warning"]
+                if share >= 0.8
+                else _COLOUR["ok"]
+            )
+        )
+        parts.append(
+            f'<rect x="{_LABEL}" y="{y + 6}" width="{width:.1f}" height="18" fill="{colour}">'
+            f"<title>{_e(text)}</title></rect>"
+            f'<text x="{_LABEL + plot + 8}" y="{y + 19}">{_e(clip(text, 60))}</text>'
+        )
+    return _svg(len(rows), "".join(parts), "peak seats in use per cluster against its tier's capacity")
 
 
 def _gib(size: float) -> str:

@@ -36,6 +36,8 @@ from eksmon.collectors.control_plane_metrics import (
     REQUESTS,
     REQUESTS_5XX,
     REQUESTS_429,
+    SCHEDULED,
+    SEATS,
     VERBS,
     WEBHOOK_DURATION,
     WEBHOOK_REJECTIONS,
@@ -48,6 +50,7 @@ CHUNK = 64 * 1024
 WINDOW_HISTORY = timedelta(hours=1)  # 1-minute series seeded this far back
 SIZE_HISTORY = timedelta(days=3)  # 5-minute etcd size history seeded this far back
 SIZE_STEP = timedelta(minutes=5)
+PEAK_HISTORY = timedelta(days=14)  # hourly maxima of seats and scheduling seeded this far back
 IN_USE = "etcd_mvcc_db_total_size_in_use_in_bytes"
 PHYSICAL = "etcd_mvcc_db_total_size_in_bytes"
 OLD_SIZE = "apiserver_storage_size_bytes"
@@ -77,6 +80,11 @@ class Profile:
     burst_latency: Mapping[str, float] = field(default_factory=dict)
     burst_webhook_rejections_per_minute: float = 0.0
     burst_webhook_p99_seconds: float = 0.0
+    seats: float = 240.0  # seats in use, steady
+    seats_peak: float = 0.0  # one minute of the window at this many seats (0: none)
+    scheduled_per_minute: float = 300.0  # pods scheduled a minute (5 pods/s)
+    hourly_seats_peak: float = 420.0  # the busiest minute of each of the last 14 days' hours (at most)
+    hourly_scheduled_peak: float = 900.0  # pods in the busiest minute of each hour (at most)
 
 
 def profile_for(scenarios: Iterable[str]) -> Profile | None:
@@ -89,6 +97,26 @@ def profile_for(scenarios: Iterable[str]) -> Profile | None:
         kwargs.update(size_bytes=0.96 * ETCD_QUOTA_BYTES, growth_per_day=4e6)
     if "etcd-growing" in tags:  # 1.2 GiB a day from 5.8 GiB: the quota in ~1.8 days
         kwargs.update(size_bytes=5.8 * GIB, growth_per_day=1.2 * GIB, size_metrics=(OLD_SIZE,))
+    if "seats-high" in tags:  # a standard control plane at a tier's load: 1,450 seats at its peak
+        kwargs.update(seats=900.0, seats_peak=1450.0, hourly_seats_peak=1500.0)
+    if "tier-oversized" in tags:  # tier-2xl (3,400 seats, 283 pods/s) whose 14-day peaks fit tier-xl
+        kwargs.update(
+            size_bytes=6.0 * GIB,
+            growth_per_day=2e6,
+            seats=600.0,
+            hourly_seats_peak=900.0,
+            scheduled_per_minute=1200.0,
+            hourly_scheduled_peak=2400.0,  # 40 pods/s
+        )
+    if "tier-xl-9gib" in tags:  # 9 GiB of tier-xl's 16 GiB database, 1,100-1,300 seats of 1,700
+        kwargs.update(
+            size_bytes=9.0 * GIB,
+            growth_per_day=5e6,
+            seats=1100.0,
+            hourly_seats_peak=1300.0,
+            scheduled_per_minute=1800.0,
+            hourly_scheduled_peak=3000.0,
+        )
     if "apiserver-errors" in tags:  # 8 minutes of 5xx and 429 in the 15-minute window
         kwargs.update(
             requests_per_minute=4000.0,
@@ -148,6 +176,8 @@ def window_series(profile: Profile, now: datetime, seed: str) -> dict[str, list[
                 0.02,
             ),
         }
+        values[SEATS] = round(profile.seats_peak if i == 3 and profile.seats_peak else jitter(profile.seats))
+        values[SCHEDULED] = round(jitter(profile.scheduled_per_minute))
         for verb in VERBS:
             seconds = profile.burst_latency.get(verb) if burst else None
             values[LATENCY_METRICS[verb]] = jitter(seconds or profile.latency.get(verb, 0.05), 0.05)
@@ -171,6 +201,32 @@ def size_series(profile: Profile, now: datetime, seed: str) -> dict[str, list[tu
             if metric == OLD_SIZE and IN_USE not in profile.size_metrics:
                 value = in_use  # the only size metric: it is the size
             out.setdefault(metric, []).append((ts, float(round(value))))
+    return out
+
+
+def peak_series(
+    profile: Profile, now: datetime, seed: str
+) -> dict[str, list[tuple[datetime, dict[str, float]]]]:
+    """Hourly statistic sets of seats and scheduling over the 14 days before the last hour.
+
+    Stored as one statistic set an hour (as CloudWatch aggregates a high-resolution series), so the
+    demo holds 14 days of hourly maxima without 20,000 one-minute points per cluster.
+    """
+    rng = random.Random(seed + "/peaks")  # noqa: S311 - deterministic noise, not cryptography
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hours = int(PEAK_HISTORY / timedelta(hours=1))
+    out: dict[str, list[tuple[datetime, dict[str, float]]]] = {}
+    for i in range(hours, 1, -1):
+        ts = end - timedelta(hours=i)
+        busy = i % 24 == 6  # one busy hour a day reaches the peak; the rest stay below
+        for metric, peak, steady in (
+            (SEATS, profile.hourly_seats_peak, profile.seats),
+            (SCHEDULED, profile.hourly_scheduled_peak, profile.scheduled_per_minute),
+        ):
+            top = peak if busy else min(peak, steady) * (1 + rng.uniform(-0.05, 0.0))
+            out.setdefault(metric, []).append(
+                (ts, {"Maximum": round(top), "Minimum": 0.0, "Sum": round(steady * 60), "SampleCount": 60.0})
+            )
     return out
 
 
@@ -279,6 +335,7 @@ def apiserver_metrics(
     started_at: float | None = None,
     deprecated: Sequence[DeprecatedApiSeed] = (),
     webhooks: Sequence[WebhookSeed] = (),
+    apf_rejections: Sequence[ApfSeed] = (),
 ) -> bytes:
     """One apiserver replica's /metrics: the real dump for ``version`` with these values in it."""
     text = _fixture(apiserver_dump(version))
@@ -294,14 +351,43 @@ def apiserver_metrics(
         )
     if started_at is not None:
         text = _set_values(text, ("process_start_time_seconds",), started_at)
-    if not deprecated and not webhooks:
+    if not deprecated and not webhooks and not apf_rejections:
         return text.encode()
     lines = text.splitlines()
+    if apf_rejections:
+        _add_apf(lines, apf_rejections)
     if deprecated:
         _add_deprecated(lines, deprecated)
     if webhooks:
         _add_webhooks(lines, webhooks)
     return ("\n".join(lines) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class ApfSeed:
+    """Requests APF rejected at one priority level and flow schema (no dump has any: written here)."""
+
+    priority_level: str
+    flow_schema: str
+    reason: str
+    count: int
+
+
+APF_FAMILY = "apiserver_flowcontrol_rejected_requests_total"
+
+
+def _add_apf(lines: list[str], seeds: Sequence[ApfSeed]) -> None:
+    """The family as kube-apiserver exports it (component-base: HELP/TYPE name the _total counter)."""
+    block = [
+        f"# HELP {APF_FAMILY} [BETA] Number of requests rejected by API Priority and Fairness subsystem",
+        f"# TYPE {APF_FAMILY} counter",
+        *(
+            f'{APF_FAMILY}{{flow_schema="{a.flow_schema}",priority_level="{a.priority_level}",'
+            f'reason="{a.reason}"}} {a.count}'
+            for a in seeds
+        ),
+    ]
+    _insert_family(lines, APF_FAMILY, block)
 
 
 def _add_deprecated(lines: list[str], apis: Sequence[DeprecatedApiSeed]) -> None:
@@ -461,6 +547,8 @@ class ControlPlaneMetrics(Extension):
             for metric, points in window_series(profile, now, seed).items():
                 unit = "Seconds" if metric.endswith(("_P99", "_seconds")) else "Count"
                 count += cw.put(account, region, namespace, metric, dims, points, unit)
+            for metric, sets in peak_series(profile, now, seed).items():
+                count += cw.put(account, region, namespace, metric, dims, sets, "Count")
         for metric, points in size_series(profile, now, seed).items():
             count += cw.put(account, region, namespace, metric, dims, points, "Bytes")
         return count
@@ -507,10 +595,26 @@ def demo_metrics(
         webhooks_b = (
             WebhookSeed(FAILING_WEBHOOK, "CREATE", calling_errors=402, calls=1610, slow_share=0.25),
         )
+    apf_a: tuple[ApfSeed, ...] = ()
+    apf_b: tuple[ApfSeed, ...] = ()
+    if "apf-drops" in tags:  # controllers' lease renewals queued out at leader-election, plus a noisy client
+        apf_a = (
+            ApfSeed("leader-election", "system-leader-election", "queue-full", 37),
+            ApfSeed("leader-election", "kube-system-service-accounts", "time-out", 4),
+            ApfSeed("workload-low", "service-accounts", "concurrency-limit", 212),
+        )
+        apf_b = (ApfSeed("leader-election", "system-leader-election", "queue-full", 12),)
     return replicas(
-        apiserver_metrics(version, etcd_bytes=size, started_at=older, webhooks=webhooks_a),
         apiserver_metrics(
-            version, etcd_bytes=size, started_at=newer, deprecated=deprecated, webhooks=webhooks_b
+            version, etcd_bytes=size, started_at=older, webhooks=webhooks_a, apf_rejections=apf_a
+        ),
+        apiserver_metrics(
+            version,
+            etcd_bytes=size,
+            started_at=newer,
+            deprecated=deprecated,
+            webhooks=webhooks_b,
+            apf_rejections=apf_b,
         ),
     )
 
@@ -522,6 +626,7 @@ def install(sim: Simulator) -> None:
 __all__ = [
     "FAILING_WEBHOOK",
     "GIB",
+    "ApfSeed",
     "ControlPlaneMetrics",
     "DeprecatedApiSeed",
     "Profile",

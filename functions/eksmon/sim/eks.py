@@ -1,5 +1,6 @@
 """EKS behaviour moto lacks: version calendar, upgrade policy, access config, health, logging,
-insights, add-ons and access entries, in the EKS REST-JSON wire format."""
+insights, add-ons, access entries with their access policies and Provisioned Control Plane tiers
+(``controlPlaneScalingConfig``, ``controlPlaneScalingTiers``), in the EKS REST-JSON wire format."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from werkzeug.wrappers import Response
 
 from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight
 from eksmon.sim.server import Extension, SimRequest, Simulator, error_response, json_response
+from eksmon.tiers import GIB, PUBLISHED_TIERS, STANDARD
 from eksmon.versions import BUNDLED_CALENDAR
 
 PAGE = 3  # small pages by default, so every client must follow nextToken
+ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/"
 
 # add-on versions, newest first, each with the Kubernetes minor versions it supports
 ADDON_CATALOGUE: dict[str, list[tuple[str, tuple[str, ...]]]] = {
@@ -45,6 +48,9 @@ class ClusterExtra:
     insights: list[dict[str, Any]] = field(default_factory=list)
     addons: dict[str, str] = field(default_factory=dict)
     access_entries: list[str] = field(default_factory=list)
+    # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
+    access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tier: str = STANDARD
     endpoint: str | None = None
     certificate_authority: str | None = None
 
@@ -78,6 +84,9 @@ class EksExtension(Extension):
             return self._cluster_versions(req)
         if req.method == "GET" and path == "/addons/supported-versions":
             return self._addon_versions(req)
+        policies = re.fullmatch(r"/clusters/([^/]+)/access-entries/(.+)/access-policies", path)
+        if policies is not None and req.method == "GET":
+            return self._access_policies(req, *policies.groups())
         m = re.fullmatch(r"/clusters/([^/]+)/(insights|addons|access-entries)(?:/([^/]+))?", path)
         if m is None:
             return None
@@ -123,6 +132,8 @@ class EksExtension(Extension):
             c["status"] = extra.status
         c["upgradePolicy"] = {"supportType": extra.support_type}
         c["accessConfig"] = {"authenticationMode": extra.authentication_mode}
+        if extra.tier != STANDARD:  # standard clusters leave it out: absent means standard
+            c["controlPlaneScalingConfig"] = {"tier": extra.tier}
         c["health"] = {"issues": extra.health_issues}
         off = [
             t
@@ -190,12 +201,21 @@ class EksExtension(Extension):
                     "status": status.split("_", maxsplit=1)[0],
                     "versionStatus": status,
                     "kubernetesPatchVersion": f"{v.version}.0",
+                    "controlPlaneScalingTiers": _scaling_tiers(v.version),
                 }
             )
         standard = [i for i in items if i["versionStatus"] == "STANDARD_SUPPORT"]
         if standard:
             standard[min(1, len(standard) - 1)]["defaultVersion"] = True
         return self._page(req, "clusterVersions", items)
+
+    def _access_policies(self, req: SimRequest, cluster: str, principal: str) -> Response:
+        extra = self.extra.get((req.account, req.region, cluster))
+        if extra is None or principal not in extra.access_entries:
+            return error_response(
+                req, "ResourceNotFoundException", f"No access entry for {principal} in {cluster}.", 404
+            )
+        return self._page(req, "associatedAccessPolicies", extra.access_policies.get(principal, []))
 
     def _addon_versions(self, req: SimRequest) -> Response:
         names = req.query.get("addonName") or sorted(ADDON_CATALOGUE)
@@ -285,9 +305,18 @@ class EksExtension(Extension):
         ]
         extra.addons = dict(c.addons)
         extra.insights = [_insight(c, i) for i in c.insights]
-        extra.access_entries = (
-            [f"arn:aws:iam::{account}:role/platform-admin"] if c.authentication_mode != "CONFIG_MAP" else []
-        )
+        extra.tier = c.tier
+        admin = f"arn:aws:iam::{account}:role/platform-admin"
+        extra.access_entries = [admin] if c.authentication_mode != "CONFIG_MAP" else []
+        if extra.access_entries:
+            extra.access_policies = {admin: [_association("AmazonEKSClusterAdminPolicy")]}
+        if "no-admin-entry" in c.scenarios:  # admin only inside one namespace, plus a viewer
+            viewer = f"arn:aws:iam::{account}:role/auditors"
+            extra.access_entries = [admin, viewer]
+            extra.access_policies = {
+                admin: [_association("AmazonEKSAdminPolicy", ("checkout",))],
+                viewer: [_association("AmazonEKSViewPolicy")],
+            }
 
     def seed_demo(self, sim: Simulator) -> None:
         from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW
@@ -338,6 +367,36 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
             }
         ]
     return doc
+
+
+def _association(policy: str, namespaces: tuple[str, ...] = ()) -> dict[str, Any]:
+    scope: dict[str, Any] = (
+        {"type": "namespace", "namespaces": list(namespaces)} if namespaces else {"type": "cluster"}
+    )
+    return {
+        "policyArn": ACCESS_POLICY + policy,
+        "accessScope": scope,
+        "associatedAt": 1_700_000_000,
+        "modifiedAt": 1_700_000_000,
+    }
+
+
+def _scaling_tiers(version: str) -> list[dict[str, Any]]:
+    """The tiers DescribeClusterVersions lists for a version (1.28+; 100 pods/s before 1.30)."""
+    minor = tuple(int(x) for x in version.split(".")[:2])
+    if minor < (1, 28):
+        return []
+    return [
+        {
+            "tierName": t.name,
+            "apiRequestConcurrency": t.seats,
+            "podSchedulingRatePerSecond": int(t.pods_per_second if minor >= (1, 30) else 100)
+            if t.pods_per_second
+            else None,
+            "clusterDatabaseSizeGb": t.db_bytes // GIB,
+        }
+        for t in PUBLISHED_TIERS
+    ]
 
 
 def _epoch(day: date) -> int:

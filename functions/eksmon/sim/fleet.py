@@ -41,10 +41,15 @@ class DemoCluster:
     nodegroups: tuple[tuple[str, str], ...] = ()  # (name, kubernetes minor version)
     addons: tuple[tuple[str, str], ...] = ()  # (name, installed version)
     insights: tuple[DemoInsight, ...] = ()
+    tier: str = "standard"  # controlPlaneScalingConfig.tier (Provisioned Control Plane)
     scenarios: frozenset[str] = field(default_factory=frozenset)
     """Tags other extensions read: etcd-near-quota, etcd-growing, apiserver-errors, webhook-failing,
     no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods, quota-nodegroup-near-limit
-    (its last node group runs 437 of 450 nodes), quota-fargate-near-limit (9 of 10 Fargate profiles)."""
+    (its last node group runs 437 of 450 nodes), quota-fargate-near-limit (9 of 10 Fargate profiles),
+    seats-high (a standard cluster peaking at 1,450 seats), apf-drops (APF rejects requests at the
+    leader-election level), no-admin-entry (API mode, admin only at namespace scope),
+    tier-oversized (tier-2xl whose 14-day peaks fit tier-xl), tier-xl-9gib (9 GiB of a 16 GiB database:
+    nothing to report)."""
 
 
 FLOWCONTROL = DemoInsight(
@@ -67,7 +72,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("system", "1.34"), ("payments-workers", "1.31")),
         addons=(("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
         insights=(AL2_PASSING,),
-        scenarios=frozenset({"etcd-near-quota", "quota-nodegroup-near-limit"}),
+        scenarios=frozenset({"etcd-near-quota", "quota-nodegroup-near-limit", "seats-high"}),
     ),
     DemoCluster(
         name="checkout-prod",
@@ -77,7 +82,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("general", "1.35"),),
         addons=(("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
         insights=(AL2_PASSING,),
-        scenarios=frozenset({"k8s-clean"}),
+        scenarios=frozenset({"k8s-clean", "no-admin-entry"}),
     ),
     DemoCluster(
         name="data-platform",
@@ -106,7 +111,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         support_type="STANDARD",
         health_issues=(("Ec2SubnetNotFound", "One or more subnets of the cluster no longer exist."),),
         nodegroups=(("gpu", "1.34"),),
-        scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit"}),
+        scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit", "apf-drops"}),
     ),
     DemoCluster(
         name="search-staging",
@@ -115,6 +120,24 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("search", "1.34"),),
         insights=(KUBELET_SKEW,),
         scenarios=frozenset({"k8s-hazards", "many-services", "many-pods"}),
+    ),
+    DemoCluster(
+        name="render-farm",
+        region="us-east-1",
+        version="1.35",
+        nodegroups=(("render", "1.35"),),
+        insights=(AL2_PASSING,),
+        tier="tier-2xl",
+        scenarios=frozenset({"tier-oversized"}),
+    ),
+    DemoCluster(
+        name="ai-inference",
+        region="eu-west-1",
+        version="1.35",
+        nodegroups=(("inference", "1.35"),),
+        insights=(AL2_PASSING,),
+        tier="tier-xl",
+        scenarios=frozenset({"tier-xl-9gib"}),
     ),
     DemoCluster(
         name="sandbox",
