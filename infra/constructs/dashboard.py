@@ -41,6 +41,7 @@ EKS = "AWS/EKS"
 USAGE = "AWS/Usage"
 # Dimension schemas of eksmon's own series, exactly as the EMF records carry them (SEARCH needs them all).
 PER_CLUSTER = f"{METRICS_NAMESPACE},Account,ClusterName,Region,service"
+PER_CLUSTER_TIER = f"{METRICS_NAMESPACE},Account,ClusterName,Region,Tier,service"  # the support countdown
 PER_QUOTA = f"{METRICS_NAMESPACE},Account,QuotaCode,Region,Service,service"
 VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
 HOUR = Duration.hours(1)
@@ -250,7 +251,9 @@ class Dashboard(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Days to end of standard support, every cluster",
-                left=[_search(PER_CLUSTER, "DaysToEndOfStandardSupport", "Minimum", Duration.days(1), "")],
+                left=[
+                    _search(PER_CLUSTER_TIER, "DaysToEndOfStandardSupport", "Minimum", Duration.days(1), "")
+                ],
                 left_annotations=_support_lines(),
                 width=8,
                 height=6,
@@ -283,11 +286,11 @@ class Dashboard(Construct):
     def _cluster_row(self, cluster: str) -> list[cloudwatch.IWidget]:
         days = cloudwatch.MathExpression(
             expression=(
-                f'SEARCH(\'{{{PER_CLUSTER}}} MetricName="DaysToEndOfStandardSupport" '
+                f'SEARCH(\'{{{PER_CLUSTER_TIER}}} MetricName="DaysToEndOfStandardSupport" '
                 f"ClusterName=\"{cluster}\"', 'Minimum', 86400)"
             ),
             using_metrics={},
-            label="days left",
+            label="${PROP('Dim.Tier')} ${PROP('Dim.Region')}: days left",  # the tier, named by its dimension
             period=Duration.days(1),
         )
         return [
@@ -315,7 +318,7 @@ class Dashboard(Construct):
                 height=6,
             ),
             cloudwatch.SingleValueWidget(
-                title=f"{cluster}: days to end of standard support",
+                title=f"{cluster}: control-plane tier, days to end of standard support",
                 metrics=[days],
                 width=4,
                 height=6,

@@ -430,7 +430,7 @@ def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> 
     for widget in (
         "etcd size vs its limit",
         "seats in use vs tier capacity",
-        "days to end of standard support",
+        "control-plane tier, days to end of standard support",
         "apiserver 5xx and 429",
         "apiserver p99 latency (s)",
         "admission webhook rejections",
@@ -449,6 +449,7 @@ def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> 
         assert f'["AWS/EKS","{metric}","ClusterName","payments-prod"' in body
     assert '"region":"eu-west-1"' in body  # each configured region's vended metrics
     assert "16 GiB (Provisioned Control Plane tier)" in body and "tier-xl capacity" in body
+    assert "{EKSMonitor,Account,ClusterName,Region,Tier,service}" in body and "PROP('Dim.Tier')" in body
     assert 'ClusterName=\\"payments-prod\\"' in body  # its support countdown, whatever account and region
 
 

@@ -59,7 +59,10 @@ def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, cap
         "Account",
         "Region",
         "ClusterName",
+        "Tier",  # the dashboard names each cluster's control-plane tier from it
     }
+    tiers = {r["ClusterName"]: r["Tier"] for r in emf if "DaysToEndOfStandardSupport" in r}
+    assert set(tiers.values()) <= {"standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl"}
     assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EKSMonitor" for r in emf)
 
 
