@@ -113,7 +113,7 @@ SCHEDULE_RETRY_ATTEMPTS: Final = 3
 # queue, which alarms. Read failures never fail a run (they are findings), so a failure here is a bug or
 # an outage, and retrying it more only repeats every API call of the scan.
 MONITOR_RETRY_ATTEMPTS: Final = 1
-# Alarm when a run's longest duration passes this share of the function's timeout: it is about to be cut.
+# A run past this share of its timeout is about to be cut: the dashboard draws the line (no alarm, see alarms.py).
 DURATION_ALARM_SHARE: Final = 0.8
 SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # an older run is superseded by the next one anyway
 SCHEDULE_EVENT_SOURCE: Final = "eksmon.schedule"
