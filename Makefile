@@ -8,8 +8,9 @@ DEMO_STAMP := $(VENV)/.installed-demo
 NODE_STAMP := $(VENV)/.installed-node
 LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
+COST_ARGS ?=
 
-.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench clean
+.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench cost clean
 
 help:
 	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
@@ -17,6 +18,7 @@ help:
 	@echo "make synth  - synthesise the CloudFormation templates into cdk.out/ (offline)"
 	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make cost   - the monthly bill for 10 and 100 clusters, from the templates and the demo (COST_ARGS=--write-readme)"
 
 # Everything for tests, lint, type checks and the CDK app (a superset of what the demo needs).
 $(PY_STAMP): pyproject.toml
@@ -83,6 +85,10 @@ layer: $(PY_STAMP)
 
 bench: $(PY_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Synthesizes (offline, a stub layer) and runs the demo fleet on the simulator: no AWS account.
+cost: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/python -m infra.cost $(COST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK
 from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
 from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
 from eksmon.observability import NAMESPACE, SERVICE
-from eksmon.tiers import STANDARD_DB_BYTES
+from eksmon.tiers import PROVISIONED_DB_BYTES, PUBLISHED_TIERS, STANDARD_DB_BYTES
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR: Final = ROOT / "functions"
@@ -113,7 +113,7 @@ SCHEDULE_RETRY_ATTEMPTS: Final = 3
 # queue, which alarms. Read failures never fail a run (they are findings), so a failure here is a bug or
 # an outage, and retrying it more only repeats every API call of the scan.
 MONITOR_RETRY_ATTEMPTS: Final = 1
-# Alarm when a run's longest duration passes this share of the function's timeout: it is about to be cut.
+# A run past this share of its timeout is about to be cut: the dashboard draws the line (no alarm, see alarms.py).
 DURATION_ALARM_SHARE: Final = 0.8
 SCHEDULE_MAX_EVENT_AGE: Final = Duration.hours(1)  # an older run is superseded by the next one anyway
 SCHEDULE_EVENT_SOURCE: Final = "eksmon.schedule"
@@ -155,5 +155,13 @@ SLACK_FORWARDER_MEMORY_MB: Final = 256
 CHATBOT_CONFIGURATION_NAME: Final = "eksmon-alerts"
 DASHBOARD_CLUSTERS_MAX: Final = 20  # per-cluster rows; the fleet widgets (SEARCH) show every cluster anyway
 ETCD_QUOTA_BYTES: Final = STANDARD_DB_BYTES  # standard mode's etcd limit; eksmon.tiers has every tier's
+ETCD_TIER_BYTES: Final = PROVISIONED_DB_BYTES  # a Provisioned Control Plane tier's database
+# Seats (API request concurrency) each Provisioned Control Plane tier guarantees; standard: dynamic.
+TIER_SEATS: Final[dict[str, int]] = {t.name: t.seats for t in PUBLISHED_TIERS if t.seats is not None}
+# EC2 On-Demand vCPU quota classes: AWS/Usage ResourceCount Class=<class>/OnDemand (eksmon/quotas_catalogue.py).
+VCPU_USAGE_CLASSES: Final = ("Standard", "G", "P", "Inf", "Trn", "X", "F")
 HEARTBEAT_MISSED_RUNS: Final = 2  # no run metric for this many schedule periods: the heartbeat alarm fires
+# A monitor whose heartbeat takes longer than this to miss a lost run also alarms on its dead-letter queue
+# (within five minutes); a faster one does not pay $0.10 a month for an alarm that only arrives sooner.
+HEARTBEAT_FAST_ENOUGH: Final = Duration.hours(2)
 ALARM_PERIOD_MAX_SECONDS: Final = 86_400  # CloudWatch alarms: period at most one day

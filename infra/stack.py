@@ -82,5 +82,10 @@ class EksmonStack(Stack):
             extra_queues={"slack-forwarder": forwarder.dead_letter_queue} if forwarder else None,
         )
         self.dashboard = Dashboard(
-            self, "Dashboard", settings=settings, monitors=list(self.checks), health_alarms=self.alarms.alarms
+            self,
+            "Dashboard",
+            settings=settings,
+            monitors=list(self.checks),
+            health_alarms=self.alarms.alarms,
+            functions={m: c.function for m, c in self.checks.items()},
         )

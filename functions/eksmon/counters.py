@@ -76,7 +76,7 @@ def _read(raw: dict[str, Any], values: str, at: str) -> Previous | None:
         data = json.loads(raw[values]["S"])
         if not isinstance(data, dict) or not raw[at]["S"]:
             return None
-        moment = datetime.fromisoformat(raw[at]["S"].replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(raw[at]["S"])
         return Previous({k: float(v) for k, v in data.items()}, moment)
     except (KeyError, ValueError, TypeError):
         return None  # absent or unreadable: count since start this once

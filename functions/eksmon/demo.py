@@ -199,7 +199,7 @@ class _ChatStandIn:
     """
 
     def __init__(self) -> None:
-        from eksmon.sim.kubernetes_api import CertificateAuthority
+        from eksmon.sim.tls import CertificateAuthority
 
         self.sns: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []

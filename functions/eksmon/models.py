@@ -97,6 +97,9 @@ class MetricPoint:
     value: float
     unit: str = "NoUnit"  # a Powertools MetricUnit name: Count, Seconds, Bytes, Percent, NoUnit
     dimensions: dict[str, str] = field(default_factory=dict)
+    # True when CloudWatch has the signal already (a free AWS/EKS or AWS/Usage metric, or an eksmon series
+    # it follows from): reports draw it, but it is not published (a custom series costs $0.30 a month).
+    free: bool = False
 
 
 def fingerprint(check: str, account: str, region: str, cluster: str | None, resource: str) -> str:

@@ -21,7 +21,7 @@ from eksmon.counters import CounterStore
 from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError
-from eksmon.models import Finding, MetricPoint, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
 from eksmon.publish.changes import Change, ChangeKind, changes_without_state
@@ -149,9 +149,7 @@ def run_monitor(
         deadline=Deadline(budget),
     )
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
-    points = monitor_points(monitor, result, now)
-    points.append(MetricPoint("NotificationsPublished", published, "Count", {"Monitor": monitor}))
-    emitted = emit(points)
+    emitted = emit(monitor_points(monitor, result, now))
     if failures:
         raise NotificationError(
             f"{failures} SNS message(s) could not be published; the next run retries them"

@@ -134,7 +134,7 @@ class NotificationSettings(_Model):
 class Schedules(_Model):
     lifecycle: str = "rate(1 day)"
     quotas: str = "rate(6 hours)"
-    metrics: str = "rate(15 minutes)"
+    metrics: str = "rate(1 hour)"
     kubernetes: str = "rate(1 hour)"
 
     @field_validator("*")

@@ -1,4 +1,5 @@
-"""The EKS control-plane tiers: standard mode and the Provisioned Control Plane tiers (FACTS.md).
+"""The EKS control-plane tiers: standard mode and the Provisioned Control Plane tiers
+(https://docs.aws.amazon.com/eks/latest/userguide/eks-provisioned-control-plane.html).
 
 The one home of the etcd database limit (8 GiB in standard mode), of each tier's published
 capacities (the fallback when DescribeClusterVersions' ``controlPlaneScalingTiers`` says nothing)
@@ -37,7 +38,7 @@ class TierCapacity:
 
 STANDARD_CAPACITY = TierCapacity(STANDARD, None, None, STANDARD_DB_BYTES)
 
-# Published capacities (FACTS.md, "Provisioned Control Plane"), cheapest first.
+# Published capacities (EKS user guide, "EKS Provisioned Control Plane"), cheapest first.
 PUBLISHED_TIERS: tuple[TierCapacity, ...] = (
     TierCapacity("tier-xl", 1700, 167.0, PROVISIONED_DB_BYTES),
     TierCapacity("tier-2xl", 3400, 283.0, PROVISIONED_DB_BYTES),
@@ -84,7 +85,7 @@ def capacity_from_api(item: Mapping[str, object]) -> TierCapacity | None:
         name,
         int(seats) if seats is not None else (fallback.seats if fallback else None),
         pods if pods is not None else (fallback.pods_per_second if fallback else None),
-        int(db_gb * GIB) if db_gb is not None else default_db,  # "16 GB" read as GiB (FACTS.md)
+        int(db_gb * GIB) if db_gb is not None else default_db,  # "16 GB" read as GiB
     )
 
 

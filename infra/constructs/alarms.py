@@ -1,6 +1,22 @@
-"""Alarms to the alert topic: any critical finding open, collection errors that persist, a heartbeat
-per scheduled Lambda (no run metric for two periods is breaching), Lambda errors, throttles and runs
-close to the timeout, dead letters (failed schedule deliveries and failed runs)."""
+"""Alarms to the alert topic, two or three per scheduled monitor:
+
+* critical: at least one critical finding is open (``OpenFindings``, ``Severity=critical``, Maximum >= 1);
+* heartbeat: no run reported for two schedule periods (the same series: every run writes it, 0 or more;
+  SampleCount < 1, missing data breaching): the schedule stopped, or runs no longer get through;
+* dead letters, for a monitor whose heartbeat takes longer than ``HEARTBEAT_FAST_ENOUGH`` (2 hours) to
+  notice: a run was lost, within five minutes (its schedule could not deliver it, or it failed, timed out or
+  was throttled past its retries: Lambda sends it, with the error, to the same queue). With the default
+  schedules that is the daily lifecycle and 6-hourly quotas monitors; the hourly ones' heartbeat says it
+  within two hours.
+
+The set is small on purpose (each standard alarm is $0.10 a month at list price, a composite $0.50; the
+first ten are free): per-function Errors would repeat the dead letters for a run that failed for good and
+page for one a retry fixed; throttles that lose a run end in the queue too; collection errors are findings
+of their own (``monitor.collection_error``) and reach the topic as such; a run drawing near its timeout
+shows on the dashboard (AWS/Lambda Duration against the timeout) and, once cut, in the queue. Each critical
+alarm notifies by itself (no composite: at most one message per monitor). The Slack forwarder, which has
+no heartbeat, keeps an Errors alarm besides its dead letters.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +36,7 @@ from constructs import Construct
 
 from infra.constants import (
     ALARM_PERIOD_MAX_SECONDS,
-    DURATION_ALARM_SHARE,
+    HEARTBEAT_FAST_ENOUGH,
     HEARTBEAT_MISSED_RUNS,
     METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
@@ -29,6 +45,7 @@ from infra.constants import (
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86_400}
 FIVE_MINUTES = Duration.minutes(5)
+HEARTBEAT_METRIC = "OpenFindings"  # every run writes it (Severity=critical, 0 or more): it is the heartbeat
 
 
 def schedule_period(expression: str) -> Duration:
@@ -83,23 +100,18 @@ class Alarms(Construct):
         self._allow_cloudwatch(topic, key)
         self.action = actions.SnsAction(topic)
         self.heartbeats: dict[str, cloudwatch.Alarm] = {}
+        self.critical: dict[str, cloudwatch.Alarm] = {}
         self.alarms: list[cloudwatch.IAlarm] = []
-        critical: list[cloudwatch.Alarm] = []
         for w in monitors:
             period = schedule_period(w.schedule)
-            critical.append(self._critical(w.monitor, period))
+            self.critical[w.monitor] = self._critical(w.monitor, period)
             self.heartbeats[w.monitor] = self._heartbeat(w.monitor, period)
-            self._collection_errors(w.monitor, period)
-            self._function_errors(w.monitor, w.function)
-            self._throttles(w.monitor, w.function)
-            self._near_timeout(w.monitor, w.function, w.timeout)
-            self._dead_letters(w.monitor, w.dead_letter_queue)
+            if period.to_seconds() * HEARTBEAT_MISSED_RUNS > HEARTBEAT_FAST_ENOUGH.to_seconds():
+                self._dead_letters(w.monitor, w.dead_letter_queue)
         for name, function in (extra_functions or {}).items():
             self._function_errors(name, function)
         for name, queue in (extra_queues or {}).items():
             self._dead_letters(name, queue)
-        if critical:
-            self.critical = self._any_critical(critical)
 
     # -- who may publish -------------------------------------------------------------------------------
     @staticmethod
@@ -141,30 +153,19 @@ class Alarms(Construct):
 
     def _critical(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
         # Between runs there is no data: keep the state (IGNORE) rather than flap to OK every period.
-        return cloudwatch.Alarm(
-            self,
-            f"Critical{monitor.capitalize()}",
-            alarm_description=f"eksmon {monitor}: at least one critical finding is open",
-            metric=monitor_metric("OpenFindings", monitor, "Maximum", period, Severity="critical"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+        return self._wire(
+            cloudwatch.Alarm(
+                self,
+                f"Critical{monitor.capitalize()}",
+                alarm_description=f"eksmon {monitor}: at least one critical finding is open (see the e-mail or "
+                "Slack message for which, or the dashboard)",
+                metric=monitor_metric("OpenFindings", monitor, "Maximum", period, Severity="critical"),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+            )
         )
-
-    def _any_critical(self, per_monitor: Sequence[cloudwatch.Alarm]) -> cloudwatch.CompositeAlarm:
-        """One alarm for "any critical finding open": only it notifies, not the per-monitor ones."""
-        composite = cloudwatch.CompositeAlarm(
-            self,
-            "AnyCritical",
-            alarm_description="eksmon: a critical finding is open somewhere in the fleet (see the e-mail or "
-            "Slack message for which, or the dashboard)",
-            alarm_rule=cloudwatch.AlarmRule.any_of(*per_monitor),
-        )
-        composite.add_alarm_action(self.action)
-        composite.add_ok_action(self.action)
-        self.alarms.append(composite)
-        return composite
 
     def _heartbeat(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
         return self._wire(
@@ -172,29 +173,13 @@ class Alarms(Construct):
                 self,
                 f"Heartbeat{monitor.capitalize()}",
                 alarm_description=f"eksmon {monitor}: no run reported for {HEARTBEAT_MISSED_RUNS} schedule "
-                "periods (the schedule, the function or its metrics stopped)",
-                metric=monitor_metric("RunDurationSeconds", monitor, "SampleCount", period),
+                "periods (the schedule, the function or its metrics stopped, or every run failed)",
+                metric=monitor_metric(HEARTBEAT_METRIC, monitor, "SampleCount", period, Severity="critical"),
                 threshold=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 evaluation_periods=HEARTBEAT_MISSED_RUNS,
                 datapoints_to_alarm=HEARTBEAT_MISSED_RUNS,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            )
-        )
-
-    def _collection_errors(self, monitor: str, period: Duration) -> cloudwatch.Alarm:
-        # One failing read is a finding already; two runs in a row mean the monitor is partly blind.
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"CollectionErrors{monitor.capitalize()}",
-                alarm_description=f"eksmon {monitor}: sources could not be read on two runs in a row",
-                metric=monitor_metric("CollectionErrors", monitor, "Maximum", period),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=2,
-                datapoints_to_alarm=2,
-                treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
             )
         )
 
@@ -219,33 +204,6 @@ class Alarms(Construct):
             f"Errors{name.capitalize()}",
             f"eksmon {name}: the Lambda function failed",
             function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
-        )
-
-    def _throttles(self, name: str, function: lambda_.IFunction) -> cloudwatch.Alarm:
-        # Lambda holds a throttled asynchronous run and retries it for up to the event's maximum age:
-        # the account's concurrency is starving the monitor, and runs arrive late or not at all.
-        return self._happened(
-            f"Throttles{name.capitalize()}",
-            f"eksmon {name}: Lambda throttled the function (account concurrency)",
-            function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
-        )
-
-    def _near_timeout(self, name: str, function: lambda_.IFunction, timeout: Duration) -> cloudwatch.Alarm:
-        # A run that grows with the fleet is cut at the timeout and reports nothing: say so before it is.
-        limit_ms = timeout.to_milliseconds() * DURATION_ALARM_SHARE
-        return self._wire(
-            cloudwatch.Alarm(
-                self,
-                f"Duration{name.capitalize()}",
-                alarm_description=f"eksmon {name}: a run took more than {DURATION_ALARM_SHARE:.0%} of the "
-                f"function's {timeout.to_seconds()} s timeout (raise the timeout or fan out)",
-                metric=function.metric_duration(period=FIVE_MINUTES, statistic="Maximum"),
-                threshold=limit_ms,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            ok_too=False,
         )
 
     def _dead_letters(self, name: str, queue: sqs.IQueue) -> cloudwatch.Alarm:

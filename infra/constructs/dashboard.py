@@ -1,32 +1,48 @@
 """One CloudWatch dashboard for the deployment: the fleet at a glance, then a row per configured cluster.
 
-Fleet: open findings by severity, the top quotas by utilisation, whether each scheduled run is healthy
-(its heartbeat, errors and dead letters), run duration and collection errors, and every cluster's etcd
-size, days to the end of standard support and apiserver 5xx (SEARCH: clusters appear by themselves).
-Per cluster named in ``clusters.include`` (names without wildcards): etcd size against the 8 GiB line,
-days to the end of standard support, apiserver 5xx/429, p99 latency per verb and webhook rejections,
-from the AWS/EKS vended metrics beside eksmon's own.
+Fleet: open findings by severity, the top counted quotas by utilisation and the EC2 vCPU quotas (AWS/Usage
+divided by ``SERVICE_QUOTA()``, free), whether each scheduled run is healthy (its heartbeat and critical
+alarms), run duration and failures (AWS/Lambda, free), and every cluster's etcd size, days to the end of
+standard support and apiserver 5xx (SEARCH: clusters appear by themselves).
+Per cluster named in ``clusters.include`` (names without wildcards): etcd size against the standard and
+Provisioned Control Plane limits, seats in use against the tiers' capacities, days to the end of standard
+support, apiserver 5xx/429, p99 latency and webhook rejections, from the free AWS/EKS vended metrics
+beside eksmon's own.
+
+Cost: the dashboard is $3 a month at list price (3 of them with at most 50 metrics each are free). The
+fleet part stays under 50 metrics (``dashboard_metric_count``, which ``make cost`` prints); each named
+cluster adds a row of about a dozen per region, which is what takes a bigger fleet past the free allowance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from eksmon.models import Severity
+from eksmon.publish.metrics import PUBLISHED_SEVERITIES
 from eksmon.settings import Settings
 from infra.constants import (
     DASHBOARD_CLUSTERS_MAX,
+    DURATION_ALARM_SHARE,
     ETCD_QUOTA_BYTES,
+    ETCD_TIER_BYTES,
+    LAMBDA_SIZES,
     METRICS_NAMESPACE,
-    POWERTOOLS_SERVICE_NAME,
+    TIER_SEATS,
+    VCPU_USAGE_CLASSES,
 )
 from infra.constructs.alarms import monitor_metric
 
 EKS = "AWS/EKS"
+USAGE = "AWS/Usage"
+# Dimension schemas of eksmon's own series, exactly as the EMF records carry them (SEARCH needs them all).
+PER_CLUSTER = f"{METRICS_NAMESPACE},Account,ClusterName,Region,service"
+PER_CLUSTER_TIER = f"{METRICS_NAMESPACE},Account,ClusterName,Region,Tier,service"  # the support countdown
+PER_QUOTA = f"{METRICS_NAMESPACE},Account,QuotaCode,Region,Service,service"
 VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
 HOUR = Duration.hours(1)
 FIVE_MINUTES = Duration.minutes(5)
@@ -60,6 +76,7 @@ class Dashboard(Construct):
         settings: Settings,
         monitors: Sequence[str],
         health_alarms: Sequence[cloudwatch.IAlarm],
+        functions: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.clusters = dashboard_clusters(settings)
@@ -74,7 +91,7 @@ class Dashboard(Construct):
         self.dashboard.add_widgets(
             self._open_findings(monitors), self._top_quotas(), self._runs(health_alarms)
         )
-        self.dashboard.add_widgets(*self._run_details(monitors))
+        self.dashboard.add_widgets(*self._run_details(functions or {}), self._vcpu_quotas())
         self.dashboard.add_widgets(*self._fleet_clusters())
         for cluster in self.clusters:
             self.dashboard.add_widgets(*self._cluster_row(cluster))
@@ -96,7 +113,7 @@ class Dashboard(Construct):
     def _open_findings(self, monitors: Sequence[str]) -> cloudwatch.GraphWidget:
         """Open findings by severity over every monitor; each monitor's last count carries over between runs."""
         lines = []
-        for severity in Severity:
+        for severity in PUBLISHED_SEVERITIES:
             metrics = {
                 f"{severity.value[0]}{i}": monitor_metric(
                     "OpenFindings", m, "Maximum", HOUR, Severity=severity.value
@@ -114,7 +131,7 @@ class Dashboard(Construct):
                 )
             )
         return cloudwatch.GraphWidget(
-            title="Open findings by severity",
+            title="Open findings by severity (critical, warning)",
             left=lines,
             stacked=True,
             width=8,
@@ -124,11 +141,11 @@ class Dashboard(Construct):
 
     def _top_quotas(self) -> cloudwatch.GraphWidget:
         search = (
-            f"SORT(SEARCH('{{{METRICS_NAMESPACE},QuotaCode,Service,service}} MetricName=\"QuotaUtilization\"', "
+            f"SORT(SEARCH('{{{PER_QUOTA}}} MetricName=\"QuotaUtilization\"', "
             "'Maximum', 21600), MAX, DESC, 10)"
         )
         return cloudwatch.GraphWidget(
-            title="Top 10 quotas by utilisation (%)",
+            title="Top 10 counted quotas by utilisation (%)",
             left=[
                 cloudwatch.MathExpression(
                     expression=search, using_metrics={}, label="", period=Duration.hours(6)
@@ -146,40 +163,86 @@ class Dashboard(Construct):
     @staticmethod
     def _runs(alarms: Sequence[cloudwatch.IAlarm]) -> cloudwatch.AlarmStatusWidget:
         return cloudwatch.AlarmStatusWidget(
-            title="Scheduled runs healthy? (heartbeat, errors, dead letters, collection errors)",
+            title="Scheduled runs healthy? (heartbeat and critical findings, per monitor)",
             alarms=list(alarms),
             width=8,
             height=6,
         )
 
     @staticmethod
-    def _run_details(monitors: Sequence[str]) -> list[cloudwatch.IWidget]:
+    def _run_details(functions: Mapping[str, lambda_.IFunction]) -> list[cloudwatch.IWidget]:
+        """Duration and failures of each monitor's function: AWS/Lambda has them for free."""
         return [
             cloudwatch.GraphWidget(
-                title="Run duration (s), per monitor",
+                title="Run duration (ms), per monitor (AWS/Lambda)",
                 left=[
-                    monitor_metric("RunDurationSeconds", m, "Maximum", HOUR).with_(label=m) for m in monitors
+                    f.metric_duration(statistic="Maximum", period=HOUR, label=m) for m, f in functions.items()
                 ],
-                width=12,
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=min(s.timeout.to_milliseconds() for s in LAMBDA_SIZES.values())
+                        * DURATION_ALARM_SHARE,
+                        label=f"{DURATION_ALARM_SHARE:.0%} of the shortest timeout",
+                        color=_COLOUR["warning"],
+                    )
+                ],
+                width=8,
                 height=5,
             ),
             cloudwatch.GraphWidget(
-                title="Collection errors, per monitor",
-                left=[
-                    monitor_metric("CollectionErrors", m, "Maximum", HOUR).with_(label=m) for m in monitors
-                ],
-                width=12,
+                title="Failed runs, per monitor (AWS/Lambda)",
+                left=[f.metric_errors(statistic="Sum", period=HOUR, label=m) for m, f in functions.items()],
+                width=8,
                 height=5,
             ),
         ]
 
+    def _vcpu_quotas(self) -> cloudwatch.GraphWidget:
+        """The quotas with an AWS/Usage metric, as a percentage of SERVICE_QUOTA(): no custom metric."""
+        lines: list[cloudwatch.IMetric] = []
+        for r, region in enumerate(self.regions):
+            for c, family in enumerate(VCPU_USAGE_CLASSES):
+                usage = cloudwatch.Metric(
+                    namespace=USAGE,
+                    metric_name="ResourceCount",
+                    dimensions_map={
+                        "Service": "EC2",
+                        "Type": "Resource",
+                        "Resource": "vCPU",
+                        "Class": f"{family}/OnDemand",
+                    },
+                    statistic="Maximum",
+                    period=HOUR,
+                    region=region,
+                )
+                lines.append(
+                    cloudwatch.MathExpression(
+                        expression=f"100 * u{r}x{c} / SERVICE_QUOTA(u{r}x{c})",
+                        using_metrics={f"u{r}x{c}": usage},
+                        label=" ".join(p for p in (family, region) if p),
+                        period=HOUR,
+                        search_region=region,
+                    )
+                )
+        return cloudwatch.GraphWidget(
+            title="EC2 On-Demand vCPU quotas used (%), AWS/Usage",
+            left=lines,
+            left_y_axis=cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=80, label="warning 80 %", color=_COLOUR["warning"]),
+                cloudwatch.HorizontalAnnotation(value=95, label="critical 95 %", color=_COLOUR["critical"]),
+            ],
+            width=8,
+            height=5,
+        )
+
     def _fleet_clusters(self) -> list[cloudwatch.IWidget]:
-        service = f"{METRICS_NAMESPACE},ClusterName,service"
         return [
             cloudwatch.GraphWidget(
-                title="etcd size, every cluster (AWS/EKS)",
+                title="etcd size, every cluster (AWS/EKS; eksmon's where AWS/EKS has none)",
                 left=[
-                    _search(f"{EKS},ClusterName", "apiserver_storage_size_bytes", "Maximum", FIVE_MINUTES, "")
+                    _search(f"{EKS},ClusterName", "apiserver_storage_size_bytes", "Maximum", HOUR, ""),
+                    _search(PER_CLUSTER, "EtcdDatabaseSizeBytes", "Maximum", HOUR, ""),
                 ],
                 left_annotations=_etcd_lines(),
                 left_y_axis=cloudwatch.YAxisProps(min=0, label="bytes", show_units=False),
@@ -188,7 +251,9 @@ class Dashboard(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Days to end of standard support, every cluster",
-                left=[_search(service, "DaysToEndOfStandardSupport", "Minimum", Duration.days(1), "")],
+                left=[
+                    _search(PER_CLUSTER_TIER, "DaysToEndOfStandardSupport", "Minimum", Duration.days(1), "")
+                ],
                 left_annotations=_support_lines(),
                 width=8,
                 height=6,
@@ -219,25 +284,41 @@ class Dashboard(Construct):
         ]
 
     def _cluster_row(self, cluster: str) -> list[cloudwatch.IWidget]:
-        days = cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name="DaysToEndOfStandardSupport",
-            dimensions_map={"service": POWERTOOLS_SERVICE_NAME, "ClusterName": cluster},
-            statistic="Minimum",
+        days = cloudwatch.MathExpression(
+            expression=(
+                f'SEARCH(\'{{{PER_CLUSTER_TIER}}} MetricName="DaysToEndOfStandardSupport" '
+                f"ClusterName=\"{cluster}\"', 'Minimum', 86400)"
+            ),
+            using_metrics={},
+            label="${PROP('Dim.Tier')} ${PROP('Dim.Region')}: days left",  # the tier, named by its dimension
             period=Duration.days(1),
-            label="days left",
         )
         return [
             cloudwatch.GraphWidget(
-                title=f"{cluster}: etcd size vs 8 GiB",
+                title=f"{cluster}: etcd size vs its limit",
                 left=self._eks("apiserver_storage_size_bytes", cluster, "Maximum", "etcd bytes"),
                 left_annotations=_etcd_lines(),
-                left_y_axis=cloudwatch.YAxisProps(min=0, max=ETCD_QUOTA_BYTES * 1.1, show_units=False),
-                width=5,
+                left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+                width=4,
+                height=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{cluster}: seats in use vs tier capacity",
+                left=self._eks(
+                    "apiserver_flowcontrol_current_executing_seats", cluster, "Maximum", "seats in use"
+                ),
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=seats, label=f"{tier} capacity", color=_COLOUR["info"]
+                    )
+                    for tier, seats in TIER_SEATS.items()
+                ],
+                left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+                width=4,
                 height=6,
             ),
             cloudwatch.SingleValueWidget(
-                title=f"{cluster}: days to end of standard support",
+                title=f"{cluster}: control-plane tier, days to end of standard support",
                 metrics=[days],
                 width=4,
                 height=6,
@@ -246,7 +327,7 @@ class Dashboard(Construct):
                 title=f"{cluster}: apiserver 5xx and 429",
                 left=self._eks("apiserver_request_total_5XX", cluster, "Sum", "5xx")
                 + self._eks("apiserver_request_total_429", cluster, "Sum", "429"),
-                width=5,
+                width=4,
                 height=6,
             ),
             cloudwatch.GraphWidget(
@@ -262,13 +343,13 @@ class Dashboard(Construct):
                     cloudwatch.HorizontalAnnotation(value=1, label="warning 1 s", color=_COLOUR["warning"]),
                     cloudwatch.HorizontalAnnotation(value=4, label="critical 4 s", color=_COLOUR["critical"]),
                 ],
-                width=5,
+                width=4,
                 height=6,
             ),
             cloudwatch.GraphWidget(
                 title=f"{cluster}: admission webhook rejections",
                 left=self._eks("apiserver_admission_webhook_rejection_count", cluster, "Sum", "rejections"),
-                width=5,
+                width=4,
                 height=6,
             ),
         ]
@@ -277,9 +358,12 @@ class Dashboard(Construct):
 def _etcd_lines() -> list[cloudwatch.HorizontalAnnotation]:
     return [
         cloudwatch.HorizontalAnnotation(
-            value=ETCD_QUOTA_BYTES, label="8 GiB quota", color=_COLOUR["critical"]
+            value=ETCD_QUOTA_BYTES, label="8 GiB quota (standard)", color=_COLOUR["critical"]
         ),
         cloudwatch.HorizontalAnnotation(value=ETCD_QUOTA_BYTES * 0.8, label="80 %", color=_COLOUR["warning"]),
+        cloudwatch.HorizontalAnnotation(
+            value=ETCD_TIER_BYTES, label="16 GiB (Provisioned Control Plane tier)", color=_COLOUR["info"]
+        ),
     ]
 
 

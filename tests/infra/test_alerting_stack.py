@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,14 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from eksmon.state import OPEN_INDEX, OPEN_KEY, PARTITION_KEY, TTL_ATTRIBUTE
-from infra.constants import HANDLER, LAMBDA_SIZES, SLACK_FORWARDER_HANDLER
+from infra.constants import HANDLER, SLACK_FORWARDER_HANDLER
 from tests.infra.support import TEST_SETTINGS, Synthesized, cdk_json_context
 
 pytestmark = pytest.mark.infra
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:eksmon/slack-AbCdEf"
 PERIODS = {"lifecycle": 86_400, "quotas": 7_200, "metrics": 300, "kubernetes": 10_800}  # TEST_SETTINGS
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
 def _only(synthesized: Synthesized, kind: str) -> str:
@@ -245,17 +247,17 @@ def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
     return [v["Properties"] for v in synthesized.resources("AWS::CloudWatch::Alarm").values()]
 
 
+def _monitor_of(alarm: dict[str, Any]) -> str | None:
+    return next((d["Value"] for d in alarm.get("Dimensions", []) if d["Name"] == "Monitor"), None)
+
+
 def test_a_heartbeat_per_monitor_breaches_after_two_silent_periods(
     synthesized: Synthesized, plans: list[Any]
 ) -> None:
-    beats = {
-        next(d["Value"] for d in a["Dimensions"] if d["Name"] == "Monitor"): a
-        for a in _alarms(synthesized)
-        if a.get("MetricName") == "RunDurationSeconds"
-    }
+    beats = {_monitor_of(a): a for a in _alarms(synthesized) if a.get("Statistic") == "SampleCount"}
     assert set(beats) == {p.monitor for p in plans}
     for monitor, alarm in beats.items():
-        assert alarm["Namespace"] == "EKSMonitor" and alarm["Statistic"] == "SampleCount"
+        assert alarm["Namespace"] == "EKSMonitor" and alarm["MetricName"] == "OpenFindings"
         assert alarm["Period"] == PERIODS[monitor]  # the schedule's period (cron counts as a day)
         assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 2
         assert alarm["TreatMissingData"] == "breaching"
@@ -263,45 +265,120 @@ def test_a_heartbeat_per_monitor_breaches_after_two_silent_periods(
         assert {"Name": "service", "Value": "eksmon"} in alarm["Dimensions"]  # as the EMF records carry it
 
 
-def test_any_critical_finding_open_is_one_composite_alarm_to_the_topic(
-    template: Any, synthesized: Synthesized, plans: list[Any]
-) -> None:
-    topic = _only(synthesized, "AWS::SNS::Topic")
-    (composite,) = synthesized.resources("AWS::CloudWatch::CompositeAlarm").values()
-    assert composite["Properties"]["AlarmActions"] == [{"Ref": topic}]
-    rule = json.dumps(composite["Properties"]["AlarmRule"])
-    critical = {
-        k: a
-        for k, a in synthesized.resources("AWS::CloudWatch::Alarm").items()
-        if a["Properties"].get("MetricName") == "OpenFindings"
-    }
-    assert len(critical) == len(plans) and all(k in rule for k in critical)
-    for alarm in critical.values():
-        assert {"Name": "Severity", "Value": "critical"} in alarm["Properties"]["Dimensions"]
-        assert alarm["Properties"]["TreatMissingData"] == "ignore"  # no flapping between runs
-
-
-def test_collection_errors_lambda_errors_and_dead_letters_alarm_to_the_topic(
+def test_each_monitor_alarms_on_an_open_critical_finding_straight_to_the_topic(
     synthesized: Synthesized, plans: list[Any]
 ) -> None:
     topic = _only(synthesized, "AWS::SNS::Topic")
+    assert synthesized.resources("AWS::CloudWatch::CompositeAlarm") == {}  # $0.50 a month for nothing new
+    critical = {
+        _monitor_of(a): a for a in _alarms(synthesized) if a.get("Statistic") == "Maximum" and _monitor_of(a)
+    }
+    assert set(critical) == {p.monitor for p in plans}
+    for alarm in critical.values():
+        assert {"Name": "Severity", "Value": "critical"} in alarm["Dimensions"]
+        assert alarm["TreatMissingData"] == "ignore"  # no flapping between runs
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
+
+
+def test_critical_heartbeat_and_dead_letters_where_the_heartbeat_is_slow(
+    synthesized: Synthesized, plans: list[Any]
+) -> None:
+    """A lost run (failed for good, throttled past its retries, cut at the timeout, or never delivered)
+    lands in the queue: no Errors, Throttles or Duration alarm. The queue alarms only for monitors whose
+    heartbeat needs more than 2 hours to notice (TEST_SETTINGS: lifecycle daily, quotas and kubernetes
+    every 2 and 3 hours; metrics every 5 minutes)."""
+    topic = _only(synthesized, "AWS::SNS::Topic")
     alarms = _alarms(synthesized)
-    by_metric: dict[str, list[dict[str, Any]]] = {}
-    for a in alarms:
-        by_metric.setdefault(a.get("MetricName", ""), []).append(a)
-    assert len(by_metric["CollectionErrors"]) == len(plans)
-    assert len(by_metric["Errors"]) == len(plans)  # AWS/Lambda, one per function
-    assert len(by_metric["ApproximateNumberOfMessagesVisible"]) == len(plans)  # each schedule's DLQ
-    assert len(by_metric["Throttles"]) == len(plans)
-    for plan in plans:
-        function = _function_id(synthesized.template, HANDLER.format(monitor=plan.monitor))
-        (duration,) = [a for a in by_metric["Duration"] if a["Dimensions"][0]["Value"] == {"Ref": function}]
-        assert duration["Threshold"] == 0.8 * LAMBDA_SIZES[plan.monitor].timeout.to_seconds() * 1000
-        assert duration["Statistic"] == "Maximum"
-        assert duration["ComparisonOperator"] == "GreaterThanThreshold"
-    for a in alarms:
-        if a.get("MetricName") != "OpenFindings":  # those notify through the composite alarm
-            assert a["AlarmActions"] == [{"Ref": topic}], a.get("AlarmDescription")
+    own = [a for a in alarms if a.get("Namespace") == "EKSMonitor"]
+    lost = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    slow = {m for m, seconds in PERIODS.items() if 2 * seconds > 7200} & {p.monitor for p in plans}
+    assert len(own) == 2 * len(plans) and len(lost) == len(slow) == 3
+    assert all(
+        m in a["AlarmDescription"]
+        for a, m in zip(sorted(lost, key=lambda a: a["AlarmDescription"]), sorted(slow), strict=True)
+    )
+    assert len(alarms) == 2 * len(plans) + len(slow)
+    assert not [a for a in alarms if a.get("Namespace") == "AWS/Lambda"]
+    assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms)
+
+
+def test_the_slack_forwarder_has_no_heartbeat_so_it_keeps_errors_and_dead_letter_alarms(
+    variants: dict[str, Any],
+) -> None:
+    alarms = [
+        v["Properties"]
+        for v in variants["Webhook"]["Resources"].values()
+        if v["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    names = sorted(a["MetricName"] for a in alarms if "slack-forwarder" in a["AlarmDescription"])
+    assert names == ["ApproximateNumberOfMessagesVisible", "Errors"]
+
+
+# -- the alarms against what a run really writes ----------------------------------------------------------
+def _emf(findings: list[Any], monitor: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The EMF records one run of ``monitor`` writes for these findings (the runner's own code path)."""
+    from eksmon.publish.metrics import emit, monitor_points
+    from tests.unit.alerting_builders import result
+
+    capsys.readouterr()
+    emit(monitor_points(monitor, result(findings, NOW), NOW))  # type: ignore[arg-type]
+    return [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+
+
+def _state(alarm: dict[str, Any], runs: dict[int, list[dict[str, Any]]], at: int) -> str:
+    """CloudWatch's verdict at second ``at`` for an alarm on one metric, given the EMF records each
+    run (keyed by its second) wrote: the series is the one whose namespace, name and dimension set
+    match exactly, as CloudWatch identifies a metric."""
+    want = {(d["Name"], d["Value"]) for d in alarm["Dimensions"]}
+    period, n = alarm["Period"], alarm["EvaluationPeriods"]
+    buckets: dict[int, list[float]] = {}
+    for second, records in runs.items():
+        for r in records:
+            directive = r["_aws"]["CloudWatchMetrics"][0]
+            names = {m["Name"] for m in directive["Metrics"]}
+            dims = {(k, r[k]) for k in directive["Dimensions"][0]}
+            if directive["Namespace"] == alarm["Namespace"] and alarm["MetricName"] in names and dims == want:
+                value = r[alarm["MetricName"]]
+                buckets.setdefault(second // period, []).extend(value if isinstance(value, list) else [value])
+    stat = {"Maximum": max, "SampleCount": len}[alarm["Statistic"]]
+    breaching = {
+        "GreaterThanOrEqualToThreshold": lambda v: v >= alarm["Threshold"],
+        "LessThanThreshold": lambda v: v < alarm["Threshold"],
+    }[alarm["ComparisonOperator"]]
+    votes: list[bool] = []
+    for b in range(at // period - n, at // period):
+        if b in buckets:
+            votes.append(breaching(stat(buckets[b])))
+        elif alarm["TreatMissingData"] == "breaching":
+            votes.append(True)
+        elif alarm["TreatMissingData"] == "notBreaching":
+            votes.append(False)
+    if not votes:
+        return "INSUFFICIENT_DATA"  # "ignore": the state stays as it was
+    return "ALARM" if sum(votes) >= alarm.get("DatapointsToAlarm", n) else "OK"
+
+
+def test_the_critical_and_heartbeat_alarms_fire_on_what_a_run_writes(
+    synthesized: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eksmon.models import Severity
+    from tests.unit.alerting_builders import finding
+
+    monitor = "metrics"
+    period = PERIODS[monitor]
+    alarms = [a for a in _alarms(synthesized) if a.get("Dimensions") and _monitor_of(a) == monitor]
+    (critical,) = [a for a in alarms if a["Statistic"] == "Maximum"]
+    (heartbeat,) = [a for a in alarms if a["Statistic"] == "SampleCount"]
+    calm = _emf([finding(severity=Severity.WARNING)], monitor, capsys)
+    alarming = _emf([finding(severity=Severity.CRITICAL)], monitor, capsys)
+
+    every_run = {k * period: calm for k in range(10)}
+    assert _state(critical, every_run, 10 * period) == "OK"
+    assert _state(heartbeat, every_run, 10 * period) == "OK"
+    assert _state(critical, {**every_run, 9 * period: alarming}, 10 * period) == "ALARM"
+    silent = {k * period: calm for k in range(8)}  # no run in the last two periods
+    assert _state(heartbeat, silent, 10 * period) == "ALARM"
+    assert _state(heartbeat, {**silent, 9 * period: calm}, 10 * period) == "OK"  # one missed run is fine
 
 
 def test_tracing_true_turns_on_x_ray_for_every_function(variants: dict[str, Any], plans: list[Any]) -> None:
@@ -333,22 +410,27 @@ def test_the_dashboard_shows_the_fleet(synthesized: Synthesized) -> None:
     body = _dashboard(synthesized.template)
     for title in (
         "Open findings by severity",
-        "Top 10 quotas by utilisation (%)",
+        "Top 10 counted quotas by utilisation (%)",
+        "EC2 On-Demand vCPU quotas used (%), AWS/Usage",
         "Scheduled runs healthy?",
-        "etcd size, every cluster (AWS/EKS)",
+        "Run duration (ms), per monitor (AWS/Lambda)",
+        "etcd size, every cluster (AWS/EKS",
         "Days to end of standard support, every cluster",
         "apiserver 5xx, every cluster (AWS/EKS)",
     ):
         assert title in body
     assert 'MetricName=\\"QuotaUtilization\\"' in body and "SORT(SEARCH(" in body
     assert '"type":"alarm"' in body and "8 GiB quota" in body and "8589934592" in body
+    assert "SERVICE_QUOTA(" in body and '"AWS/Usage","ResourceCount"' in body  # free: no custom metric
+    assert "{EKSMonitor,Account,QuotaCode,Region,Service,service}" in body  # the dimensions published
 
 
 def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> None:
     body = _dashboard(variants["Chatbot"])
     for widget in (
-        "etcd size vs 8 GiB",
-        "days to end of standard support",
+        "etcd size vs its limit",
+        "seats in use vs tier capacity",
+        "control-plane tier, days to end of standard support",
         "apiserver 5xx and 429",
         "apiserver p99 latency (s)",
         "admission webhook rejections",
@@ -358,6 +440,7 @@ def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> 
     assert "dev-*" not in body.split("Clusters with their own row")[1][:80]  # a pattern is not a cluster
     for metric in (
         "apiserver_storage_size_bytes",
+        "apiserver_flowcontrol_current_executing_seats",
         "apiserver_request_total_5XX",
         "apiserver_request_total_429",
         "apiserver_request_duration_seconds_LIST_P99",
@@ -365,6 +448,9 @@ def test_the_dashboard_has_a_row_per_named_cluster(variants: dict[str, Any]) -> 
     ):
         assert f'["AWS/EKS","{metric}","ClusterName","payments-prod"' in body
     assert '"region":"eu-west-1"' in body  # each configured region's vended metrics
+    assert "16 GiB (Provisioned Control Plane tier)" in body and "tier-xl capacity" in body
+    assert "{EKSMonitor,Account,ClusterName,Region,Tier,service}" in body and "PROP('Dim.Tier')" in body
+    assert 'ClusterName=\\"payments-prod\\"' in body  # its support countdown, whatever account and region
 
 
 # -- the rules behind them (no synth) --------------------------------------------------------------------

@@ -51,6 +51,18 @@ def test_handler_publishes_one_message_per_cluster_with_findings(lambda_env, cap
         r["ClusterName"]: r["DaysToEndOfStandardSupport"] for r in emf if "DaysToEndOfStandardSupport" in r
     }
     assert days["payments-prod"] in (6, [6]) and days["checkout-prod"] in (121, [121])
+    # two clusters of one name in two accounts or regions never share a series (SPEC "CloudWatch")
+    record = next(r for r in emf if r.get("ClusterName") == "payments-prod")
+    assert (record["Account"], record["Region"]) == ("123456789012", "us-east-1")
+    assert set(record["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == {
+        "service",
+        "Account",
+        "Region",
+        "ClusterName",
+        "Tier",  # the dashboard names each cluster's control-plane tier from it
+    }
+    tiers = {r["ClusterName"]: r["Tier"] for r in emf if "DaysToEndOfStandardSupport" in r}
+    assert set(tiers.values()) <= {"standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl"}
     assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EKSMonitor" for r in emf)
 
 

@@ -94,7 +94,7 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
     size = found[("etcd.db_size", "payments-prod", "etcd")]
     assert size.severity is Severity.CRITICAL
     assert size.details["percent"] == pytest.approx(96.0, abs=0.3)
-    assert size.details["metric"] == "etcd_mvcc_db_total_size_in_use_in_bytes"  # the quota's measure
+    assert size.details["metric"] == "apiserver_storage_size_bytes"  # AWS/EKS's one etcd size series
     growth = found[("etcd.db_growth", "data-platform", "etcd")]
     assert growth.severity is Severity.WARNING
     assert growth.details["bytes_per_day"] == pytest.approx(1.2 * GIB, rel=0.03)
@@ -159,7 +159,7 @@ def test_demo_fleet_seeded_problems_come_out_with_their_numbers(demo_sim: Simula
 
 def test_findings_do_not_depend_on_how_cloudwatch_pages_its_answer(demo_sim: Simulator) -> None:
     whole = run(demo_sim, {"regions": list(DEMO_REGIONS)})
-    demo_sim.extension(CloudWatchExtension).max_datapoints_per_call = 300
+    demo_sim.extension(CloudWatchExtension).max_datapoints_per_call = 200
     paged = run(demo_sim, {"regions": list(DEMO_REGIONS)})
     assert (
         paged.api_calls.calls["cloudwatch.GetMetricData"]

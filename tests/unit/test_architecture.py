@@ -133,3 +133,14 @@ def test_a_cycle_through_a_lazy_import_is_found(tmp_path: Path) -> None:
         "x": set(),
     }
     assert cycles(graph) == [["eksmon.collectors.eks", "eksmon.engine"]]
+
+
+def test_comments_cite_public_sources_not_a_file_the_repository_lacks() -> None:
+    """The notes file beside the project (FACTS + .md) is not in it: a reader of the code cannot open it."""
+    citing = [
+        str(path.relative_to(ROOT))
+        for top in (*PACKAGES.values(), ROOT / "tests", ROOT / "bench")
+        for path in top.rglob("*.py")
+        if "FACTS" + ".md" in path.read_text(encoding="utf-8")
+    ]
+    assert not citing, citing

@@ -178,6 +178,17 @@ def test_emf_points_give_bytes_and_percent_per_cluster() -> None:
     assert list(etcd_size_points(snapshot(cloudwatch(), scraped()), NOW)) == []
 
 
+def test_a_size_aws_eks_vends_for_free_is_drawn_but_not_bought_again() -> None:
+    vended = list(etcd_size_points(size_snapshot(0.5 * QUOTA), NOW))
+    scrape = scraped(replica(etcd=("apiserver_storage_size_bytes", 0.5 * QUOTA)))
+    from_metrics = list(etcd_size_points(snapshot(cloudwatch(), scrape), NOW))
+    quarter = scraped(replica(etcd=("apiserver_storage_size_bytes", 0.25 * QUOTA)))
+    small = list(etcd_size_points(snapshot(cloudwatch(), quarter), NOW))
+    assert [p.free for p in vended] == [True, True]  # AWS/EKS apiserver_storage_size_bytes: free
+    assert [p.free for p in from_metrics] == [False, True]  # only /metrics knows: bytes bought, not percent
+    assert [p.free for p in small] == [True, True]  # under half full: no graph needed
+
+
 # -- etcd.db_growth -------------------------------------------------------------------------------
 def history(per_day: float, now_bytes: float, hours: float = 24, step_minutes: int = 5, **kwargs):
     n = int(hours * 60 / step_minutes)

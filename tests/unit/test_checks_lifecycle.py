@@ -120,8 +120,12 @@ class TestStandardSupportEnding:
         assert (
             p.name == "DaysToEndOfStandardSupport"
             and p.value == 42
-            and p.dimensions == {"ClusterName": "prod"}
+            and p.dimensions == {"ClusterName": "prod", "Tier": "standard"}
         )
+        (tiered,) = days_to_end_of_standard_support(
+            snapshot(info(tier="tier-xl"), calendar()), at_days_before(42)
+        )
+        assert tiered.dimensions["Tier"] == "tier-xl"  # the dashboard names the tier from it
 
 
 class TestExtendedSupport:

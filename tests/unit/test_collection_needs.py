@@ -12,8 +12,13 @@ from eksmon.settings import parse_settings
 
 REGISTRY = load()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-# threshold fields that set how much is collected, and the need each one must be reported as
-WINDOW_FIELDS = {"window_minutes", "lookback_hours", "scrape_samples"}
+# threshold fields that set how much is collected -> the need each one must be reported as
+WINDOW_FIELDS = {
+    "window_minutes": "window_minutes",
+    "lookback_hours": "lookback_hours",
+    "scrape_samples": "scrape_samples",
+    "lookback_days": "peak_days",
+}
 
 
 def _needs(config: dict[str, object], patterns: tuple[str, ...] = ()) -> CollectionNeeds:
@@ -56,7 +61,8 @@ def test_a_threshold_that_sets_a_window_is_reported_to_the_collectors(check_id: 
     """A new check with a window threshold must say so in collection_needs(), or nothing reads that far."""
     thresholds = REGISTRY.checks[check_id].thresholds()
     reported = thresholds.collection_needs()
-    for name in WINDOW_FIELDS & set(type(thresholds).model_fields):
-        assert getattr(reported, name) == getattr(thresholds, name), f"{check_id}.{name}"
+    for name, need in WINDOW_FIELDS.items():
+        if name in type(thresholds).model_fields:
+            assert getattr(reported, need) == getattr(thresholds, name), f"{check_id}.{name}"
     if "lookback_days" in type(thresholds).model_fields:  # days of hourly maxima
         assert reported.peak_days == thresholds.lookback_days, check_id  # type: ignore[attr-defined]

@@ -301,3 +301,13 @@ def test_utilisation_metric_per_quota_takes_the_worst_cluster() -> None:
     assert set(points) == {("ec2", EIPS), ("eks", NODES)}  # a zero limit has no percentage
     assert points[("eks", NODES)].value == 88.89 and points[("ec2", EIPS)].value == 10.0
     assert all(p.name == "QuotaUtilization" and p.unit == "Percent" for p in points.values())
+    assert points[("eks", NODES)].free is False  # counted, 89 %: no AWS/Usage metric carries it
+    assert points[("ec2", EIPS)].free is True  # 10 %: under PUBLISH_FROM_PERCENT, no graph needed
+
+
+def test_a_quota_with_an_aws_usage_metric_is_not_published_again() -> None:
+    region = region_snapshot(
+        [limit(EIPS, 30), limit(VCPU, 64)], counted=[reading(EIPS, 27)], metric=[reading(VCPU, 60)]
+    )
+    free = {p.dimensions["QuotaCode"]: p.free for p in quota_utilization_percent(region, NOW)}
+    assert free == {EIPS: False, VCPU: True}  # the dashboard divides AWS/Usage by SERVICE_QUOTA() itself

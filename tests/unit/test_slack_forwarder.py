@@ -17,7 +17,7 @@ from eksmon.models import Severity
 from eksmon.publish.changes import Change, ChangeKind
 from eksmon.publish.notify import build_messages
 from eksmon.publish.slack import SlackError, parse_webhook, post, slack_payload
-from eksmon.sim.kubernetes_api import CertificateAuthority
+from eksmon.sim.tls import CertificateAuthority
 from tests.unit.alerting_builders import finding
 
 

@@ -9,7 +9,9 @@ from eksmon.parts import ClusterInfo
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import STANDARD, TierCapacity, capacity, db_limit_bytes
 
-OLD_SCHEDULING_PODS_PER_SECOND = 100.0  # every tier's scheduling rate on Kubernetes 1.28-1.29 (FACTS.md)
+OLD_SCHEDULING_PODS_PER_SECOND = (
+    100.0  # every tier's scheduling rate on Kubernetes 1.28-1.29 (EKS Provisioned Control Plane docs)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from eksmon.checks._tiers import cluster_tier
 from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import ControlPlaneCloudWatch
+from eksmon.collectors.control_plane_metrics import AWS_EKS, ControlPlaneCloudWatch
 from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import MetricPoint, Problem, Severity, Unevaluated, iso_utc
 from eksmon.parts import ClusterInfo
@@ -173,17 +173,27 @@ def _unknown(snap: ClusterSnapshot) -> Iterator[Unevaluated]:
     )
 
 
+PUBLISH_FROM_PERCENT = 50.0
+
+
 @metric_source(monitor="metrics", needs=())
 def etcd_size_points(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
-    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of the cluster's own limit), dimension ClusterName."""
+    """EtcdDatabaseSizeBytes and EtcdDatabaseSizePercent (of the cluster's own limit), dimension ClusterName.
+
+    Free (not published) when the size is AWS/EKS ``apiserver_storage_size_bytes``: the dashboard graphs
+    that series itself; only a size read elsewhere (/metrics, ContainerInsights) becomes a custom metric,
+    only in bytes (the percent is for reports) and only from ``PUBLISH_FROM_PERCENT`` of the limit up.
+    """
     size = etcd_size(snap, now)
     if size is None:
         return
     dims = {"ClusterName": snap.name}
-    yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims)
-    yield MetricPoint(
-        "EtcdDatabaseSizePercent", size.percent(cluster_tier(snap).limit_bytes), "Percent", dims
-    )
+    percent = size.percent(cluster_tier(snap).limit_bytes)
+    # published from half full up, like a counted quota: an emptier database needs no graph of its own
+    free = size.source == AWS_EKS or percent < PUBLISH_FROM_PERCENT
+    yield MetricPoint("EtcdDatabaseSizeBytes", size.bytes, "Bytes", dims, free=free)
+    # the dashboard draws the bytes against the limits: a percent series would be bought for nothing
+    yield MetricPoint("EtcdDatabaseSizePercent", percent, "Percent", dims, free=True)
 
 
 __all__ = ["EtcdDbSizeThresholds", "EtcdSize", "etcd_db_size", "etcd_size", "etcd_size_points", "gib"]

@@ -304,18 +304,32 @@ def _remediation(limit: QuotaLimit, usage: float, region: str) -> str:
 
 
 # -- CloudWatch: utilisation per quota ------------------------------------------------------------------
+PUBLISH_FROM_PERCENT = 50.0  # below this a counted quota is not published (see quota_utilization_percent)
+
+
 @metric_source(monitor="quotas", needs=(QuotaLimits,), scope="region")
 def quota_utilization_percent(snap: RegionSnapshot, _now: datetime) -> Iterator[MetricPoint]:
-    """QuotaUtilization (Percent) per Service+QuotaCode; per-cluster quotas give the region's highest."""
+    """QuotaUtilization (Percent) per Service+QuotaCode; per-cluster quotas give the region's highest.
+
+    A quota whose usage is its AWS/Usage metric is free (not published): the dashboard divides that metric
+    by ``SERVICE_QUOTA()`` itself. Only counted usage becomes a custom metric, and only from
+    ``PUBLISH_FROM_PERCENT`` up: a quota far from its limit needs no graph (and every series is $0.30 a month
+    per account and region); its reading is in the reports and findings all the same.
+    """
     limits = snap.get(QuotaLimits)
     worst: dict[Key, float] = {}
+    metered = set(snap.get(MetricUsage).readings) if snap.has(MetricUsage) else set()
     for limit, reading in _pairs(snap, limits):
         if limit.value > 0:
             key = limit.quota.key
             worst[key] = max(worst.get(key, 0.0), reading.value / limit.value * 100)
     for (service, code), percent in sorted(worst.items()):
         yield MetricPoint(
-            "QuotaUtilization", round(percent, 2), "Percent", {"Service": service, "QuotaCode": code}
+            "QuotaUtilization",
+            round(percent, 2),
+            "Percent",
+            {"Service": service, "QuotaCode": code},
+            free=(service, code) in metered or percent < PUBLISH_FROM_PERCENT,
         )
 
 

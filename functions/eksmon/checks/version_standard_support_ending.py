@@ -118,6 +118,9 @@ def _title(version: str, target: str, days: int, support: str) -> str:
 
 @metric_source(monitor="lifecycle", needs=(ClusterInfo, VersionCalendar))
 def days_to_end_of_standard_support(snap: ClusterSnapshot, now: datetime) -> Iterator[MetricPoint]:
+    """One point a day per cluster. Its ``Tier`` dimension (the Provisioned Control Plane tier, or
+    standard) lets the dashboard name each cluster's tier without a series of its own: a tier change
+    starts a new series, prorated like any other."""
     info = snap.get(ClusterInfo)
     dates = snap.get(VersionCalendar).get(info.version)
     if info.status not in GONE and dates is not None and dates.end_of_standard is not None:
@@ -125,5 +128,5 @@ def days_to_end_of_standard_support(snap: ClusterSnapshot, now: datetime) -> Ite
             "DaysToEndOfStandardSupport",
             days_until(dates.end_of_standard, now),
             "Count",
-            {"ClusterName": snap.name},
+            {"ClusterName": snap.name, "Tier": info.tier},
         )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from eksmon.aws import pages
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterInfo
 from eksmon.registry import collector
@@ -34,11 +33,6 @@ class AccessEntries:
     skipped: str | None = None
 
 
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
-
-
 @collector(
     provides=AccessEntries,
     iam_actions=("eks:ListAccessEntries", "eks:ListAssociatedAccessPolicies"),
@@ -51,14 +45,14 @@ def access_entries(ctx: CollectContext) -> AccessEntries:
         return AccessEntries(skipped=f"authentication mode {info.authentication_mode or 'unknown'}")
     eks = ctx.client("eks")
     items = []
-    for principal in _pages(eks, "list_access_entries", "accessEntries", clusterName=ctx.cluster):
+    for principal in pages(eks, "list_access_entries", "accessEntries", clusterName=ctx.cluster):
         policies = tuple(
             AssociatedPolicy(
                 p.get("policyArn", ""),
                 str((p.get("accessScope") or {}).get("type", "cluster")),
                 tuple((p.get("accessScope") or {}).get("namespaces") or ()),
             )
-            for p in _pages(
+            for p in pages(
                 eks,
                 "list_associated_access_policies",
                 "associatedAccessPolicies",

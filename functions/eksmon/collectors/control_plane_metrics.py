@@ -43,14 +43,11 @@ MAX_QUERIES = 500  # GetMetricData's limit per call
 # a NextToken loop that never ends is a service bug: after aws.max_pages pages the data is kept,
 # flagged partial, and the endless list reported as a collection error
 
-# The etcd size, by preference. AWS/EKS: the in-use size is what the quota is enforced on (AWS's
-# table); the physically allocated size and the older apiserver_storage_size_bytes name come next.
+# The etcd size, by preference. AWS/EKS vends one size series, apiserver_storage_size_bytes (its 33
+# vended metrics; the etcd_mvcc_* names are /metrics only). GetMetricData bills every metric requested,
+# found or not, so asking for names AWS/EKS never has would cost 2 metrics per cluster and run.
 ETCD_SIZE_METRICS: dict[str, tuple[str, ...]] = {
-    AWS_EKS: (
-        "etcd_mvcc_db_total_size_in_use_in_bytes",
-        "etcd_mvcc_db_total_size_in_bytes",
-        "apiserver_storage_size_bytes",
-    ),
+    AWS_EKS: ("apiserver_storage_size_bytes",),
     CONTAINER_INSIGHTS: (
         "apiserver_storage_size_bytes",
         "apiserver_storage_db_total_size_in_bytes",

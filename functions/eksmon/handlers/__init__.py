@@ -23,7 +23,9 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 def monitor_handler(monitor: Monitor) -> Handler:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
-    @emf_metrics.log_metrics(capture_cold_start_metric=True)
+    # No ColdStart metric: a scheduled run is nearly always a cold start, so it would be one more paid
+    # series per function for no signal (Lambda's REPORT log line has the init duration).
+    @emf_metrics.log_metrics
     @capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if ScheduledEvent.model_validate(event).plan:  # the fan-out state machine's first step

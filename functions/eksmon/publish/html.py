@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from eksmon.checks._tiers import cluster_tier
-from eksmon.checks.control_plane_capacity import peaks
+from eksmon.checks.control_plane_capacity import ControlPlaneCapacityThresholds, peaks
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds
 from eksmon.checks.quota_utilization import QuotaUtilizationThresholds
 from eksmon.collectors.eks import VersionCalendar
@@ -350,6 +350,8 @@ def _capacity_section(result: ScanResult, now: datetime) -> str:
     rows = _capacity_rows(result, now)
     if not rows:
         return '<p class="nodata">No clusters scanned.</p>'
+    levels = _thresholds(result, "control_plane.capacity", ControlPlaneCapacityThresholds)
+    warning, critical = levels.warning_percent / 100, levels.critical_percent / 100
     plot = _WIDTH - _LABEL - 360
     parts = []
     for i, (snap, tier, share, text) in enumerate(rows):
@@ -361,17 +363,7 @@ def _capacity_section(result: ScanResult, now: datetime) -> str:
             parts.append(f'<text x="{_LABEL + 8}" y="{y + 19}" fill="#888">no data</text>')
             continue
         width = min(share, 1.0) * plot
-        colour = (
-            _COLOUR["info"]
-            if tier == STANDARD
-            else (
-                _COLOUR["critical"]
-                if share >= 0.95
-                else _COLOUR["warning"]
-                if share >= 0.8
-                else _COLOUR["ok"]
-            )
-        )
+        colour = _COLOUR["info"] if tier == STANDARD else level_colour(share, warning, critical)
         parts.append(
             f'<rect x="{_LABEL}" y="{y + 6}" width="{width:.1f}" height="18" fill="{colour}">'
             f"<title>{_e(text)}</title></rect>"

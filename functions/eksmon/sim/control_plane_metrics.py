@@ -66,7 +66,7 @@ class Profile:
     size_bytes: float  # etcd size now (the in-use size, for the metrics that have one)
     growth_per_day: float = 0.0
     physical_overhead: float = 1.015  # physically allocated / in use
-    size_metrics: tuple[str, ...] = (IN_USE, PHYSICAL)
+    size_metrics: tuple[str, ...] = (OLD_SIZE,)  # what AWS/EKS vends (its only size series)
     requests_per_minute: float = 2400.0
     errors_5xx_per_minute: float = 0.0
     throttled_per_minute: float = 0.0
