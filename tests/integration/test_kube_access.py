@@ -159,6 +159,26 @@ def context(
     return ctx
 
 
+def test_the_stand_in_is_installed_once_though_it_spans_several_modules(sim: Simulator) -> None:
+    """Every ``eksmon.sim`` module defining ``install`` adds extensions: only the entry point may."""
+    import importlib
+    import pkgutil
+
+    import eksmon.sim
+    from eksmon.sim.kubernetes_api import KubernetesEndpoints
+
+    assert [type(e) for e in sim.extensions].count(KubernetesApi) == 1
+    assert [type(e) for e in sim.extensions].count(KubernetesEndpoints) == 1
+    kube_modules = [
+        m.name
+        for m in pkgutil.iter_modules(eksmon.sim.__path__, "eksmon.sim.")
+        if m.name.startswith(("eksmon.sim.kube_", "eksmon.sim.kubernetes_"))
+    ]
+    assert len(kube_modules) > 1
+    installers = [m for m in kube_modules if hasattr(importlib.import_module(m), "install")]
+    assert installers == ["eksmon.sim.kubernetes_api"]
+
+
 # -- the default path: DescribeCluster endpoint + CA + IAM token ------------------------------------------
 def test_describe_cluster_points_every_demo_cluster_at_the_stand_in(
     sim: Simulator, api: KubernetesApi

@@ -1,7 +1,7 @@
 """Builders of real-shaped Kubernetes v1 objects for the simulator's Kubernetes API stand-in.
 
 Each returns a plain dict as ``kubectl get -o json`` shows it (``apiVersion``, ``kind``, ``metadata``,
-``spec``...); :meth:`eksmon.sim.kubernetes_api.KubeCluster.add` fills in uid, resourceVersion and
+``spec``...); :meth:`eksmon.sim.kube_store.ObjectStore.add` fills in uid, resourceVersion and
 creationTimestamp. Seeding code composes them, e.g.::
 
     cluster.add("ValidatingWebhookConfiguration", webhook_configuration(
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 Obj = dict[str, Any]
+# EKS's patch release per Kubernetes minor (kubelet versions, ``/version``'s gitVersion)
+PATCH_VERSIONS = {"28": 15, "29": 13, "30": 11, "31": 10, "32": 6, "33": 4, "34": 2, "35": 1, "36": 0}
 
 
 @dataclass(frozen=True)
