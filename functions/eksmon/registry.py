@@ -304,11 +304,15 @@ def collector(
     kube: tuple[KubePermission | KubeNonResource, ...] = (),
     needs: tuple[type, ...] = (),
     uses: tuple[type, ...] = (),
+    name: str | None = None,
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Declare a collector. Its name (in findings and ``eksmon checks``) is ``<module>.<function>``
+    unless ``name`` is given: a collector moved to another module keeps the name it was reported by."""
+
     def register(fn: Callable[..., T]) -> Callable[..., T]:
         REGISTRY.add_collector(
             CollectorSpec(
-                name=fn.__module__.rsplit(".", 1)[-1] + "." + fn.__name__,
+                name=name or fn.__module__.rsplit(".", 1)[-1] + "." + fn.__name__,
                 provides=provides,
                 scope=scope,
                 fn=fn,
