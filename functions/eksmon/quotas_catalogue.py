@@ -42,7 +42,7 @@ class CatalogueQuota:
     scope: QuotaScope
     default: float  # the AWS default value (documentation and tests; the live value is always read)
     usage: str  # where usage comes from, for people (`eksmon checks`, the docs)
-    counter: str | None  # name of the count in eksmon.collectors.quotas; None: the usage metric only
+    counter: str | None  # name of the count in eksmon.collectors.quota_usage; None: the usage metric only
     impact: str  # what fails when the quota runs out
     relief: str  # what frees capacity besides an increase
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-import eksmon.collectors.quotas as collectors
-from eksmon.collectors.quotas import ClusterQuotaUsage, CountedUsage, MetricUsage, QuotaLimits
+import eksmon.collectors.quota_limits as limits_collector
+import eksmon.collectors.quota_usage as usage_collectors
+from eksmon.collectors.quota_limits import QuotaLimits
+from eksmon.collectors.quota_usage import ClusterQuotaUsage, CountedUsage, MetricUsage
 from eksmon.context import COLLECTION_ERROR
 from eksmon.engine import ScanResult, scan
 from eksmon.models import Finding, Severity
@@ -45,9 +47,10 @@ def region_part(result: ScanResult, region: str, kind: type) -> Any:
 
 @pytest.fixture(autouse=True)
 def _page_sizes() -> Any:
-    saved = dict(collectors.PAGE_SIZES)
+    saved = [(sizes, dict(sizes)) for sizes in (limits_collector.PAGE_SIZES, usage_collectors.PAGE_SIZES)]
     yield
-    collectors.PAGE_SIZES.update(saved)
+    for sizes, before in saved:
+        sizes.update(before)
 
 
 def test_seeded_quotas_are_reported_with_correct_percentages(demo_sim: Simulator, now) -> None:
@@ -125,7 +128,8 @@ def test_a_service_unknown_in_a_region_is_skipped_too(demo_sim: Simulator, now) 
 
 
 def test_every_page_is_read(demo_sim: Simulator, now) -> None:
-    collectors.PAGE_SIZES.update({"servicequotas": 3, "eks": 2, "elbv2": 2})
+    limits_collector.PAGE_SIZES.update({"servicequotas": 3})
+    usage_collectors.PAGE_SIZES.update({"eks": 2, "elbv2": 2})
     demo_sim.extension(CloudWatchExtension).max_datapoints_per_call = 50
     result = run(demo_sim, now)
     assert {k: f.details["percent"] for k, f in quota_findings(result).items()} == {

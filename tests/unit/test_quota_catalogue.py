@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from eksmon.collectors.quotas import _COUNTERS, CLUSTER_COUNTERS
+from eksmon.collectors.quota_usage import _COUNTERS, CLUSTER_COUNTERS
 from eksmon.quotas_catalogue import CATALOGUE, console_url, global_quota_region
 from eksmon.registry import load
 from eksmon.sim.service_quotas import AWS_QUOTAS

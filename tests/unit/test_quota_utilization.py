@@ -15,14 +15,8 @@ from eksmon.checks.quota_utilization import (
     quota_utilization_percent,
     region_quota_utilization,
 )
-from eksmon.collectors.quotas import (
-    ClusterQuotaUsage,
-    CountedUsage,
-    MetricUsage,
-    QuotaLimit,
-    QuotaLimits,
-    UsageReading,
-)
+from eksmon.collectors.quota_limits import QuotaLimit, QuotaLimits
+from eksmon.collectors.quota_usage import ClusterQuotaUsage, CountedUsage, MetricUsage, UsageReading
 from eksmon.errors import ConfigError
 from eksmon.models import Severity
 from eksmon.quotas_catalogue import BY_CODE

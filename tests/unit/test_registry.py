@@ -105,3 +105,22 @@ def test_namespaced_permissions_merge_their_names_and_an_unnamed_one_lifts_the_r
         KubePermission("", "configmaps", ("get",), "kube-system", ("aws-auth", "kube-proxy-config")),
         KubePermission("apps", "daemonsets", ("get", "list"), "kube-system", ()),
     ]
+
+
+def test_the_quota_collectors_keep_their_names_after_the_split() -> None:
+    """Findings (deadline, failed source) name collectors: moving one to a new module must not rename it."""
+    from eksmon.collectors.quota_limits import QuotaLimits
+    from eksmon.collectors.quota_usage import ClusterQuotaUsage, CountedUsage, MetricUsage
+    from eksmon.parts import ClusterNames
+
+    names = {
+        kind: REGISTRY.collectors[kind].name
+        for kind in (QuotaLimits, MetricUsage, CountedUsage, ClusterQuotaUsage)
+    }
+    assert names == {
+        QuotaLimits: "quotas.quota_limits",
+        MetricUsage: "quotas.metric_usage",
+        CountedUsage: "quotas.counted_usage",
+        ClusterQuotaUsage: "quotas.cluster_quota_usage",
+    }
+    assert REGISTRY.collectors[ClusterNames].name == "eks.list_clusters"  # the default: <module>.<function>
