@@ -117,6 +117,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         print("eksmon: interrupted", file=err)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`eksmon checks | head`): what it read is what it wanted, not an error.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - no traceback reaches a user unless asked for
         if getattr(args, "debug", False):
             import traceback
@@ -280,6 +285,7 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
                 "docs": spec.docs,
             }
         )
+    rows += _monitor_rows()
     if args.format == "json":
         print(json.dumps(rows, indent=2), file=out)
     elif args.format == "markdown":
@@ -306,6 +312,49 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
                 print(f"    Kubernetes: {', '.join(r['kubernetes'])}", file=out)
             print(f"    docs:       {r['docs']}", file=out)
     return EXIT_OK
+
+
+def _monitor_rows() -> list[dict[str, Any]]:
+    """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
+    from eksmon.context import COLLECTION_ERROR_DOCS
+    from eksmon.engine import COVERAGE, COVERAGE_DOCS
+    from eksmon.runner import TEST_CHECK
+
+    own = (
+        (
+            COLLECTION_ERROR,
+            "A source could not be read",
+            "warning, one per root cause: an AWS operation denied or failing in a region, a cluster whose "
+            "Kubernetes API refuses or cannot be reached (resource source/kubernetes), a scan cut off by its deadline",
+            COLLECTION_ERROR_DOCS,
+        ),
+        (
+            COVERAGE,
+            "Checks that could not be evaluated",
+            "info, at most one per cluster: the checks an optional source has no data for, each with the reason",
+            COVERAGE_DOCS,
+        ),
+        (
+            TEST_CHECK,
+            "Notification test",
+            "the sample finding `eksmon notify-test` sends (severity as asked)",
+            COLLECTION_ERROR_DOCS.split("#")[0],
+        ),
+    )
+    return [
+        {
+            "id": check_id,
+            "title": title,
+            "monitor": "every",
+            "severity": rules,
+            "sources": ["the monitor itself"],
+            "thresholds": {},
+            "iam_actions": [],
+            "kubernetes": [],
+            "docs": docs,
+        }
+        for check_id, title, rules, docs in own
+    ]
 
 
 def _perm(p: Any) -> str:

@@ -234,6 +234,24 @@ def test_checks_catalogue(capsys) -> None:
     assert std["docs"].startswith("https://docs.aws.amazon.com/eks/")
     assert main(["checks"]) == 0
     assert "version.nodegroup_skew" in capsys.readouterr().out
+    # the monitor's own ids are listed too, without thresholds or permissions of their own
+    for own in ("monitor.collection_error", "monitor.coverage", "monitor.notify_test"):
+        assert rows[own]["thresholds"] == {} and rows[own]["iam_actions"] == [] and rows[own]["severity"]
+    assert rows["monitor.coverage"]["severity"].startswith("info")
+
+
+def test_checks_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    # `true` exits without reading, so eksmon's first write meets a closed pipe; pipefail keeps its exit code
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{sys.executable} -m eksmon checks | true"],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
 
 
 def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) -> None:
