@@ -254,15 +254,20 @@ def test_checks_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: P
     assert proc.stderr == ""
 
 
-def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "eksmon", "demo"],
+def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`eksmon demo` as a user runs it, in an empty folder (where it writes its HTML report)."""
+    return subprocess.run(
+        [sys.executable, "-m", "eksmon", "demo", *args],
         env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=300,
         cwd=tmp_path,
     )
+
+
+def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) -> None:
+    proc = _demo(tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Lambda eksmon-lifecycle:" in out
@@ -277,14 +282,7 @@ def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) ->
 
 @pytest.mark.parametrize("fmt", ["html", "json"])
 def test_demo_prints_only_the_document_on_stdout(tmp_path: Path, fmt: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "eksmon", "demo", "--format", fmt],
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    proc = _demo(tmp_path, "--format", fmt)
     assert proc.returncode == 0, proc.stderr
     # The narrative (Lambda runs, every message, the second run) goes to stderr ...
     assert (
