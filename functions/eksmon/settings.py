@@ -192,6 +192,22 @@ class AwsSettings(_Model):
         le=600,
         description="Lambda: the scan ends this long before the invocation's timeout, to publish",
     )
+    run_time_warning_percent: float = Field(
+        80.0,
+        description="a scan whose collection takes more than this share of its time budget (the Lambda's "
+        "time left minus publish_margin_seconds, at most scan_timeout_seconds; the CLI's --timeout) raises "
+        "monitor.run_time; 100: only a scan the deadline cut",
+    )
+
+    @field_validator("run_time_warning_percent")
+    @classmethod
+    def _percent(cls, value: float) -> float:
+        if not 1 <= value <= 100:
+            raise ValueError(
+                f"{value:g} is not a percent in 1..100 (the share of a scan's time budget above which the "
+                "run warns with monitor.run_time; default 80)"
+            )
+        return value
 
 
 class ChecksSettings(_Model):

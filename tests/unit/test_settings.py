@@ -40,6 +40,12 @@ def test_empty_configuration_is_a_working_default() -> None:
         ({"aws": {"max_pages": "many"}}, "aws.max_pages"),
         ({"kubernetes": {"max_list_pages": 0}}, "kubernetes.max_list_pages"),
         ({"kubernetes": {"max_list_pages": "many"}}, "kubernetes.max_list_pages"),
+        (
+            {"aws": {"run_time_warning_percent": 0}},
+            "aws.run_time_warning_percent: 0 is not a percent in 1..100",
+        ),
+        ({"aws": {"run_time_warning_percent": 150}}, "aws.run_time_warning_percent: 150 is not a percent"),
+        ({"aws": {"run_time_warning_percent": "most"}}, "aws.run_time_warning_percent"),
     ],
 )
 def test_bad_configuration_names_the_key(data: dict, named: str) -> None:
