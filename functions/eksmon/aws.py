@@ -41,12 +41,15 @@ from eksmon.settings import AwsSettings
 
 
 class ApiCallCounter:
-    """Counts API calls (``eks.DescribeCluster``) and HTTP attempts, retries included."""
+    """Counts API calls (``eks.DescribeCluster``) and HTTP attempts, retries included, and the answers
+    that were throttling errors (``throttled``: each is retried, by botocore and then by the call's
+    throttling budget, unless that budget or the scan's deadline ran out)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.attempts = 0
+        self.throttled = 0
 
     def _on_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}.{model.name}"
@@ -57,9 +60,21 @@ class ApiCallCounter:
         with self._lock:
             self.attempts += 1
 
+    def _on_answer(self, response: Any = None, **_: Any) -> None:
+        """botocore's ``needs-retry`` (once per HTTP attempt, before it decides to retry): count a
+        throttling answer. Returns None, so botocore's own retry handler decides as before."""
+        if not response:
+            return  # no answer: a connection error or timeout, not throttling
+        _http, parsed = response
+        code = (parsed or {}).get("Error", {}).get("Code")
+        if code in THROTTLING_CODES:
+            with self._lock:
+                self.throttled += 1
+
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-call", self._on_call)
         client.meta.events.register("before-send", self._on_send)
+        client.meta.events.register("needs-retry", self._on_answer)
 
     @property
     def total(self) -> int:
