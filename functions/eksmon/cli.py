@@ -250,10 +250,15 @@ def _services(args: argparse.Namespace, settings: Any) -> Any:
 
 
 def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
+    """--fail-on counts findings about the fleet; the monitor's own (a source it could not read, a scan
+    near its time budget) are reported but do not fail a CI job."""
+    from eksmon.engine import RUN_TIME
+
     if fail_on == "never":
         return EXIT_OK
     bar = Severity(fail_on).rank
-    hit = any(f.severity.rank >= bar and f.check != COLLECTION_ERROR for f in findings)
+    own = {COLLECTION_ERROR, RUN_TIME}
+    hit = any(f.severity.rank >= bar and f.check not in own for f in findings)
     return EXIT_FINDINGS if hit else EXIT_OK
 
 
@@ -317,7 +322,7 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
 def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
-    from eksmon.engine import COVERAGE, COVERAGE_DOCS
+    from eksmon.engine import COVERAGE, COVERAGE_DOCS, RUN_TIME, RUN_TIME_DOCS
     from eksmon.runner import TEST_CHECK
 
     own = (
@@ -333,6 +338,13 @@ def _monitor_rows() -> list[dict[str, Any]]:
             "Checks that could not be evaluated",
             "info, at most one per cluster: the checks an optional source has no data for, each with the reason",
             COVERAGE_DOCS,
+        ),
+        (
+            RUN_TIME,
+            "A run near its time budget",
+            "warning, one per run (resource run/<monitor>): its collection took more than "
+            "aws.run_time_warning_percent (80 %) of its time budget, or the deadline cut it",
+            RUN_TIME_DOCS,
         ),
         (
             TEST_CHECK,

@@ -2,7 +2,8 @@
 
 Collectors do all I/O and put typed parts into snapshots; checks are pure functions of
 (snapshot, thresholds, now). A failing source becomes a ``monitor.collection_error`` finding
-for that account, region or cluster only: nothing else is hidden by it.
+for that account, region or cluster only: nothing else is hidden by it. A scan whose collection
+takes more than ``aws.run_time_warning_percent`` of its time budget adds one ``monitor.run_time``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 COVERAGE = "monitor.coverage"
 COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
+RUN_TIME = "monitor.run_time"
+RUN_TIME_DOCS = "https://github.com/eksmon/eksmon#when-a-run-nears-its-time-budget"
+SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,90 @@ def coverage_finding(
     )
 
 
+def run_time_finding(
+    *,
+    monitor: str | None,
+    account: str,
+    region: str,
+    used_seconds: float,
+    budget_seconds: float,
+    warning_percent: float,
+    cut: bool,
+    throttled: int,
+    pairs: int,
+    slowest: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> Finding | None:
+    """The warning a run gets when its collection took more than ``warning_percent`` of its time budget
+    (or the deadline cut it), so that a fleet outgrowing its function is told before runs lose data.
+
+    One per run: ``account``/``region`` are the run's first account+region pair (fan-out partitions never
+    share one, so each partition has its own fingerprint, stable while the fleet is), resource
+    ``run/<monitor>`` (``run/scan`` for the command line).
+    """
+    percent = 100.0 * used_seconds / budget_seconds
+    if not cut and percent <= warning_percent:
+        return None
+    who = f"the {monitor} monitor's run" if monitor else "this scan"
+    scope = f"{pairs} account+region pair{'s' if pairs != 1 else ''}"
+    budget = _seconds_text(budget_seconds)
+    throttling = (
+        f" AWS answered {throttled} request{'s' if throttled != 1 else ''} with a throttling error; "
+        "the retries that waited them out are part of that time."
+        if throttled
+        else ""
+    )
+    if cut:
+        title = f"{who[0].upper()}{who[1:]} was cut at its {budget} s deadline"
+        outcome = (
+            "The deadline cut this run: the sources it had not finished were not checked (see the "
+            "monitor.collection_error findings with resource source/deadline)."
+        )
+    else:
+        title = f"{who[0].upper()}{who[1:]} took {percent:.0f} % of its time budget"
+        outcome = (
+            "If the fleet or AWS's answers get slower, runs start being cut at the deadline: sources not "
+            "finished by then are not checked, and each region or cluster they belong to gets a "
+            "monitor.collection_error (resource source/deadline)."
+        )
+    resource = f"run/{monitor or 'scan'}"
+    return Finding(
+        check=RUN_TIME,
+        severity=Severity.WARNING,
+        title=title,
+        message=f"Reading {scope} (from {account}/{region}) took {_seconds_text(used_seconds)} s of the "
+        f"scan's {budget} s budget ({percent:.0f} %; the warning starts above {warning_percent:g} %, "
+        f"aws.run_time_warning_percent).{throttling} {outcome}",
+        remediation="Give the scan more time or less to do: raise the monitor function's timeout and memory "
+        "(LAMBDA_SIZES in infra/constants.py; Lambda's CPU grows with memory, and a large scan is CPU-bound); "
+        "lower fanout.max_targets_per_invocation so that more invocations share the fleet; or split the "
+        "regions between deployments. On the command line, raise --timeout (aws.scan_timeout_seconds). When "
+        "details.throttled_retries is high, AWS throttling is what slows the run: another tool may be "
+        "calling the same APIs in these accounts.",
+        docs=RUN_TIME_DOCS,
+        account=account,
+        region=region,
+        cluster=None,
+        resource=resource,
+        fingerprint=fingerprint(RUN_TIME, account, region, None, resource),
+        details={
+            "duration_seconds": round(used_seconds, 2),
+            "budget_seconds": round(budget_seconds, 2),
+            "percent": round(percent, 1),
+            "warning_percent": warning_percent,
+            "cut": cut,
+            "throttled_retries": throttled,
+            "account_region_pairs": pairs,
+            "slowest_sources": [dict(s) for s in slowest],
+        },
+        observed_at=iso_utc(now),
+    )
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.1f}"
+
+
 def to_finding(
     spec: CheckSpec, problem: Problem, account: str, region: str, cluster: str | None, now: datetime
 ) -> Finding:
@@ -158,8 +246,10 @@ class Scanner:
         progress: ProgressFn | None = None,
         registry: Registry | None = None,
         deadline: Deadline | None = None,
+        monitor: str | None = None,
     ) -> None:
         self.settings = settings
+        self.monitor = monitor
         self.checks = list(checks)
         # validated once per scan, not once per check and cluster
         self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
@@ -184,6 +274,9 @@ class Scanner:
         self._scopes: list[tuple[str, str, str | None, dict[type, Task]]] = []
         self._clusters_total = 0
         self._clusters_done = 0
+        # each source's longest single run, and the runs not finished yet: (seconds, where, finished)
+        self._slowest: dict[str, tuple[float, str, bool]] = {}
+        self._running: dict[tuple[str, str], float] = {}
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
@@ -207,6 +300,8 @@ class Scanner:
         finished = graph.wait(None if remaining == float("inf") else max(0.0, remaining))
         with self._lock:
             self._closed = True
+            used = self._used()
+            slowest = self._slowest_sources()
         graph.close()
         for task, exc in graph.errors:
             log.error("task %s failed: %s", task.name, exc, exc_info=exc)
@@ -216,6 +311,21 @@ class Scanner:
             for cluster in region.clusters:
                 self._evaluate(cluster, "cluster", target.region)
             self._evaluate(region, "region", target.region)
+        if targets and self.deadline.seconds:
+            found = run_time_finding(
+                monitor=self.monitor,
+                account=targets[0].account.account_id,
+                region=targets[0].region,
+                used_seconds=used,
+                budget_seconds=self.deadline.seconds,
+                warning_percent=aws.run_time_warning_percent,
+                cut=not finished,
+                throttled=self.counter.throttled,
+                pairs=len(targets),
+                slowest=slowest,
+                now=self.now,
+            )
+            self._add([found] if found else [], force=True)
         findings = sorted([*self._findings, *self._errors.values()], key=_order)
         return ScanResult(
             findings,
@@ -386,7 +496,7 @@ class Scanner:
         if any(not (ctx.cluster_snapshot or ctx.region_snapshot).has(n) for n in spec.needs):
             return  # what it reads is missing; that failure is already reported
         try:
-            value = spec.fn(ctx)
+            value = self._timed(spec, ctx)
         except Exception as exc:  # noqa: BLE001 - any source failure becomes a finding, never a crash
             if isinstance(exc, MissingData) and exc.kind in spec.uses:
                 # a part it reads when present failed (already reported), and nothing else reaches the
@@ -455,6 +565,43 @@ class Scanner:
             error = collection_error(account, region, cluster, "deadline", exc, self.now, message)
             error.details["unfinished"] = unfinished
             self._add([error], force=True)
+
+    # -- run time ----------------------------------------------------------------------------------
+    def _used(self) -> float:
+        """Seconds of the time budget spent so far (the deadline's clock starts when the caller made it)."""
+        if self.deadline.seconds is None:
+            return 0.0
+        return self.deadline.seconds - self.deadline.remaining()
+
+    def _timed(self, spec: CollectorSpec, ctx: CollectContext) -> Any:
+        """Run one collector, keeping its source's longest run (wall time, waits for AWS slots included)."""
+        where = "/".join(p for p in (ctx.account, ctx.region, ctx.cluster) if p)
+        key = (spec.name, where)
+        started = time.monotonic()
+        with self._lock:
+            self._running[key] = started
+        try:
+            return spec.fn(ctx)
+        finally:
+            seconds = time.monotonic() - started
+            with self._lock:
+                self._running.pop(key, None)
+                if seconds > self._slowest.get(spec.name, (-1.0, "", True))[0]:
+                    self._slowest[spec.name] = (seconds, where, True)
+
+    def _slowest_sources(self) -> list[dict[str, Any]]:
+        """The sources whose longest run was longest, those still running when the deadline passed
+        included (call with the lock held)."""
+        now = time.monotonic()
+        longest = dict(self._slowest)
+        for (name, where), started in self._running.items():
+            if now - started > longest.get(name, (-1.0, "", True))[0]:
+                longest[name] = (now - started, where, False)
+        top = sorted(longest.items(), key=lambda item: -item[1][0])[:SLOWEST_SOURCES]
+        return [
+            {"source": name, "seconds": round(seconds, 2), "where": where, "finished": finished}
+            for name, (seconds, where, finished) in top
+        ]
 
     # -- evaluation --------------------------------------------------------------------------------
     def _evaluate(self, snap: ClusterSnapshot | RegionSnapshot, scope: str, region: str) -> None:
@@ -541,4 +688,6 @@ def scan(
     """
     registry = load()
     checks = registry.select(patterns, settings.checks.disabled, monitor)
-    return Scanner(settings, checks, now, session_factory, services, progress, registry, deadline).run()
+    return Scanner(
+        settings, checks, now, session_factory, services, progress, registry, deadline, monitor
+    ).run()

@@ -16,7 +16,8 @@ The lease is Lambda's maximum timeout: a claim older than that belongs to an inv
 Resolution: an open item that this monitor reported and did not find again is resolved only when this
 run really looked (its account and region were scanned, the cluster was read or is no longer listed,
 and the check's inputs were collected); otherwise a failing source would "resolve" findings and they
-would come back as new. A finding reported by several monitors (the same collection error) stays open
+would come back as new. A ``monitor.run_time`` is about the run itself: a run that scanned its pair and did
+not raise it again resolves it. A finding reported by several monitors (the same collection error) stays open
 until every one of them stops reporting it. Resolved items expire through the table's TTL attribute.
 """
 
@@ -34,7 +35,7 @@ import botocore.exceptions
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from eksmon.context import COLLECTION_ERROR
-from eksmon.engine import ScanResult
+from eksmon.engine import RUN_TIME, ScanResult
 from eksmon.models import Finding, Severity, iso_utc
 from eksmon.parts import ClusterNames
 from eksmon.publish.changes import Change, ChangeKind
@@ -399,6 +400,8 @@ class Coverage:
             snap = found
         if f.check == COLLECTION_ERROR:
             return True  # the scope was scanned and the source did not fail again
+        if f.check == RUN_TIME:
+            return True  # a run that scanned the pair measured itself: below the share, it is over
         spec = self.checks.get(f.check)
         if spec is None or (f.account, f.region, f.cluster, spec.id) in self.failed_checks:
             return False  # not one of this run's checks, or it crashed on this scope

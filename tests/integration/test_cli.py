@@ -235,9 +235,14 @@ def test_checks_catalogue(capsys) -> None:
     assert main(["checks"]) == 0
     assert "version.nodegroup_skew" in capsys.readouterr().out
     # the monitor's own ids are listed too, without thresholds or permissions of their own
-    for own in ("monitor.collection_error", "monitor.coverage", "monitor.notify_test"):
+    for own in ("monitor.collection_error", "monitor.coverage", "monitor.run_time", "monitor.notify_test"):
         assert rows[own]["thresholds"] == {} and rows[own]["iam_actions"] == [] and rows[own]["severity"]
     assert rows["monitor.coverage"]["severity"].startswith("info")
+    run_time = rows["monitor.run_time"]
+    assert (
+        run_time["severity"].startswith("warning") and "aws.run_time_warning_percent" in run_time["severity"]
+    )
+    assert run_time["docs"].endswith("#when-a-run-nears-its-time-budget")
 
 
 def test_checks_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:

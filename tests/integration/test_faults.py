@@ -59,11 +59,16 @@ def scan_json(
 
 
 def kept(doc: Any) -> set[Key]:
+    """The findings about the fleet (not the monitor's own: a source it could not read, its run time)."""
     return {
         (f["region"], f["check"], f["cluster"], f["resource"])
         for f in doc["findings"]
-        if f["check"] != "monitor.collection_error"
+        if f["check"] not in ("monitor.collection_error", "monitor.run_time")
     }
+
+
+def run_times(doc: Any) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["check"] == "monitor.run_time"]
 
 
 def errors(doc: Any) -> list[tuple[str, str | None, str, str]]:
@@ -85,7 +90,7 @@ def calm(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> set[
     simulator.reset()
     simulator.seed_demo()
     code, doc, err, _ = scan_json(simulator, tmp_path_factory.mktemp("calm"))
-    assert code == 0 and errors(doc) == [], err
+    assert code == 0 and errors(doc) == [] and run_times(doc) == [], err
     found = kept(doc)
     assert len(found) > 20 and unique_fingerprints(doc)
     return found
@@ -156,6 +161,18 @@ def test_the_deadline_stops_a_scan_and_keeps_what_was_read(demo_sim: Simulator, 
     assert error["details"]["unfinished"] == ["eks.addons"]
     assert kept(doc) == without(calm, "version.addon_incompatible", "data-platform")
     assert unique_fingerprints(doc)
+    # the run says it was cut, how long it took, and which source held it up
+    (run,) = run_times(doc)
+    assert (run["severity"], run["resource"], run["cluster"]) == ("warning", "run/scan", None)
+    details = run["details"]
+    assert details["cut"] is True and details["budget_seconds"] == 10 and details["percent"] >= 99.9
+    assert 9.99 <= details["duration_seconds"] < 12 and details["throttled_retries"] == 0
+    slowest = details["slowest_sources"][0]  # hung since data-platform's DescribeCluster answered
+    assert (slowest["source"], slowest["finished"]) == ("eks.addons", False)
+    assert (
+        slowest["where"].endswith("/data-platform") and 0 < slowest["seconds"] <= details["duration_seconds"]
+    )
+    assert "was cut at its 10.0 s deadline" in run["title"]
 
 
 def test_ctrl_c_stops_within_two_seconds_without_a_traceback(demo_sim: Simulator, tmp_path) -> None:

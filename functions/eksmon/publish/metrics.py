@@ -14,7 +14,7 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from eksmon.context import COLLECTION_ERROR
-from eksmon.engine import ScanResult
+from eksmon.engine import RUN_TIME, ScanResult
 from eksmon.models import MetricPoint, Severity
 from eksmon.observability import NAMESPACE, SERVICE
 from eksmon.registry import Monitor, Registry, load
@@ -30,11 +30,14 @@ def generic_points(monitor: str, result: ScanResult) -> Iterator[MetricPoint]:
 
     ``OpenFindings`` with ``Severity=critical`` is also the run's heartbeat (every run writes it, 0 or
     more). What AWS already records for free is not repeated: run duration and invocations (AWS/Lambda),
-    messages published (AWS/SNS); collection errors are findings of their own (``monitor.collection_error``).
+    messages published (AWS/SNS); collection errors and a run near its time budget are findings of their
+    own (``monitor.collection_error``, ``monitor.run_time``), not counted here: the series counts what is
+    wrong with the fleet.
     """
+    own = {COLLECTION_ERROR, RUN_TIME}
     by_sev = dict.fromkeys(PUBLISHED_SEVERITIES, 0)
     for f in result.findings:
-        if f.check != COLLECTION_ERROR and f.severity in by_sev:
+        if f.check not in own and f.severity in by_sev:
             by_sev[f.severity] += 1
     for sev, n in by_sev.items():
         yield MetricPoint("OpenFindings", n, "Count", {"Monitor": monitor, "Severity": sev.value})
