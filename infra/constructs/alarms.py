@@ -11,11 +11,21 @@
 
 The set is small on purpose (each standard alarm is $0.10 a month at list price, a composite $0.50; the
 first ten are free): per-function Errors would repeat the dead letters for a run that failed for good and
-page for one a retry fixed; throttles that lose a run end in the queue too; collection errors are findings
-of their own (``monitor.collection_error``) and reach the topic as such; a run drawing near its timeout
-shows on the dashboard (AWS/Lambda Duration against the timeout) and, once cut, in the queue. Each critical
-alarm notifies by itself (no composite: at most one message per monitor). The Slack forwarder, which has
-no heartbeat, keeps an Errors alarm besides its dead letters.
+page for one a retry fixed; throttled invocations that exhaust Lambda's retries end in the queue too;
+collection errors are findings of their own (``monitor.collection_error``) and reach the topic as such.
+Each critical alarm notifies by itself (no composite: at most one message per monitor). The Slack
+forwarder, which has no heartbeat, keeps an Errors alarm besides its dead letters.
+
+A run drawing near its timeout, and AWS throttling that slows it there, reach the user without an alarm:
+the engine measures each run against its own time budget (the invocation's time left minus
+``aws.publish_margin_seconds``) and raises a ``monitor.run_time`` warning when reading took more than
+``aws.run_time_warning_percent`` (80 %) of it, or the deadline cut it, with the throttled answers its
+retries absorbed and the slowest sources in its details. It goes through the findings state like any
+finding: told once, then once resolved, at no cost. A cut run also leaves ``monitor.collection_error``
+findings (resource ``source/deadline``) for what it did not read; the dashboard keeps its line at 80 % of
+the timeout (AWS/Lambda Duration). Alarms on Lambda's Throttles and on Duration above 80 % of the timeout
+would be eight more alarm metrics for the four monitors, +$0.80 a month: the 10-cluster bill (``make cost``,
+the README's table) would go from $7.87 to $8.67, over the $8 a month the deployment must stay under.
 """
 
 from __future__ import annotations
