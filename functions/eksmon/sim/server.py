@@ -229,7 +229,7 @@ class Simulator:
         if server is not None:  # close every channel: the loop ends when none is left
             while server._map:
                 for channel in list(server._map.values()):
-                    channel.handle_close()
+                    channel.close()
             server.task_dispatcher.shutdown(timeout=5)
             if self._thread is not None:
                 self._thread.join(timeout=5)
