@@ -47,6 +47,8 @@ ADDONS = {
     "1.35": (("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
 }
 NOW = datetime.now(UTC).replace(microsecond=0)
+# auth.break_glass (a lifecycle check added after the 8.5 calls-per-cluster target was set) reads these
+ACCESS_ENTRY_READS = ("eks.ListAccessEntries", "eks.ListAssociatedAccessPolicies")
 
 
 # -- the simulator, in a child process ---------------------------------------------------------------
@@ -74,13 +76,27 @@ def _seed(sim: Any, clusters: int, regions: tuple[str, ...], nodegroups: int) ->
         )
 
 
+def _warm_up(sim: Any, regions: tuple[str, ...]) -> None:
+    """One request per service and region before anything is timed: moto builds each region's request
+    router on first use (about a tenth of a second of CPU, during which every simulated answer waits),
+    a cost of the simulator that a real endpoint does not have."""
+    session = sim.session(regions[0])
+    for region in regions:
+        session.client("eks", region_name=region).list_clusters(maxResults=1)
+        session.client("ec2", region_name=region).describe_vpcs()
+        session.client("elbv2", region_name=region).describe_load_balancers()
+        session.client("service-quotas", region_name=region).list_service_quotas(ServiceCode="eks")
+        session.client("cloudwatch", region_name=region).list_metrics(Namespace="AWS/EKS")
+
+
 def _serve(
     conn: Connection, clusters: int, regions: tuple[str, ...], nodegroups: int, latency: float
 ) -> None:
     from eksmon.sim.server import Simulator
 
-    with Simulator() as sim:
+    with Simulator(threads=128) as sim:  # every request the scanner may have in flight, and more
         _seed(sim, clusters, regions, nodegroups)
+        _warm_up(sim, regions)
         conn.send(sim.endpoint_url)
         while True:
             command, arg = conn.recv()
@@ -142,12 +158,14 @@ def run(
     sent, repeats, peak, throttled, sim_rss, sim_cpu = conn.recv()
     calls = result.api_calls.total
     clusters = len(result.clusters)
+    access_entry_reads = sum(result.api_calls.calls[op] for op in ACCESS_ENTRY_READS)
     return {
         "wall": wall,
         "calls": calls,
         "sent": sent,
         "clusters": clusters,
         "per_cluster": calls / max(1, clusters),
+        "per_cluster_without_access_entries": (calls - access_entry_reads) / max(1, clusters),
         "repeats": repeats,
         "peak": peak,
         "throttled": throttled,
@@ -166,7 +184,10 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
     print(f"{name}:")
     print(f"  wall time             {r['wall']:.1f} s")
     print(f"  AWS calls             {r['calls']} ({r['sent']} HTTP requests with retries)")
-    print(f"  calls per cluster     {r['per_cluster']:.2f}")
+    print(
+        f"  calls per cluster     {r['per_cluster']:.2f} "
+        f"({r['per_cluster_without_access_entries']:.2f} without auth.break_glass's access-entry reads)"
+    )
     retried = (
         f" ({max(0, r['repeats'] - r['throttled'])} beyond the retries of throttled answers)"
         if r["throttled"]

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import boto3
-from werkzeug.serving import BaseWSGIServer, make_server
+from waitress.server import create_server
 from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
@@ -177,9 +177,11 @@ def error_response(req: SimRequest, code: str, message: str, status: int = 400) 
 class Simulator:
     """The simulated AWS endpoint. Use as a context manager or call start()/stop()."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 64) -> None:
+        """``threads``: requests answered at the same time (a hung or delayed answer holds one)."""
         from moto.moto_server.werkzeug_app import create_backend_app
 
+        self.threads = threads
         self._moto = _dispatcher()(create_backend_app)
         self.extensions: list[Extension] = []
         self.faults: list[Fault] = []
@@ -193,7 +195,7 @@ class Simulator:
         self.peak_in_flight_by: Counter[tuple[str, str]] = Counter()
         self._release = threading.Event()  # set on reset/stop: hung requests answer
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
+        self._server: Any = None
         self._thread: threading.Thread | None = None
         for info in pkgutil.iter_modules(_package_path(), "eksmon.sim."):
             module = importlib.import_module(info.name)
@@ -204,17 +206,33 @@ class Simulator:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> Simulator:
-        self._server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=_QuietHandler())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="eksmon-sim", daemon=True)
+        # waitress, not werkzeug's development server: that one closes the connection after every
+        # answer, so each AWS call paid for a new TCP connection (and a new server thread), which
+        # AWS's endpoints do not make a client do.
+        self._server = create_server(
+            self,
+            host="127.0.0.1",
+            port=0,
+            threads=self.threads,
+            connection_limit=1000,
+            channel_timeout=600,
+            ident="eksmon-sim",
+            asyncore_use_poll=True,  # no select() limit of 1,024 descriptors
+        )
+        self._thread = threading.Thread(target=self._server.run, name="eksmon-sim", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:  # close every channel: the loop ends when none is left
+            while server._map:
+                for channel in list(server._map.values()):
+                    channel.close()
+            server.task_dispatcher.shutdown(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
         for ext in self.extensions:  # servers the extensions started stop with the simulator
             ext.stop()
 
@@ -228,8 +246,7 @@ class Simulator:
     def endpoint_url(self) -> str:
         if self._server is None:
             raise RuntimeError("simulator not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://127.0.0.1:{self._server.effective_port}"
 
     def reset(self) -> None:
         """Empty every backend: moto's and each extension's."""
@@ -443,16 +460,6 @@ def _dispatcher() -> type:
             return self._backends[host]
 
     return Dispatcher
-
-
-def _QuietHandler() -> type:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class Quiet(MotoRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            """No access log: the demo's output is the product's, not the simulator's."""
-
-    return Quiet
 
 
 def _package_path() -> list[str]:
