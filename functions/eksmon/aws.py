@@ -229,7 +229,6 @@ class ScanIO:
         self._slots: dict[tuple[str, str], threading.BoundedSemaphore] = {}
         self.in_flight = 0
         self.peak_in_flight = 0
-        self.throttled = 0  # throttled answers seen (after botocore's own attempts)
 
     def slots(self, account: str, region: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -329,8 +328,6 @@ class _ClientIO:
             except botocore.exceptions.ClientError as exc:
                 if not is_throttling(exc):
                     raise
-                with io._lock:
-                    io.throttled += 1
                 attempt += 1
                 cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
                 pause = random.uniform(cap / 2, cap)  # noqa: S311 - jitter, not a secret
