@@ -252,13 +252,12 @@ def _services(args: argparse.Namespace, settings: Any) -> Any:
 def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
     """--fail-on counts findings about the fleet; the monitor's own (a source it could not read, a scan
     near its time budget) are reported but do not fail a CI job."""
-    from eksmon.engine import RUN_TIME
+    from eksmon.engine import ABOUT_THE_MONITOR
 
     if fail_on == "never":
         return EXIT_OK
     bar = Severity(fail_on).rank
-    own = {COLLECTION_ERROR, RUN_TIME}
-    hit = any(f.severity.rank >= bar and f.check not in own for f in findings)
+    hit = any(f.severity.rank >= bar and f.check not in ABOUT_THE_MONITOR for f in findings)
     return EXIT_FINDINGS if hit else EXIT_OK
 
 

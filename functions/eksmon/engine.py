@@ -47,6 +47,9 @@ COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
 RUN_TIME = "monitor.run_time"
 RUN_TIME_DOCS = "https://github.com/eksmon/eksmon#when-a-run-nears-its-time-budget"
 SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
+# findings about the monitor itself, not about the fleet: reported, but not counted in OpenFindings and
+# never failing a CI job (--fail-on)
+ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME})
 
 
 @dataclass(frozen=True)

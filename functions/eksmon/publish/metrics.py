@@ -13,8 +13,7 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from eksmon.context import COLLECTION_ERROR
-from eksmon.engine import RUN_TIME, ScanResult
+from eksmon.engine import ABOUT_THE_MONITOR, ScanResult
 from eksmon.models import MetricPoint, Severity
 from eksmon.observability import NAMESPACE, SERVICE
 from eksmon.registry import Monitor, Registry, load
@@ -34,10 +33,9 @@ def generic_points(monitor: str, result: ScanResult) -> Iterator[MetricPoint]:
     own (``monitor.collection_error``, ``monitor.run_time``), not counted here: the series counts what is
     wrong with the fleet.
     """
-    own = {COLLECTION_ERROR, RUN_TIME}
     by_sev = dict.fromkeys(PUBLISHED_SEVERITIES, 0)
     for f in result.findings:
-        if f.check not in own and f.severity in by_sev:
+        if f.check not in ABOUT_THE_MONITOR and f.severity in by_sev:
             by_sev[f.severity] += 1
     for sev, n in by_sev.items():
         yield MetricPoint("OpenFindings", n, "Count", {"Monitor": monitor, "Severity": sev.value})
