@@ -172,6 +172,10 @@ class Deadline:
     def remaining(self) -> float:
         return float("inf") if self.at is None else self.at - time.monotonic()
 
+    def elapsed(self) -> float:
+        """Seconds of the budget spent since the deadline was made (0 without a deadline)."""
+        return 0.0 if self.seconds is None else self.seconds - self.remaining()
+
     @property
     def passed(self) -> bool:
         return self.remaining() <= 0

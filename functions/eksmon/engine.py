@@ -277,8 +277,8 @@ class Scanner:
         self._scopes: list[tuple[str, str, str | None, dict[type, Task]]] = []
         self._clusters_total = 0
         self._clusters_done = 0
-        # each source's longest single run, and the runs not finished yet: (seconds, where, finished)
-        self._slowest: dict[str, tuple[float, str, bool]] = {}
+        # each source's longest finished run (seconds, where), and when each unfinished run started
+        self._slowest: dict[str, tuple[float, str]] = {}
         self._running: dict[tuple[str, str], float] = {}
 
     # -- public ------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ class Scanner:
         finished = graph.wait(None if remaining == float("inf") else max(0.0, remaining))
         with self._lock:
             self._closed = True
-            used = self._used()
+            used = self.deadline.elapsed()
             slowest = self._slowest_sources()
         graph.close()
         for task, exc in graph.errors:
@@ -570,12 +570,6 @@ class Scanner:
             self._add([error], force=True)
 
     # -- run time ----------------------------------------------------------------------------------
-    def _used(self) -> float:
-        """Seconds of the time budget spent so far (the deadline's clock starts when the caller made it)."""
-        if self.deadline.seconds is None:
-            return 0.0
-        return self.deadline.seconds - self.deadline.remaining()
-
     def _timed(self, spec: CollectorSpec, ctx: CollectContext) -> Any:
         """Run one collector, keeping its source's longest run (wall time, waits for AWS slots included)."""
         where = "/".join(p for p in (ctx.account, ctx.region, ctx.cluster) if p)
@@ -589,14 +583,14 @@ class Scanner:
             seconds = time.monotonic() - started
             with self._lock:
                 self._running.pop(key, None)
-                if seconds > self._slowest.get(spec.name, (-1.0, "", True))[0]:
-                    self._slowest[spec.name] = (seconds, where, True)
+                if seconds > self._slowest.get(spec.name, (-1.0, ""))[0]:
+                    self._slowest[spec.name] = (seconds, where)
 
     def _slowest_sources(self) -> list[dict[str, Any]]:
         """The sources whose longest run was longest, those still running when the deadline passed
         included (call with the lock held)."""
         now = time.monotonic()
-        longest = dict(self._slowest)
+        longest = {name: (seconds, where, True) for name, (seconds, where) in self._slowest.items()}
         for (name, where), started in self._running.items():
             if now - started > longest.get(name, (-1.0, "", True))[0]:
                 longest[name] = (now - started, where, False)
