@@ -152,17 +152,23 @@ def _get_metric_data(
         )
     series: dict[str, list[tuple[datetime, float]]] = {}
     statuses: dict[str, tuple[str, str]] = {}
-    paginator = cloudwatch.get_paginator("get_metric_data")
-    for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end):
-        for result in page.get("MetricDataResults", []):
-            qid = result["Id"]
-            series.setdefault(qid, []).extend(
-                zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
-            )
-            status = result.get("StatusCode", "Complete")
-            if status != "PartialData" or qid not in statuses:
-                messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-                statuses[qid] = (status, messages)
+    # through aws.pages, like every other list: a NextToken that never ends is bounded by aws.max_pages
+    for result in pages(
+        cloudwatch,
+        "get_metric_data",
+        "MetricDataResults",
+        MetricDataQueries=queries,
+        StartTime=start,
+        EndTime=end,
+    ):
+        qid = result["Id"]
+        series.setdefault(qid, []).extend(
+            zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+        )
+        status = result.get("StatusCode", "Complete")
+        if status != "PartialData" or qid not in statuses:
+            messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+            statuses[qid] = (status, messages)
     return series, statuses
 
 
