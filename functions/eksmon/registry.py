@@ -45,6 +45,8 @@ class CollectionNeeds:
     lookback_hours: float | None = None  # CloudWatch history, ending now
     scrape_samples: int | None = None  # reads of the apiserver's /metrics per run
     peak_days: float | None = None  # hourly maxima of seats and scheduling (control_plane.tier_oversized)
+    # access policies (ARNs) that make an access entry an administrator path (auth.break_glass)
+    admin_access_policies: tuple[str, ...] | None = None
 
     def merge(self, other: CollectionNeeds) -> CollectionNeeds:
         def most(a: float | None, b: float | None) -> float | None:
@@ -56,6 +58,11 @@ class CollectionNeeds:
             lookback_hours=most(self.lookback_hours, other.lookback_hours),
             scrape_samples=None if samples is None else int(samples),
             peak_days=most(self.peak_days, other.peak_days),
+            admin_access_policies=(
+                self.admin_access_policies
+                if other.admin_access_policies is None
+                else tuple(dict.fromkeys((*(self.admin_access_policies or ()), *other.admin_access_policies)))
+            ),
         )
 
 

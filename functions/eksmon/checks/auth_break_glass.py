@@ -4,6 +4,9 @@ In API (or API_AND_CONFIG_MAP) authentication mode, an access entry associated w
 AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy) at cluster scope is the way back in when
 aws-auth is broken. A namespace-scoped association does not count. CONFIG_MAP clusters are
 ``auth.config_map_only``'s.
+
+The collector reads only the entries associated with an administrator policy, and stops at the first
+one at cluster scope (see ``collectors/access_entries.py``): a healthy cluster costs 2 calls.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ from datetime import datetime
 
 from pydantic import Field
 
-from eksmon.collectors.access_entries import API_MODES, AccessEntries
+from eksmon.collectors.access_entries import (
+    ADMIN_POLICIES,
+    API_MODES,
+    POLICY_PREFIX,
+    AccessEntries,
+    is_cluster_admin,
+)
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
-from eksmon.registry import Thresholds, check
+from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html"
-POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
-ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")
 GONE = frozenset({"DELETING", "FAILED"})
 
 
@@ -30,6 +37,11 @@ class BreakGlassThresholds(Thresholds):
         default_factory=lambda: list(ADMIN_POLICIES),
         description="access policies that make an entry an administrator path (at cluster scope)",
     )
+
+    def collection_needs(self) -> CollectionNeeds:
+        return CollectionNeeds(
+            admin_access_policies=tuple(POLICY_PREFIX + name for name in self.admin_policies)
+        )
 
 
 @check(
@@ -48,13 +60,8 @@ def auth_break_glass(snap: ClusterSnapshot, t: BreakGlassThresholds, now: dateti
     entries = snap.get(AccessEntries)
     if info.status in GONE or info.authentication_mode not in API_MODES or entries.skipped:
         return
-    admin_arns = {POLICY_PREFIX + name for name in t.admin_policies}
-    admins = sorted(
-        e.principal_arn
-        for e in entries.items
-        if any(p.policy_arn in admin_arns and p.scope == "cluster" for p in e.policies)
-    )
-    if admins:
+    admin_arns = frozenset(POLICY_PREFIX + name for name in t.admin_policies)
+    if any(is_cluster_admin(e, admin_arns) for e in entries.items):
         return
     namespaced = sorted(
         e.principal_arn for e in entries.items if any(p.policy_arn in admin_arns for p in e.policies)
@@ -66,11 +73,17 @@ def auth_break_glass(snap: ClusterSnapshot, t: BreakGlassThresholds, now: dateti
         else ""
     )
     mode = info.authentication_mode
+    total = len(entries.items) if entries.total is None else entries.total
     yield Problem(
         Severity.WARNING,
         "access-entries",
-        f"Cluster {snap.name} authenticates with {mode}, yet none of its {len(entries.items)} access "
-        f"entries is associated with {' or '.join(t.admin_policies)} at cluster scope.{note} "
+        f"Cluster {snap.name} authenticates with {mode}, yet "
+        + (
+            "it has no access entry at all. "
+            if total == 0
+            else f"none of its {total} access entr{'ies is' if total != 1 else 'y is'} associated with "
+            f"{' or '.join(t.admin_policies)} at cluster scope.{note} "
+        )
         + (
             "If the aws-auth ConfigMap is broken or deleted, nobody can administer the cluster."
             if mode == "API_AND_CONFIG_MAP"
@@ -82,7 +95,12 @@ def auth_break_glass(snap: ClusterSnapshot, t: BreakGlassThresholds, now: dateti
         f"{snap.name} --principal-arn <role>` then `aws eks associate-access-policy --cluster-name "
         f"{snap.name} --principal-arn <role> --policy-arn {POLICY_PREFIX}AmazonEKSClusterAdminPolicy "
         "--access-scope type=cluster`.",
-        {"authentication_mode": mode, "admin_entries": [], "namespace_scoped_admin_entries": namespaced},
+        {
+            "authentication_mode": mode,
+            "access_entries": total,
+            "admin_entries": [],
+            "namespace_scoped_admin_entries": namespaced,
+        },
         title=f"{snap.name} has no break-glass administrator access entry",
     )
 

@@ -116,7 +116,15 @@ class EksExtension(Extension):
                 return error_response(req, "ResourceNotFoundException", f"No addon: {item}", 404)
             return json_response({"addon": self._addon(req, name, item, extra.addons[item])})
         if kind == "access-entries" and item is None:
-            return self._page(req, "accessEntries", extra.access_entries)
+            entries = extra.access_entries
+            policy = req.query.get("associatedPolicyArn", [None])[0]
+            if policy:  # only the entries associated with that access policy (at any scope)
+                entries = [
+                    e
+                    for e in entries
+                    if any(p["policyArn"] == policy for p in extra.access_policies.get(e, []))
+                ]
+            return self._page(req, "accessEntries", entries)
         return None
 
     def after(self, req: SimRequest, status: int, body: bytes) -> bytes | None:
