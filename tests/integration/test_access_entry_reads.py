@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from eksmon.engine import COLLECTION_ERROR, ScanResult, scan
+from typing import Any
+
+from eksmon.context import COLLECTION_ERROR
+from eksmon.engine import ScanResult, scan
+from eksmon.models import Finding
 from eksmon.settings import parse_settings
 from eksmon.sim.eks import PAGE, EksExtension, _association
 from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_NOW, DemoCluster
@@ -13,7 +17,7 @@ ROLE = f"arn:aws:iam::{DEMO_ACCOUNT}:role/"
 ACCESS_READS = ("eks.ListAccessEntries", "eks.ListAssociatedAccessPolicies")
 
 
-def seed(sim: Simulator, name: str, policies: dict[str, list[dict]], node_roles: int = 12) -> None:
+def seed(sim: Simulator, name: str, policies: dict[str, list[dict[str, Any]]], node_roles: int = 12) -> None:
     """A cluster with ``node_roles`` entries that hold no access policy (as EC2 node roles do) besides
     the given principals and their associations."""
     eks = sim.extension(EksExtension)
@@ -25,7 +29,7 @@ def seed(sim: Simulator, name: str, policies: dict[str, list[dict]], node_roles:
 
 
 def lifecycle(sim: Simulator, **thresholds: object) -> ScanResult:
-    raw: dict = {"regions": [REGION], "kubernetes": {"enabled": False}}
+    raw: dict[str, Any] = {"regions": [REGION], "kubernetes": {"enabled": False}}
     if thresholds:
         raw["checks"] = {"thresholds": {"auth.break_glass": thresholds}}
     settings = parse_settings(raw)
@@ -36,7 +40,7 @@ def access_reads(result: ScanResult) -> int:
     return sum(result.api_calls.calls[op] for op in ACCESS_READS)
 
 
-def glass(result: ScanResult) -> list:
+def glass(result: ScanResult) -> list[Finding]:
     assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
     return [f for f in result.findings if f.check == "auth.break_glass"]
 
