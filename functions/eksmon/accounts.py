@@ -2,7 +2,9 @@
 
 The current credentials' account by default; configured account ids (or every ACTIVE account of
 the Organization) through a read-only role assumed in each. An account whose role cannot be
-assumed is reported, and the others are scanned.
+assumed is reported, and the others are scanned. An Organization that cannot be listed (denied,
+throttled past its budget, more than ``aws.max_pages`` pages) is one collection error in the home
+account, and the configured accounts are still scanned.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from eksmon.aws import ApiCallCounter, AwsAccount
+from eksmon.aws import ApiCallCounter, AwsAccount, pages
 from eksmon.errors import ScanAborted
 from eksmon.settings import Settings
 
@@ -25,7 +27,8 @@ def resolve_accounts(
     counter: ApiCallCounter,
     region: str,
     session_factory: Callable[..., boto3.Session] = boto3.Session,
-) -> tuple[list[AwsAccount], list[tuple[str, BaseException]]]:
+) -> tuple[list[AwsAccount], list[tuple[str, str, BaseException]]]:
+    """The accounts to scan, and what could not be reached: (account id, source, error)."""
     sts = base.client("sts", region_name=region, config=config)
     counter.attach(sts)
     try:
@@ -43,14 +46,17 @@ def resolve_accounts(
     home = AwsAccount(current, base, config, counter)
 
     ids = list(settings.accounts.ids)
+    failures: list[tuple[str, str, BaseException]] = []
     if settings.accounts.organization:
-        ids.extend(organization_accounts(base, config, counter, region))
+        try:
+            ids.extend(organization_accounts(base, config, counter, region, settings.aws.max_pages))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            failures.append((current, ORGANIZATION_SOURCE, exc))
     ids = [i for i in dict.fromkeys(ids) if i not in set(settings.accounts.exclude)]
     if not ids:
-        return [home], []
+        return [home], failures
 
     accounts: list[AwsAccount] = []
-    failures: list[tuple[str, BaseException]] = []
     for account_id in ids:
         if account_id == current:
             accounts.append(home)
@@ -61,7 +67,7 @@ def resolve_accounts(
                 "Credentials"
             ]
         except botocore.exceptions.ClientError as exc:
-            failures.append((account_id, exc))
+            failures.append((account_id, "sts:AssumeRole", exc))
             continue
         session = session_factory(
             aws_access_key_id=creds["AccessKeyId"],
@@ -74,12 +80,19 @@ def resolve_accounts(
 
 
 def organization_accounts(
-    base: boto3.Session, config: Config, counter: ApiCallCounter, region: str
+    base: boto3.Session, config: Config, counter: ApiCallCounter, region: str, max_pages: int
 ) -> list[str]:
-    """Every ACTIVE account of the Organization (organizations:ListAccounts, management or delegated admin)."""
+    """Every ACTIVE account of the Organization (organizations:ListAccounts, management or delegated admin).
+
+    ListAccounts returns at most 20 accounts a page, so ``max_pages`` (aws.max_pages, 200) admits 4,000
+    accounts; a repeated token or more pages raises :class:`eksmon.aws.EndlessPages` naming the setting.
+    """
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
-    found: list[str] = []
-    for page in org.get_paginator("list_accounts").paginate():
-        found.extend(a["Id"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE")
-    return found
+    org._eksmon_max_pages = max_pages
+    return [
+        str(a["Id"]) for a in pages(org, "list_accounts", "Accounts") if a.get("Status", "ACTIVE") == "ACTIVE"
+    ]
+
+
+ORGANIZATION_SOURCE = "organizations:ListAccounts"

@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from eksmon.accounts import resolve_accounts
+from eksmon.accounts import ORGANIZATION_SOURCE, resolve_accounts
 from eksmon.aws import (
     ApiCallCounter,
     AwsAccount,
@@ -357,9 +357,10 @@ class Scanner:
         )
         for account in accounts:
             account.io = self.io
-        for account_id, error in failures:
-            for region in regions:
-                self._add([collection_error(account_id, region, None, "sts:AssumeRole", error, self.now)])
+        for account_id, source, error in failures:
+            # an account not reached is missing from every region; the Organization's list, once
+            for region in regions[:1] if source == ORGANIZATION_SOURCE else regions:
+                self._add([collection_error(account_id, region, None, source, error, self.now)])
         return [Target(a, r) for a in accounts for r in regions]
 
     # -- collection --------------------------------------------------------------------------------

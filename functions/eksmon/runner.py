@@ -12,15 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.exceptions
 from pydantic import BaseModel, ConfigDict, Field
 
-from eksmon.accounts import organization_accounts
+from eksmon.accounts import ORGANIZATION_SOURCE, organization_accounts
 from eksmon.aws import ApiCallCounter, Deadline, client_config
 from eksmon.context import Services
 from eksmon.counters import CounterStore
 from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
-from eksmon.errors import ConfigError
+from eksmon.errors import ConfigError, ScanAborted
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
@@ -94,7 +95,15 @@ def plan_partitions(
         raise ConfigError("no AWS region: set regions in the configuration or AWS_REGION")
     accounts = list(settings.accounts.ids)
     if settings.accounts.organization:
-        accounts += organization_accounts(base, client_config(settings.aws), ApiCallCounter(), regions[0])
+        try:
+            accounts += organization_accounts(
+                base, client_config(settings.aws), ApiCallCounter(), regions[0], settings.aws.max_pages
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            # no plan without the fleet: the run fails loudly (the fan-out's failure alarm), naming why
+            raise ScanAborted(
+                f"cannot list the Organization's accounts ({ORGANIZATION_SOURCE}): {exc}"
+            ) from exc
     excluded = set(settings.accounts.exclude)
     accounts = [a for a in dict.fromkeys(accounts) if a not in excluded]
     parts = partition(accounts, regions, settings.fanout.max_targets_per_invocation)
