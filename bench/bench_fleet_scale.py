@@ -6,7 +6,9 @@ does not compete with the scanner's for one interpreter. Every answer is delayed
 (a realistic round trip). The scan runs twice: calm, then under a throttling storm (--storm-share of
 EKS calls answered ThrottlingException for the first --storm-seconds). Printed per run: wall time, AWS
 calls, calls per cluster, identical requests sent twice (repeats), peak requests in flight, the speed-up
-over making the same calls one after another (calls x latency / wall), and the scanner's peak RSS.
+over making the same calls one after another (calls x latency / wall), and the peak RSS of the
+process the scan runs in (a fresh one per scan). This 2-core machine's speed varies from run to run:
+--runs N repeats the calm scan and shows the run of median wall time.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm
@@ -144,6 +146,32 @@ def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
     return scan(settings, NOW, session_factory=session)
 
 
+def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float) -> None:
+    """One scan in a process of its own, so that its peak RSS and CPU are its own (a second scan in the
+    same process would start from the first one's high-water mark)."""
+    started, cpu_before = time.monotonic(), time.process_time()
+    result = _scan(endpoint, regions)
+    wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
+    calls = result.api_calls.total
+    clusters = len(result.clusters)
+    access_entry_reads = sum(result.api_calls.calls[op] for op in ACCESS_ENTRY_READS)
+    conn.send(
+        {
+            "wall": wall,
+            "calls": calls,
+            "clusters": clusters,
+            "per_cluster": calls / max(1, clusters),
+            "per_cluster_without_access_entries": (calls - access_entry_reads) / max(1, clusters),
+            "speedup": calls * latency / wall if wall else 0.0,
+            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu": cpu,
+            "errors": [f.message for f in result.findings if f.check == "monitor.collection_error"],
+            "findings": {f.fingerprint for f in result.findings if f.check != "monitor.collection_error"},
+            "by_call": result.api_calls.calls,
+        }
+    )
+
+
 def run(
     conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float, storm: Any
 ) -> dict[str, Any]:
@@ -151,32 +179,23 @@ def run(
     conn.recv()
     conn.send(("stats", None))
     sim_cpu_before = conn.recv()[-1]
-    started, cpu_before = time.monotonic(), time.process_time()
-    result = _scan(endpoint, regions)
-    wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    scanner = multiprocessing.get_context("fork").Process(
+        target=_measure, args=(child, endpoint, regions, latency), daemon=True
+    )
+    scanner.start()
+    measured: dict[str, Any] = parent.recv()
+    scanner.join(timeout=30)
     conn.send(("stats", None))
     sent, repeats, peak, throttled, sim_rss, sim_cpu = conn.recv()
-    calls = result.api_calls.total
-    clusters = len(result.clusters)
-    access_entry_reads = sum(result.api_calls.calls[op] for op in ACCESS_ENTRY_READS)
     return {
-        "wall": wall,
-        "calls": calls,
+        **measured,
         "sent": sent,
-        "clusters": clusters,
-        "per_cluster": calls / max(1, clusters),
-        "per_cluster_without_access_entries": (calls - access_entry_reads) / max(1, clusters),
         "repeats": repeats,
         "peak": peak,
         "throttled": throttled,
-        "speedup": calls * latency / wall if wall else 0.0,
-        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "sim_rss": sim_rss,
-        "cpu": cpu,
         "sim_cpu": sim_cpu - sim_cpu_before,
-        "errors": [f for f in result.findings if f.check == "monitor.collection_error"],
-        "findings": {f.fingerprint for f in result.findings if f.check != "monitor.collection_error"},
-        "by_call": result.api_calls.calls,
     }
 
 
@@ -217,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--storm-seconds", type=float, default=60.0, help="how long the storm lasts")
     p.add_argument("--no-storm", action="store_true", help="only the calm run")
     p.add_argument("--top", type=int, default=0, help="also print the N most frequent calls")
+    p.add_argument("--runs", type=int, default=1, help="calm scans to make; the median one is shown")
     args = p.parse_args(argv)
     regions = REGIONS[: args.regions]
     nodegroups = args.nodegroups if args.nodegroups is not None else round(args.clusters * 557 / 500)
@@ -231,8 +251,15 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     try:
         endpoint = parent.recv()
-        calm = run(parent, endpoint, regions, args.latency, None)
-        show("calm", calm, args.latency)
+        calms = sorted(
+            (run(parent, endpoint, regions, args.latency, None) for _ in range(max(1, args.runs))),
+            key=lambda r: r["wall"],
+        )
+        calm = calms[len(calms) // 2]
+        show("calm" if len(calms) == 1 else f"calm (median of {len(calms)} runs)", calm, args.latency)
+        if len(calms) > 1:
+            walls = ", ".join(f"{r['wall']:.1f} s" for r in calms)
+            print(f"  every run's wall time {walls}")
         if args.top:
             for call, n in calm["by_call"].most_common(args.top):
                 print(f"    {call:45} {n}")
