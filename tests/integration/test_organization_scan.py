@@ -76,12 +76,12 @@ def test_an_organization_that_cannot_be_listed_is_one_error_and_the_known_accoun
 
 
 def test_a_list_of_accounts_that_never_ends_stops_at_the_page_ceiling(sim: Simulator) -> None:
-    home, members = organization(sim)
+    home, _members = organization(sim)
     sim.fault("organizations", operation="ListAccounts", kind="endless_token")
     before = len(sim.calls("organizations"))
     result = lifecycle(sim, organization=True)
     (error,) = errors(result)
-    assert error.details["source"] == "organizations:ListAccounts"
+    assert (error.account, error.details["source"]) == (home, "organizations:ListAccounts")
     assert "aws.max_pages" in error.message
     list_calls = [c for c in sim.calls("organizations")[before:] if c[2] == "ListAccounts"]
     assert len(list_calls) == 6  # the 5 pages the ceiling admits, and the one past it
