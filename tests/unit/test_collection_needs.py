@@ -39,8 +39,17 @@ def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
             }
         }
     )
-    # control_plane.tier_oversized reads 14 days of hourly maxima
-    assert needs == CollectionNeeds(window_minutes=60, lookback_hours=72, scrape_samples=5, peak_days=14)
+    # control_plane.tier_oversized reads 14 days of hourly maxima; auth.break_glass names its admin policies
+    assert needs == CollectionNeeds(
+        window_minutes=60,
+        lookback_hours=72,
+        scrape_samples=5,
+        peak_days=14,
+        admin_access_policies=(
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+        ),
+    )
 
 
 def test_a_check_left_out_of_the_scan_does_not_widen_what_is_read() -> None:
