@@ -383,7 +383,7 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
     name = client.meta.method_to_api_mapping.get(operation, operation)
     count = 0
     try:
-        for page in client.get_paginator(operation).paginate(**kwargs):
+        for page in _paginator(client, operation).paginate(**kwargs):
             count += 1
             if count > limit:
                 raise EndlessPages(
@@ -393,6 +393,19 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
             yield from page.get(key) or []
     except botocore.exceptions.PaginationError as exc:
         raise EndlessPages(name, f"{name}: {exc}") from None
+
+
+def _paginator(client: Any, operation: str) -> Any:
+    """The client's paginator for ``operation``, made once: botocore's ``get_paginator`` builds a new
+    class on every call (a few thousand per fleet scan, each one work for the garbage collector), and a
+    paginator keeps no state between ``paginate`` calls."""
+    cache: dict[str, Any] | None = getattr(client, "_eksmon_paginators", None)
+    if cache is None:
+        cache = client._eksmon_paginators = {}
+    found = cache.get(operation)
+    if found is None:
+        found = cache[operation] = client.get_paginator(operation)
+    return found
 
 
 SessionFactory = Callable[[], boto3.Session]
