@@ -17,6 +17,7 @@ process the scan runs in (a fresh one per scan). This 2-core machine's speed var
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import resource
 import sys
@@ -99,6 +100,9 @@ def _serve(
     with Simulator(threads=128) as sim:  # every request the scanner may have in flight, and more
         _seed(sim, clusters, regions, nodegroups)
         _warm_up(sim, regions)
+        # moto's model of a 500-cluster fleet is large, and every full garbage-collector pass walks it:
+        # simulator CPU that AWS's endpoints do not take from the scanner's cores
+        gc.freeze()
         conn.send(sim.endpoint_url)
         while True:
             command, arg = conn.recv()
