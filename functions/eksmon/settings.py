@@ -166,6 +166,11 @@ class AwsSettings(_Model):
     max_threads: int = Field(
         64, ge=1, le=512, description="threads of one scan across every account and region"
     )
+    single_cpu: bool = Field(
+        True,
+        description="run a scan's threads on one CPU (Linux): they take turns holding one interpreter lock, "
+        "and handing it between CPUs cost the fleet bench a third more CPU",
+    )
     max_pages: int = Field(
         200,
         ge=1,

@@ -36,3 +36,29 @@ def test_requests_in_flight_are_capped_per_account_and_region(demo_sim: Simulato
     peaks = {region: demo_sim.peak_in_flight_by[(DEMO_ACCOUNT, region)] for region in DEMO_REGIONS}
     assert peaks == {region: 3 for region in DEMO_REGIONS}  # the cap is reached and never passed
     assert demo_sim.peak_in_flight > 3  # the regions ran side by side
+
+
+def test_a_scans_worker_threads_run_on_one_cpu_unless_switched_off(demo_sim: Simulator) -> None:
+    import os
+
+    import pytest
+
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs Linux and at least two CPUs")
+    allowed = os.sched_getaffinity(0)
+    for single, expect_one in ((True, True), (False, False)):
+        seen: list[set[int]] = []
+        settings = parse_settings(
+            {"regions": list(DEMO_REGIONS), "kubernetes": {"enabled": False}, "aws": {"single_cpu": single}}
+        )
+        scan(
+            settings,
+            DEMO_NOW,
+            monitor="lifecycle",
+            session_factory=demo_sim.session_factory(),
+            progress=lambda done, total, seen=seen: seen.append(os.sched_getaffinity(0)),
+        )
+        workers = seen[1:]  # the first call comes from the scan's own thread, before any worker
+        assert workers, "progress is reported by the worker threads"
+        assert all((len(cpus) == 1) is expect_one and cpus <= allowed for cpus in workers), single
+        assert os.sched_getaffinity(0) == allowed
