@@ -51,12 +51,12 @@ class AccountsSettings(_Model):
 class FanoutSettings(_Model):
     """Scanning a fleet larger than one invocation can cover: a Step Functions Map over partitions."""
 
-    # 50 pairs, measured (bench/bench_fleet_scale.py, README "Fleet scale"): a scan costs about 25 ms of
-    # CPU per cluster on one full core (10.5 AWS calls of ~2.4 ms), and its AWS I/O overlaps across pairs, so
-    # a monitor Lambda (512 MB: about 0.3 vCPU, 5 min) is CPU-bound at ~85 ms per cluster: ~2,800
-    # clusters in the 240 s before its publishing margin. 50 pairs of a typical 10-20 clusters (500-1,000)
-    # take well under half of that; a fleet of pairs near EKS's default 100 clusters per region should
-    # lower it. The deadline keeps even an oversized partition's findings (unfinished sources reported).
+    # 50 pairs, measured (bench/bench_fleet_scale.py, README "Fleet scale"): a scan costs 13-21 ms of CPU
+    # per cluster on one core (10.5 AWS calls of 1.3-2.1 ms, depending on the machine's speed), and its AWS
+    # I/O overlaps across pairs, so a monitor Lambda (512 MB: about 0.3 vCPU, 5 min) is CPU-bound at 45-70
+    # ms per cluster: 3,400-5,300 clusters in the 240 s before its publishing margin. 50 pairs of a typical
+    # 10-20 clusters (500-1,000) take well under a third of that; a fleet of pairs near EKS's default 100
+    # clusters per region should lower it. The deadline keeps even an oversized partition's findings (unfinished sources reported).
     max_targets_per_invocation: int = Field(
         50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
     )
