@@ -16,7 +16,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -709,7 +708,7 @@ _gc_scans = 0  # scans running in this process (the outermost one sets and resto
 _gc_before: tuple[int, int, int] = (700, 10, 10)
 
 
-@contextmanager
+@contextlib.contextmanager
 def fewer_gc_passes() -> Iterator[None]:
     global _gc_scans, _gc_before  # noqa: PLW0603 - the collector is one per process, like this count
     with _gc_lock:
@@ -728,7 +727,7 @@ def fewer_gc_passes() -> Iterator[None]:
                 gc.unfreeze()
 
 
-@contextmanager
+@contextlib.contextmanager
 def one_cpu(enabled: bool = True) -> Iterator[None]:
     """Run the calling thread, and every thread it starts (the scan's workers), on the CPU it is on now.
 

@@ -22,6 +22,7 @@ from eksmon.collectors.access_entries import (
     POLICY_PREFIX,
     AccessEntries,
     is_cluster_admin,
+    policy_arns,
 )
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
@@ -39,9 +40,7 @@ class BreakGlassThresholds(Thresholds):
     )
 
     def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(
-            admin_access_policies=tuple(POLICY_PREFIX + name for name in self.admin_policies)
-        )
+        return CollectionNeeds(admin_access_policies=policy_arns(self.admin_policies))
 
 
 @check(
@@ -60,7 +59,7 @@ def auth_break_glass(snap: ClusterSnapshot, t: BreakGlassThresholds, now: dateti
     entries = snap.get(AccessEntries)
     if info.status in GONE or info.authentication_mode not in API_MODES or entries.skipped:
         return
-    admin_arns = frozenset(POLICY_PREFIX + name for name in t.admin_policies)
+    admin_arns = frozenset(policy_arns(t.admin_policies))
     if any(is_cluster_admin(e, admin_arns) for e in entries.items):
         return
     namespaced = sorted(

@@ -11,6 +11,7 @@ list the cluster's entries once more, to count them for the finding.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,11 @@ class AccessEntries:
     skipped: str | None = None
 
 
+def policy_arns(names: Iterable[str]) -> tuple[str, ...]:
+    """The ARNs of AWS's EKS access policies, by name (AmazonEKSClusterAdminPolicy...)."""
+    return tuple(POLICY_PREFIX + name for name in names)
+
+
 def is_cluster_admin(entry: AccessEntry, admin_arns: frozenset[str]) -> bool:
     return any(p.policy_arn in admin_arns and p.scope == "cluster" for p in entry.policies)
 
@@ -84,7 +90,7 @@ def access_entries(ctx: CollectContext) -> AccessEntries:
     if info.authentication_mode not in API_MODES:
         return AccessEntries(skipped=f"authentication mode {info.authentication_mode or 'unknown'}")
     eks = ctx.client("eks")
-    admin_arns = ctx.needs.admin_access_policies or tuple(POLICY_PREFIX + name for name in ADMIN_POLICIES)
+    admin_arns = ctx.needs.admin_access_policies or policy_arns(ADMIN_POLICIES)
     admins = frozenset(admin_arns)
     found: dict[str, AccessEntry] = {}
     for policy_arn in admin_arns:
@@ -113,4 +119,5 @@ __all__ = [
     "AssociatedPolicy",
     "access_entries",
     "is_cluster_admin",
+    "policy_arns",
 ]
