@@ -436,8 +436,13 @@ class Scanner:
         with self._lock:
             self._scopes.append((region.account, region.region, cluster.name, tasks))
         for spec in self.cluster_collectors:
+            # a region part already read (the cluster names, read by the task that is planning this
+            # cluster) is no dependency: waiting for that task to end would queue DescribeCluster, which
+            # most of the cluster's reads wait on, behind every read of the region that needs nothing
             after = [
-                t for n in (*spec.needs, *spec.uses) if (t := tasks.get(n) or region_tasks.get(n)) is not None
+                t
+                for n in (*spec.needs, *spec.uses)
+                if (t := tasks.get(n) or (None if region.has(n) else region_tasks.get(n))) is not None
             ]
             if spec.kube and previous_kube is not None:
                 after.append(previous_kube)

@@ -3,12 +3,17 @@
 Each task belongs to a lane (an account+region). At most ``per_lane`` tasks of one lane run at once
 -- a collector makes one AWS request at a time, so this bounds a region's requests in flight without
 parking threads on it -- and free threads take the next ready task of the lane after the last one
-served, so one region with many clusters never starves the others. Threads are daemons: a call stuck
+served, so one region with many clusters never starves the others. Within a lane, the ready task
+added first runs first: a cluster's tasks (added together) go before the next cluster's, so a cluster
+that started finishes before new ones start, and its reads that wait on DescribeCluster do not queue
+behind every other cluster's first reads. Threads are daemons: a call stuck
 past the scan's deadline never keeps the process alive.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections import deque
@@ -25,6 +30,7 @@ class Task:
     followers: list[Task] = field(default_factory=list)
     started: bool = False
     done: bool = False
+    order: int = 0  # the order tasks were added in: within a lane, the lowest ready one runs first
 
 
 class TaskGraph:
@@ -34,8 +40,9 @@ class TaskGraph:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # workers wait here for a runnable task
         self._all_done = threading.Condition(self._lock)  # wait() waits here
-        self._ready: dict[Hashable, deque[Task]] = {}
+        self._ready: dict[Hashable, list[tuple[int, Task]]] = {}  # a heap per lane, by Task.order
         self._lanes: deque[Hashable] = deque()  # lanes with ready tasks, in round-robin order
+        self._order = itertools.count()
         self._running: dict[Hashable, int] = {}
         self._workers: list[threading.Thread] = []
         self._idle = 0
@@ -45,8 +52,8 @@ class TaskGraph:
 
     # -- building ----------------------------------------------------------------------------------
     def add(self, name: str, lane: Hashable, fn: Callable[[], None], after: Iterable[Task] = ()) -> Task:
-        task = Task(name, lane, fn)
         with self._cond:
+            task = Task(name, lane, fn, order=next(self._order))
             self._open += 1
             for dep in after:
                 if not dep.done:
@@ -61,10 +68,10 @@ class TaskGraph:
             return
         queue = self._ready.get(task.lane)
         if queue is None:
-            queue = self._ready[task.lane] = deque()
+            queue = self._ready[task.lane] = []
         if not queue and task.lane not in self._lanes:
             self._lanes.append(task.lane)
-        queue.append(task)
+        heapq.heappush(queue, (task.order, task))
         self._kick()
 
     def _kick(self) -> None:  # under the lock
@@ -86,7 +93,7 @@ class TaskGraph:
             if self._running.get(lane, 0) >= self.per_lane:
                 continue
             queue = self._ready[lane]
-            task = queue.popleft()
+            _, task = heapq.heappop(queue)
             if not queue:
                 self._lanes.remove(lane)
             self._running[lane] = self._running.get(lane, 0) + 1

@@ -62,3 +62,26 @@ def test_a_scans_worker_threads_run_on_one_cpu_unless_switched_off(demo_sim: Sim
         assert workers, "progress is reported by the worker threads"
         assert all((len(cpus) == 1) is expect_one and cpus <= allowed for cpus in workers), single
         assert os.sched_getaffinity(0) == allowed
+
+
+def test_a_regions_clusters_are_read_one_after_another_each_from_its_describe_cluster(
+    demo_sim: Simulator,
+) -> None:
+    # one request at a time in the region: a cluster that started is finished before the next starts,
+    # and DescribeCluster, which its other reads wait on, is its first read (not queued behind every
+    # other cluster's node-group and insight lists)
+    settings = parse_settings(
+        {"regions": ["eu-west-1"], "kubernetes": {"enabled": False}, "aws": {"max_in_flight_per_region": 1}}
+    )
+    result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
+    assert not [f for f in result.findings if f.check == COLLECTION_ERROR]
+    reads = [
+        op.split(" ", 1)[1].split("/")
+        for _, _, op in demo_sim.calls("eks")
+        if op.startswith(("GET /clusters/", "POST /clusters/"))
+    ]
+    order = [path[2] for path in reads]
+    runs = [name for i, name in enumerate(order) if i == 0 or order[i - 1] != name]
+    assert len(runs) == len(set(runs)) == len(result.clusters) == 5, order
+    firsts = [path for i, path in enumerate(reads) if i == 0 or reads[i - 1][2] != path[2]]
+    assert all(len(path) == 3 for path in firsts), firsts  # GET /clusters/<name>: DescribeCluster

@@ -67,3 +67,18 @@ def test_a_failing_task_is_kept_and_its_followers_still_run() -> None:
     graph.add("after", "r", lambda: ran.append("after"), after=[first])
     assert graph.wait(5) and ran == ["after"]
     assert [(t.name, str(e)) for t, e in graph.errors] == [("boom", "bug")]
+
+
+def test_a_lane_runs_the_earliest_added_ready_task_first_so_a_started_cluster_finishes_first() -> None:
+    # one slot: cluster 1's add-on read, ready once its DescribeCluster ends, goes before cluster 2's
+    # DescribeCluster (first come, first served would run both DescribeClusters first)
+    graph = TaskGraph(threads=1, per_lane=1)
+    gate = threading.Event()
+    order: list[str] = []
+    graph.add("gate", "r", lambda: gate.wait(5))
+    for cluster in ("c1", "c2", "c3"):
+        describe = graph.add(f"describe {cluster}", "r", lambda c=cluster: order.append(f"describe {c}"))
+        graph.add(f"addons {cluster}", "r", lambda c=cluster: order.append(f"addons {c}"), after=[describe])
+    gate.set()
+    assert graph.wait(5)
+    assert order == ["describe c1", "addons c1", "describe c2", "addons c2", "describe c3", "addons c3"]
