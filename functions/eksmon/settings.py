@@ -163,8 +163,12 @@ class AwsSettings(_Model):
     max_in_flight_per_region: int = Field(
         10, ge=1, le=100, description="AWS requests in flight at once per account and region"
     )
+    # 100: ten regions at their full 10 each. At 64 the fleet bench (500 clusters, 10 regions, 50 ms) had
+    # 64 requests in flight most of the scan while the scanner's CPU idled a third of the time; 100
+    # threads took it from 7.5-7.7 s to 6.7-6.8 s (alternating runs), 128 no further. Workers start only
+    # when a task is ready, so a smaller fleet starts fewer.
     max_threads: int = Field(
-        64, ge=1, le=512, description="threads of one scan across every account and region"
+        100, ge=1, le=512, description="threads of one scan across every account and region"
     )
     single_cpu: bool = Field(
         True,
@@ -242,7 +246,7 @@ class Settings(_Model):
         if isinstance(data, Mapping) and "max_workers" in data:
             raise ValueError(
                 "max_workers: replaced by aws.max_in_flight_per_region (requests at once per account and "
-                "region, default 10) and aws.max_threads (the whole scan, default 64)"
+                "region, default 10) and aws.max_threads (the whole scan, default 100)"
             )
         return data
 
