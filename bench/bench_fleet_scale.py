@@ -6,9 +6,11 @@ does not compete with the scanner's for one interpreter. Every answer is delayed
 (a realistic round trip). The scan runs twice: calm, then under a throttling storm (--storm-share of
 EKS calls answered ThrottlingException for the first --storm-seconds). Printed per run: wall time, AWS
 calls, calls per cluster, identical requests sent twice (repeats), peak requests in flight, the speed-up
-over making the same calls one after another (calls x latency / wall), and the peak RSS of the
-process the scan runs in (a fresh one per scan). This 2-core machine's speed varies from run to run:
---runs N repeats the calm scan and shows the run of median wall time.
+over making the same calls one after another (calls x latency / wall), the peak RSS of the
+process the scan runs in (a fresh one per scan), the scanner's CPU per request, and the CPU time of a
+fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
+run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time,
+and the reference time tells a slow spell of the machine from a slow scan.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm
@@ -18,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import hmac
+import json
 import multiprocessing
 import resource
 import sys
@@ -137,6 +142,28 @@ def _serve(
 
 
 # -- the scan ---------------------------------------------------------------------------------------
+def _reference_seconds() -> float:
+    """CPU seconds of a fixed workload like an AWS call's (JSON, dict and string work, HMAC-SHA256),
+    taken just before each scan. This machine is shared: its speed drifts by up to 2x within an hour,
+    and a scan's figures only compare with another's made at a similar reference time."""
+    doc = {
+        "cluster": {
+            "name": "fleet-0001",
+            "arn": "arn:aws:eks:eu-west-1:123456789012:cluster/fleet-0001",
+            "tags": {f"team-{i}": f"value-{i}" for i in range(16)},
+            "resourcesVpcConfig": {"subnetIds": [f"subnet-{i:08x}" for i in range(6)]},
+        }
+    }
+    started = time.process_time()
+    for i in range(12_000):
+        text = json.dumps(doc, sort_keys=True)
+        parsed = json.loads(text)
+        headers = {k.lower(): v for k, v in parsed["cluster"]["tags"].items()}
+        canonical = "\n".join(f"{k}:{v}" for k, v in sorted(headers.items()))
+        hmac.new(b"key-%d" % i, canonical.encode(), hashlib.sha256).hexdigest()
+    return time.process_time() - started
+
+
 def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
     from eksmon.engine import scan
     from eksmon.settings import parse_settings
@@ -153,6 +180,7 @@ def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
 def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float) -> None:
     """One scan in a process of its own, so that its peak RSS and CPU are its own (a second scan in the
     same process would start from the first one's high-water mark)."""
+    reference = _reference_seconds()
     started, cpu_before = time.monotonic(), time.process_time()
     result = _scan(endpoint, regions)
     wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
@@ -169,6 +197,7 @@ def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency:
             "speedup": calls * latency / wall if wall else 0.0,
             "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu": cpu,
+            "reference": reference,
             "errors": [f.message for f in result.findings if f.check == "monitor.collection_error"],
             "findings": {f.fingerprint for f in result.findings if f.check != "monitor.collection_error"},
             "by_call": result.api_calls.calls,
@@ -222,7 +251,13 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
         f"  speed-up (sequential) {r['speedup']:.1f}x  ({r['calls']} x {latency * 1000:.0f} ms / {r['wall']:.1f} s)"
     )
     print(f"  peak RSS              {r['rss']:.0f} MiB (scanner), {r['sim_rss']:.0f} MiB (simulator)")
-    print(f"  CPU                   {r['cpu']:.1f} s (scanner), {r['sim_cpu']:.1f} s (simulator)")
+    print(
+        f"  CPU                   {r['cpu']:.1f} s (scanner: {r['cpu'] / max(1, r['sent']) * 1000:.2f} ms per "
+        f"request), {r['sim_cpu']:.1f} s (simulator)"
+    )
+    print(
+        f"  machine's speed       {r['reference'] * 1000:.0f} ms for the reference workload (lower is faster)"
+    )
     print(f"  findings              {len(r['findings'])}, collection errors {len(r['errors'])}")
     if r["throttled"]:
         print(f"  throttled answers     {r['throttled']}")
@@ -262,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         calm = calms[len(calms) // 2]
         show("calm" if len(calms) == 1 else f"calm (median of {len(calms)} runs)", calm, args.latency)
         if len(calms) > 1:
-            walls = ", ".join(f"{r['wall']:.1f} s" for r in calms)
+            walls = ", ".join(f"{r['wall']:.1f} s (ref {r['reference'] * 1000:.0f} ms)" for r in calms)
             print(f"  every run's wall time {walls}")
         if args.top:
             for call, n in calm["by_call"].most_common(args.top):
