@@ -261,7 +261,11 @@ class _ClientIO:
         self.account = account
         self.region = region
         self.service = client.meta.service_model.service_name
-        self.protocol = client.meta.service_model.protocol
+        # the protocol on the wire: CloudWatch's model lists CBOR first, but botocore speaks JSON to it
+        model = client.meta.service_model
+        self.protocol = (
+            getattr(model, "resolved_protocol", None) or model.protocol
+        )  # older botocore: protocol
         self._call = client._make_api_call
         self._send = client._endpoint._send
         self.slots = io.slots(account, region)

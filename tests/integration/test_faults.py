@@ -236,6 +236,17 @@ def test_a_truncated_answer_is_a_collection_error_naming_the_source(
     assert unique_fingerprints(doc) and elapsed < 15
 
 
+def test_a_truncated_cloudwatch_answer_says_it_is_not_valid_json(demo_sim: Simulator, calm, tmp_path) -> None:
+    # CloudWatch's model names CBOR first, but botocore speaks JSON to it: its bodies are checked as JSON
+    demo_sim.fault("monitoring", operation="GetMetricData", region=WEST, kind="truncate")
+    code, doc, err, _ = scan_json(demo_sim, tmp_path)
+    assert code == 0, err
+    assert errors(doc) == [(WEST, None, "source/cloudwatch:GetMetricData", "BrokenAnswer")]
+    error = next(f for f in doc["findings"] if f["check"] == "monitor.collection_error")
+    assert "not valid JSON" in error["message"], error["message"]
+    assert unique_fingerprints(doc)
+
+
 # -- 5. no collateral loss -------------------------------------------------------------------------------
 def test_describe_cluster_denied_loses_only_what_needs_it(demo_sim: Simulator, calm, tmp_path) -> None:
     demo_sim.fault("eks", operation="GET /clusters/payments-prod", code="AccessDeniedException", status=403)
