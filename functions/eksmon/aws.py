@@ -262,10 +262,8 @@ class _ClientIO:
         self.region = region
         self.service = client.meta.service_model.service_name
         # the protocol on the wire: CloudWatch's model lists CBOR first, but botocore speaks JSON to it
-        model = client.meta.service_model
-        self.protocol = (
-            getattr(model, "resolved_protocol", None) or model.protocol
-        )  # older botocore: protocol
+        model = client.meta.service_model  # older botocore has no resolved_protocol: its protocol then
+        self.protocol = getattr(model, "resolved_protocol", None) or model.protocol
         self._call = client._make_api_call
         self._send = client._endpoint._send
         self.slots = io.slots(account, region)
