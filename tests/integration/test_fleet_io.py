@@ -85,3 +85,27 @@ def test_a_regions_clusters_are_read_one_after_another_each_from_its_describe_cl
     assert len(runs) == len(set(runs)) == len(result.clusters) == 5, order
     firsts = [path for i, path in enumerate(reads) if i == 0 or reads[i - 1][2] != path[2]]
     assert all(len(path) == 3 for path in firsts), firsts  # GET /clusters/<name>: DescribeCluster
+
+
+def test_describe_cluster_waits_for_nothing_once_the_cluster_names_are_read(
+    demo_sim: Simulator, monkeypatch
+) -> None:
+    # the task that lists the clusters plans them before it ends; a cluster's DescribeCluster must not
+    # wait for that task to end (it would queue behind every read of the region that needs nothing)
+    from eksmon.tasks import TaskGraph
+
+    waits: dict[str, int] = {}
+    add = TaskGraph.add
+
+    def recording_add(self, name, lane, fn, after=()):  # type: ignore[no-untyped-def]
+        after = list(after)
+        task = add(self, name, lane, fn, after)
+        if name.startswith("eks.describe_cluster "):
+            waits[name.rsplit(" ", 1)[1]] = task.waiting
+        return task
+
+    monkeypatch.setattr(TaskGraph, "add", recording_add)
+    settings = parse_settings({"regions": list(DEMO_REGIONS), "kubernetes": {"enabled": False}})
+    result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
+    assert waits and set(waits) == {c.name for c in result.clusters}
+    assert waits == dict.fromkeys(waits, 0)
