@@ -92,13 +92,16 @@ def test_describe_cluster_waits_for_nothing_once_the_cluster_names_are_read(
 ) -> None:
     # the task that lists the clusters plans them before it ends; a cluster's DescribeCluster must not
     # wait for that task to end (it would queue behind every read of the region that needs nothing)
-    from eksmon.tasks import TaskGraph
+    from collections.abc import Callable, Hashable, Iterable
+
+    from eksmon.tasks import Task, TaskGraph
 
     waits: dict[str, int] = {}
     add = TaskGraph.add
 
-    def recording_add(self, name, lane, fn, after=()):  # type: ignore[no-untyped-def]
-        after = list(after)
+    def recording_add(
+        self: TaskGraph, name: str, lane: Hashable, fn: Callable[[], None], after: Iterable[Task] = ()
+    ) -> Task:
         task = add(self, name, lane, fn, after)
         if name.startswith("eks.describe_cluster "):
             waits[name.rsplit(" ", 1)[1]] = task.waiting
