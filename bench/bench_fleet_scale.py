@@ -10,7 +10,9 @@ over making the same calls one after another (calls x latency / wall), the peak 
 process the scan runs in (a fresh one per scan), the scanner's CPU per request, and the CPU time of a
 fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
 run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time,
-and the reference time tells a slow spell of the machine from a slow scan.
+and the reference times hint at the machine's spell: steady in a fast one (about 200 ms here), uneven
+(200-340 ms) in a slow one. The scanner's CPU per request is the surer sign: 1.1-1.2 ms in a fast spell,
+1.8-2.1 ms in a slow one, for the same code.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm
@@ -144,8 +146,8 @@ def _serve(
 # -- the scan ---------------------------------------------------------------------------------------
 def _reference_seconds() -> float:
     """CPU seconds of a fixed workload like an AWS call's (JSON, dict and string work, HMAC-SHA256),
-    taken just before each scan. This machine is shared: its speed drifts by up to 2x within an hour,
-    and a scan's figures only compare with another's made at a similar reference time."""
+    taken just before each scan. This machine is shared and its speed drifts by up to 2x within an hour;
+    the reference is a hint of that drift, not a measure of it (see the module's docstring)."""
     doc = {
         "cluster": {
             "name": "fleet-0001",
