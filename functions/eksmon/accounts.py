@@ -15,7 +15,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from eksmon.aws import ApiCallCounter, AwsAccount, pages
+from eksmon.aws import ApiCallCounter, AwsAccount, limit_pages, pages
 from eksmon.errors import ScanAborted
 from eksmon.settings import Settings
 
@@ -89,7 +89,7 @@ def organization_accounts(
     """
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
-    org._eksmon_max_pages = max_pages
+    limit_pages(org, max_pages)  # made before the scan's I/O layer, which sets it on every other client
     return [
         str(a["Id"]) for a in pages(org, "list_accounts", "Accounts") if a.get("Status", "ACTIVE") == "ACTIVE"
     ]

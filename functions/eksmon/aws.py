@@ -246,7 +246,7 @@ class ScanIO:
     def instrument(self, client: Any, account: str, region: str) -> None:
         """Wrap one client: memo, throttling budget, deadline, in-flight limit, broken-answer checks."""
         wrapped = _ClientIO(self, client, account, region)
-        client._eksmon_max_pages = self.aws.max_pages
+        limit_pages(client, self.aws.max_pages)
         client._endpoint._send = wrapped.send
         service_id = client.meta.service_model.service_id.hyphenize()
         client.meta.events.register(f"before-parse.{service_id}", wrapped.check_body)
@@ -260,9 +260,10 @@ class _ClientIO:
         self.io = io
         self.account = account
         self.region = region
-        self.service = client.meta.service_model.service_name
+        model = client.meta.service_model
+        self.service = model.service_name
         # the protocol on the wire: CloudWatch's model lists CBOR first, but botocore speaks JSON to it
-        model = client.meta.service_model  # older botocore has no resolved_protocol: its protocol then
+        # (older botocore has no resolved_protocol: the model's protocol is the one then)
         self.protocol = getattr(model, "resolved_protocol", None) or model.protocol
         self._call = client._make_api_call
         self._send = client._endpoint._send
@@ -373,6 +374,11 @@ class AwsAccount:
                     self.io.instrument(found, self.account_id, region)
                 self._clients[key] = found
             return found
+
+
+def limit_pages(client: Any, max_pages: int) -> None:
+    """The page ceiling :func:`pages` applies to this client's lists (``aws.max_pages``)."""
+    client._eksmon_max_pages = max_pages
 
 
 def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
