@@ -9,10 +9,9 @@ calls, calls per cluster, identical requests sent twice (repeats), peak requests
 over making the same calls one after another (calls x latency / wall), the peak RSS of the
 process the scan runs in (a fresh one per scan), the scanner's CPU per request, and the CPU time of a
 fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
-run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time,
-and the reference times hint at the machine's spell: steady in a fast one (about 200 ms here), uneven
-(200-340 ms) in a slow one. The scanner's CPU per request is the surer sign: 1.1-1.2 ms in a fast spell,
-1.8-2.1 ms in a slow one, for the same code.
+run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time.
+The reference times only hint at the machine's spell (steady in a fast one, uneven in a slow one); the
+scanner's CPU per request is the surer sign. README "Fleet scale" has this machine's figures for both.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm

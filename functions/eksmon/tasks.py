@@ -6,8 +6,8 @@ parking threads on it -- and free threads take the next ready task of the lane a
 served, so one region with many clusters never starves the others. Within a lane, the ready task
 added first runs first: a cluster's tasks (added together) go before the next cluster's, so a cluster
 that started finishes before new ones start, and its reads that wait on DescribeCluster do not queue
-behind every other cluster's first reads. Threads are daemons: a call stuck
-past the scan's deadline never keeps the process alive.
+behind every other cluster's first reads. Threads are daemons: a call stuck past the scan's deadline
+never keeps the process alive.
 """
 
 from __future__ import annotations

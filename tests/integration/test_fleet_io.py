@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Hashable, Iterable
+
+import pytest
+
 from eksmon.engine import COLLECTION_ERROR, scan
 from eksmon.settings import parse_settings
 from eksmon.sim.fleet import DEMO_ACCOUNT, DEMO_FLEET, DEMO_NOW, DEMO_REGIONS
 from eksmon.sim.server import Simulator
+from eksmon.tasks import Task, TaskGraph
 
 
 def test_no_identical_request_is_sent_twice_in_one_scan(demo_sim: Simulator) -> None:
@@ -39,10 +45,6 @@ def test_requests_in_flight_are_capped_per_account_and_region(demo_sim: Simulato
 
 
 def test_a_scans_worker_threads_run_on_one_cpu_unless_switched_off(demo_sim: Simulator) -> None:
-    import os
-
-    import pytest
-
     if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs Linux and at least two CPUs")
     allowed = os.sched_getaffinity(0)
@@ -88,14 +90,10 @@ def test_a_regions_clusters_are_read_one_after_another_each_from_its_describe_cl
 
 
 def test_describe_cluster_waits_for_nothing_once_the_cluster_names_are_read(
-    demo_sim: Simulator, monkeypatch
+    demo_sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the task that lists the clusters plans them before it ends; a cluster's DescribeCluster must not
     # wait for that task to end (it would queue behind every read of the region that needs nothing)
-    from collections.abc import Callable, Hashable, Iterable
-
-    from eksmon.tasks import Task, TaskGraph
-
     waits: dict[str, int] = {}
     add = TaskGraph.add
 
