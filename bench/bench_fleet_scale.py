@@ -11,7 +11,7 @@ process the scan runs in (a fresh one per scan), the scanner's CPU per request, 
 fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
 run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time.
 The reference times only hint at the machine's spell (steady in a fast one, uneven in a slow one); the
-scanner's CPU per request is the surer sign. README "Fleet scale" has this machine's figures for both.
+scanner's CPU per request is the surer sign. bench/README.md "Fleet scale" has this machine's figures for both.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm

@@ -1,4 +1,4 @@
-"""The budgets of Kubernetes access on the official ``kubernetes`` client (README "Kubernetes access: budgets").
+"""The budgets of Kubernetes access on the official ``kubernetes`` client (bench/README.md "Kubernetes access: budgets").
 
 1. Cold import: ``eksmon.handlers.kubernetes`` alone (what it cost before the client), then the same
    plus ``kubernetes.client`` (what the first cluster adds), in fresh interpreters; median of 5.

@@ -1,4 +1,4 @@
-"""The command line: ``eksmon scan | demo | checks`` (SPEC.md, "The command line").
+"""The command line: ``eksmon scan | demo | checks`` (docs/reference.md, "The command line").
 
 Exit codes: 0 done, nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or
 configuration (the message names the key); 3 the scan could not run at all (or failed unexpectedly:

@@ -105,7 +105,7 @@ class ScanResult:
 def coverage_finding(
     account: str, region: str, cluster: str | None, unevaluated: Sequence[tuple[str, str]], now: datetime
 ) -> Finding:
-    """One info finding naming every check that an optional source left without data (SPEC.md)."""
+    """One info finding naming every check that an optional source left without data (docs/reference.md)."""
     where = f"cluster {cluster}" if cluster else f"{account}/{region}"
     checks = sorted({c for c, _ in unevaluated})
     lines = "; ".join(f"{c}: {reason}" for c, reason in unevaluated)

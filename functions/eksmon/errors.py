@@ -1,4 +1,4 @@
-"""The errors that end a command, each with its own exit code (SPEC.md "Exit codes").
+"""The errors that end a command, each with its own exit code (docs/reference.md, "The command line").
 
 They live apart from the modules that raise them so that anything -- the engine, account
 resolution, settings, Kubernetes access, the CLI -- can raise or catch them without importing

@@ -1,4 +1,4 @@
-"""The finding: the one thing every check produces and every publisher consumes (SPEC.md, "Finding")."""
+"""The finding: the one thing every check produces and every publisher consumes (docs/reference.md, "Finding")."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class Problem:
 class Unevaluated:
     """What a check yields instead of a Problem when an optional source has no data for it.
 
-    The engine gathers them into one ``monitor.coverage`` info finding per cluster (SPEC.md), so a
+    The engine gathers them into one ``monitor.coverage`` info finding per cluster (docs/reference.md), so a
     fleet without CloudWatch series gets one line per cluster instead of one per check.
     """
 
@@ -63,7 +63,7 @@ class Unevaluated:
 
 
 class Finding(BaseModel):
-    """One problem found. Field names and meanings are the stable contract of SPEC.md."""
+    """One problem found. Field names and meanings are the stable contract of docs/reference.md."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
