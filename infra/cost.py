@@ -345,7 +345,8 @@ def estimate(fleet: Fleet, tpl: Template, measured: Measured, p: Prices = PRICES
         invocations += runs[m] * (parts + (1 if fanned else 0))
         gb_seconds += runs[m] * per_run * memory_gb
         if fanned:
-            transitions += runs[m] * (2 + parts)  # Plan, Partitions, then one ScanPartition each
+            # Plan, Partitions, AnyPartitionFailed, Scanned, and one ScanPartition each
+            transitions += runs[m] * (4 + parts)
     log_gb = (
         invocations * LOG_BYTES_PER_INVOCATION
         + records * LOG_BYTES_PER_EMF_RECORD
