@@ -50,7 +50,8 @@ def test_make_cost_prices_the_configuration_in_cdk_json(
     estimates: list[Estimate], measured: Measured, tmp_path: Path
 ) -> None:
     """Given cdk.json with the metrics monitor every 15 minutes and an e-mail subscribed, when make cost
-    prices it, then GetMetricData costs four times as much: the table is what that deployment pays."""
+    prices it, then GetMetricData costs four times as much and the subscription's dead-letter alarm is
+    billed: the table is what that deployment pays."""
     from tools.cost import CDK_JSON, compute, render
 
     shipped = json.loads(CDK_JSON.read_text(encoding="utf-8"))
@@ -67,6 +68,7 @@ def test_make_cost_prices_the_configuration_in_cdk_json(
     assert after["CloudWatch GetMetricData"].list_usd == pytest.approx(
         4 * before["CloudWatch GetMetricData"].list_usd, rel=0.01
     )
+    assert after["CloudWatch alarms"].list_usd > before["CloudWatch alarms"].list_usd  # undelivered mail
     assert ten.total > estimates[0].total
     assert "metrics `rate(15 minutes)`" in render(priced)
 

@@ -31,6 +31,7 @@ ORGANIZATION: dict[str, Any] = {
     "regions": REGIONS,
     "accounts": {"ids": ACCOUNTS, "organization": True, "organizational_units": ["r-ab12"]},
     "fanout": {"max_targets_per_invocation": 4, "max_concurrency": 3},
+    "notifications": {"emails": ["platform@example.com"]},  # subscribed: no synth warning
 }
 
 # The only actions a policy may grant on Resource "*": IAM defines no resource type for them (Service
