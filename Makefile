@@ -88,7 +88,7 @@ bench: $(PY_STAMP)
 
 # Synthesizes (offline, a stub layer) and runs the demo fleet on the simulator: no AWS account.
 cost: $(PY_STAMP) $(NODE_STAMP)
-	$(BIN)/python -m infra.cost $(COST_ARGS)
+	$(BIN)/python -m tools.cost $(COST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache

@@ -125,6 +125,15 @@ KEY_DESCRIPTION: Final = (
     "eksmon: encrypts the findings topic, the findings state table and the dead-letter queues"
 )
 
+# Said by `cdk synth` (a warning) and in the stack outputs when neither e-mail nor Slack is configured.
+NO_SUBSCRIBER_WARNING_ID: Final = "eksmon:no-subscriber"
+NO_SUBSCRIBER: Final = (
+    "Nobody is subscribed: findings and alarms go to the SNS topic only. Set notifications.emails or "
+    "notifications.slack (workspace_id and channel_id, or webhook_secret_arn) in the eksmon context of "
+    "cdk.json (or subscribe to the TopicArn output yourself), deploy, then check the path with "
+    "`eksmon notify-test --topic-arn <TopicArn>`."
+)
+
 # -- IAM -----------------------------------------------------------------------------------------------
 # Read actions (from the registry) that support resource-level permissions, with the ARN pattern to
 # grant them on, in this account and any region. Service Authorization Reference, "Actions defined by

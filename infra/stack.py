@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
 from eksmon.registry import load
 from eksmon.settings import Settings
-from infra.constants import ENV_FINDINGS_TABLE
+from infra.constants import ENV_FINDINGS_TABLE, NO_SUBSCRIBER, NO_SUBSCRIBER_WARNING_ID
 from infra.constructs import AlertTopic, DependencyLayer, ScheduledCheck
 from infra.constructs.alarms import Alarms, Watched
 from infra.constructs.dashboard import Dashboard
@@ -67,7 +67,9 @@ class EksmonStack(Stack):
             topic_key=self.alerts.key,
             layer=self.dependency_layer.layer,
             tracing=settings.tracing,
+            undelivered=self.alerts.delivery_dead_letters,
         )
+        self._say_who_is_notified(settings)
         forwarder = self.slack if isinstance(self.slack, SlackForwarder) else None
         self.alarms = Alarms(
             self,
@@ -80,6 +82,9 @@ class EksmonStack(Stack):
             ],
             extra_functions={"slack-forwarder": forwarder.function} if forwarder else None,
             extra_queues={"slack-forwarder": forwarder.dead_letter_queue} if forwarder else None,
+            undelivered=self.alerts.delivery_dead_letters()
+            if self.alerts.has_delivery_dead_letters
+            else None,
         )
         self.dashboard = Dashboard(
             self,
@@ -89,3 +94,19 @@ class EksmonStack(Stack):
             health_alarms=self.alarms.alarms,
             functions={m: c.function for m, c in self.checks.items()},
         )
+
+    def _say_who_is_notified(self, settings: Settings) -> None:
+        """A stack output naming the subscribers; with none, also a synth warning (findings and alarms
+        would go to a topic nobody reads)."""
+        emails = settings.notifications.emails
+        if self.slack is None and not emails:
+            text = NO_SUBSCRIBER
+            Annotations.of(self).add_warning_v2(NO_SUBSCRIBER_WARNING_ID, text)
+        else:
+            parts = [f"{len(emails)} e-mail address(es) (each must confirm AWS's e-mail)"] if emails else []
+            if isinstance(self.slack, SlackForwarder):
+                parts.append("Slack (incoming webhook forwarder)")
+            elif self.slack is not None:
+                parts.append("Slack (AWS Chatbot)")
+            text = "Alerts go to " + " and ".join(parts) + "; check the path with `eksmon notify-test`."
+        CfnOutput(self, "Notifications", value=text, description="who receives eksmon's findings and alarms")

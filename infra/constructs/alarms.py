@@ -14,7 +14,9 @@ first ten are free): per-function Errors would repeat the dead letters for a run
 page for one a retry fixed; throttled invocations that exhaust Lambda's retries end in the queue too;
 collection errors are findings of their own (``monitor.collection_error``) and reach the topic as such.
 Each critical alarm notifies by itself (no composite: at most one message per monitor). The Slack
-forwarder, which has no heartbeat, keeps an Errors alarm besides its dead letters.
+forwarder, which has no heartbeat, keeps an Errors alarm besides its dead letters. With any subscription,
+one more alarm watches the subscriptions' dead-letter queue (infra/constructs/alert_topic.py): a message
+SNS could not deliver to an e-mail address or the forwarder.
 
 A run drawing near its timeout, and AWS throttling that slows it there, reach the user without an alarm:
 the engine measures each run against its own time budget (the invocation's time left minus
@@ -105,6 +107,7 @@ class Alarms(Construct):
         monitors: Sequence[Watched],
         extra_functions: Mapping[str, lambda_.IFunction] | None = None,
         extra_queues: Mapping[str, sqs.IQueue] | None = None,
+        undelivered: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._allow_cloudwatch(topic, key)
@@ -122,6 +125,8 @@ class Alarms(Construct):
             self._function_errors(name, function)
         for name, queue in (extra_queues or {}).items():
             self._dead_letters(name, queue)
+        if undelivered is not None:
+            self._undelivered(undelivered)
 
     # -- who may publish -------------------------------------------------------------------------------
     @staticmethod
@@ -221,5 +226,15 @@ class Alarms(Construct):
             f"DeadLetters{name.capitalize()}",
             f"eksmon {name}: runs were lost (not delivered, or failed after retries) and wait in the "
             "dead-letter queue",
+            queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
+        )
+
+    def _undelivered(self, queue: sqs.IQueue) -> cloudwatch.Alarm:
+        """A notification SNS gave up delivering to a subscriber (e-mail, the Slack forwarder)."""
+        return self._happened(
+            "UndeliveredNotifications",
+            "eksmon: notifications could not be delivered to a subscriber (an e-mail address or the Slack "
+            "forwarder) after SNS's retries; they wait in the subscriptions' dead-letter queue for 14 days. "
+            "This alarm reaches the subscribers that still work.",
             queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
         )

@@ -9,13 +9,21 @@ starts this state machine instead of invoking the function:
    (eksmon.partition: stable, balanced, each at most ``max_targets_per_invocation`` pairs).
 2. **Partitions**, a Map state (at most ``fanout.max_concurrency`` at once), invokes the function
    once per partition with the schedule's fields and ``{"partition": {"accounts": [...], "regions": [...]}}``.
-   A partition whose invocation fails is caught and recorded, so the others still run; the failure
-   shows in the function's Errors alarm and in the execution's history.
+   A partition whose invocation fails is caught and recorded in its item's result (the error, a cause
+   cut to ``CAUSE_CHARS``, the partition), so the others still run.
+3. **AnyPartitionFailed**, a Choice, ends the execution in the Fail state **PartitionsFailed** with the
+   first failed partition's error when any failed (the cause says how many of how many, and which
+   accounts and regions), else in **Scanned**. So a failed partition fails the execution, and the
+   execution alarm below fires, while every other partition's findings are still reported.
 
 Notifications and the findings state are per cluster and per account+region, and a run resolves
 findings only where it scanned, so partitions never interfere. Logging (ALL, without execution data)
-and X-Ray tracing are on; an execution that fails, times out or is aborted (the plan could not be made,
-say) raises an alarm to the findings topic.
+and X-Ray tracing are on; an execution that fails (a partition failed, or the plan could not be made),
+times out or is aborted raises an alarm to the findings topic.
+
+The Map and the tasks are JSONPath states; the states that read the partitions' results are JSONata ones
+(QueryLanguage per state), because JSONata counts and filters an array whose every element may be a
+failure or none may be, where a JSONPath filter that selects nothing has no documented result.
 """
 
 from __future__ import annotations
@@ -38,6 +46,25 @@ from infra.nag import acknowledge
 # The fields of the schedule's input that every invocation carries on (see ScheduledCheck._build_schedule):
 # "id" is the correlation id Powertools logs. Plain names only, which every JSONPath dialect reads alike.
 FORWARDED = ("source", "monitor", "id", "time")
+# A failed partition's cause (a Lambda error's message and stack trace) is kept to this many characters: the
+# Map's results of every partition share the 256 KiB an execution's state may hold.
+CAUSE_CHARS = 2_000
+SCANNED = "scanned"  # where the Map puts its per-partition results in the execution's state
+# JSONata (Step Functions' $states.input: the state's input) over the Map's results.
+_FAILED = f"$states.input.{SCANNED}[failed]"
+ANY_FAILED = f"{{% $count({_FAILED}) > 0 %}}"
+FIRST_ERROR = f'{{% $exists({_FAILED}[0].error) ? {_FAILED}[0].error : "eksmon.PartitionFailed" %}}'
+FAILED_CAUSE = (
+    f'{{% ($failed := {_FAILED}; $string($count($failed)) & " of " & '
+    f"$string($count($states.input.{SCANNED})) & "
+    '" partitions failed (the others finished). First: accounts " & '
+    '$join($failed[0].partition.accounts, ", ") & " in " & $join($failed[0].partition.regions, ", ") & '
+    '": " & $failed[0].cause) %}'
+)
+FAILED_ITEM = (
+    '{% {"failed": true, "partition": $states.input.partition, "error": $states.input.error.Error, '
+    f'"cause": $substring($string($states.input.error.Cause), 0, {CAUSE_CHARS})}} %}}'
+)
 
 
 def needs_fanout(settings: Settings) -> bool:
@@ -92,18 +119,34 @@ class FanOut(Construct):
             "ScanPartition",
             lambda_function=function,
             payload_response_only=True,  # no Parameters: the item (partition + schedule fields) is the event
+            result_selector={"failed": False},  # the run's summary is in its log; the Map keeps only this
         )
-        scan.add_catch(sfn.Pass(self, "PartitionFailed"), result_path="$.error")
+        failed = sfn.Pass(
+            self, "PartitionFailed", query_language=sfn.QueryLanguage.JSONATA, outputs=FAILED_ITEM
+        )
+        scan.add_catch(failed, result_path="$.error")
         partitions = sfn.Map(
             self,
             "Partitions",
             items_path="$.plan.partitions",
             max_concurrency=max_concurrency,
             item_selector={"partition.$": "$$.Map.Item.Value", **forwarded},
-            result_path=sfn.JsonPath.DISCARD,
+            result_path=f"$.{SCANNED}",
         )
         partitions.item_processor(scan)
-        return plan.next(partitions)
+        verdict = sfn.Choice(self, "AnyPartitionFailed", query_language=sfn.QueryLanguage.JSONATA)
+        verdict.when(
+            sfn.Condition.jsonata(ANY_FAILED),
+            sfn.Fail(
+                self,
+                "PartitionsFailed",
+                query_language=sfn.QueryLanguage.JSONATA,
+                error=FIRST_ERROR,
+                cause=FAILED_CAUSE,
+            ),
+        )
+        verdict.otherwise(sfn.Succeed(self, "Scanned"))
+        return plan.next(partitions).next(verdict)
 
     def _build_alarm(self, topic: sns.ITopic | None) -> cloudwatch.Alarm:
         period = Duration.minutes(5)
@@ -121,8 +164,9 @@ class FanOut(Construct):
         alarm = unfinished.create_alarm(
             self,
             "ExecutionsFailed",
-            alarm_description=f"eksmon {self.monitor}: a fan-out execution failed, timed out or was aborted; "
-            "see the state machine's execution history",
+            alarm_description=f"eksmon {self.monitor}: a fan-out execution failed (a partition failed while "
+            "the others were scanned and reported, or the plan could not be made), timed out or was aborted; "
+            "the execution's error and cause name the partition; see the state machine's execution history",
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

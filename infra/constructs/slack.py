@@ -4,8 +4,10 @@ otherwise a small forwarder Lambda that posts to an incoming webhook kept in Sec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from aws_cdk import Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.settings import SlackSettings
@@ -68,8 +71,28 @@ class ChatbotSlack(Construct):
             slack_channel_id=slack.channel_id,
             notification_topics=[topic],
             logging_level=chatbot.LoggingLevel.ERROR,
+            # Chatbot writes /aws/chatbot/<name> in us-east-1 whatever the stack's region; CDK sets its
+            # retention there through a LogRetention custom resource (a small function of its own).
+            log_retention=LOG_RETENTION,
             role=self.role,
             guardrail_policies=[self.guardrail],
+        )
+        self._acknowledge_log_retention()
+
+    def _acknowledge_log_retention(self) -> None:
+        stack = Stack.of(self)
+        provider = next(c for c in stack.node.children if c.node.id.startswith("LogRetention"))
+        acknowledge(
+            provider,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's LogRetention provider (it sets the Chatbot log group's retention) writes its own logs with "
+            "the AWS basic execution policy; it is CDK's function, configured by CDK only.",
+        )
+        acknowledge(
+            provider,
+            "AwsSolutions-IAM5[Resource::*]",
+            "CDK's LogRetention provider needs logs:PutRetentionPolicy/DeleteRetentionPolicy on the Chatbot "
+            "log group, which it reaches by name at deploy time; CDK grants them on '*'.",
         )
 
 
@@ -84,6 +107,7 @@ class SlackForwarder(Construct):
         secret_arn: str,
         topic: sns.ITopic,
         topic_key: kms.IKey,
+        undelivered: sqs.IQueue | None = None,
         layer: lambda_.ILayerVersion,
         tracing: bool = False,
         code_dir: Path = FUNCTIONS_DIR,
@@ -96,7 +120,7 @@ class SlackForwarder(Construct):
             self, topic_key, "the Slack forwarder's asynchronous invocations"
         )
         self.function = self._build_function(secret_arn, layer, code_dir)
-        topic.add_subscription(subscriptions.LambdaSubscription(self.function))
+        topic.add_subscription(subscriptions.LambdaSubscription(self.function, dead_letter_queue=undelivered))
 
     def _build_role(self, secret_arn: str, key: kms.IKey) -> iam.Role:
         role = iam.Role(
@@ -174,6 +198,7 @@ def build_slack(
     topic_key: kms.IKey,
     layer: lambda_.ILayerVersion,
     tracing: bool = False,
+    undelivered: Callable[[], sqs.IQueue] | None = None,
 ) -> ChatbotSlack | SlackForwarder | None:
     """Chatbot when workspace and channel are configured, the forwarder for a webhook secret, else nothing."""
     if slack is None:
@@ -187,6 +212,7 @@ def build_slack(
             secret_arn=slack.webhook_secret_arn,
             topic=topic,
             topic_key=topic_key,
+            undelivered=undelivered() if undelivered else None,
             layer=layer,
             tracing=tracing,
         )

@@ -63,15 +63,23 @@ def variants(
     webhook = json.loads(json.dumps(TEST_SETTINGS))
     webhook["notifications"]["slack"] = {"webhook_secret_arn": SECRET_ARN}
     webhook["tracing"] = True  # the opt-in: X-Ray on every function, and cdk-nag still clean
+    chatbot_only = json.loads(json.dumps(chatbot))
+    chatbot_only["notifications"]["emails"] = []
     app = App(outdir=str(outdir), context=cdk_json_context())
-    for name, cfg in (("Chatbot", chatbot), ("Webhook", webhook)):
-        EksmonStack(app, name, settings=parse_settings(cfg), monitors=plans, layer_dir=stub_layer)
+    configurations = {"Chatbot": chatbot, "Webhook": webhook, "Quiet": {}, "ChatbotOnly": chatbot_only}
+    stacks = {
+        name: EksmonStack(app, name, settings=parse_settings(cfg), monitors=plans, layer_dir=stub_layer)
+        for name, cfg in configurations.items()
+    }
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
     yield {
         name: json.loads((outdir / f"{name}.template.json").read_text(encoding="utf-8"))
-        for name in ("Chatbot", "Webhook")
-    } | {"report": json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))}
+        for name in configurations
+    } | {
+        "report": json.loads((outdir / "validation-report.json").read_text(encoding="utf-8")),
+        "stacks": stacks,
+    }
 
 
 # -- findings table --------------------------------------------------------------------------------------
@@ -242,6 +250,110 @@ def test_both_variants_pass_cdk_nag(variants: dict[str, Any]) -> None:
     assert report["violations"] == [], [v["ruleName"] for v in report["violations"]]
 
 
+# -- who is notified ---------------------------------------------------------------------------------------
+def test_nobody_subscribed_is_a_synth_warning_and_a_stack_output_naming_the_settings(
+    variants: dict[str, Any],
+) -> None:
+    """Given no e-mail and no Slack (the shipped cdk.json), when the stack is synthesized, then `cdk synth`
+    warns and the deploy's outputs say so, naming the settings to set and `eksmon notify-test`."""
+    from aws_cdk.assertions import Annotations
+
+    said = Match.string_like_regexp(
+        r"Nobody is subscribed.*notifications\.emails.*notifications\.slack.*cdk\.json.*eksmon notify-test"
+    )
+    Annotations.from_stack(variants["stacks"]["Quiet"]).has_warning("*", said)
+    Template.from_json(variants["Quiet"]).has_output("Notifications", {"Value": said})
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("Chatbot", "2 e-mail address"), ("Webhook", "incoming webhook"), ("ChatbotOnly", "Chatbot")],
+)
+def test_with_a_subscriber_there_is_no_warning_and_the_output_names_who(
+    variants: dict[str, Any], name: str, says: str
+) -> None:
+    from aws_cdk.assertions import Annotations
+
+    Annotations.from_stack(variants["stacks"][name]).has_no_warning("*", Match.any_value())
+    output = Template.from_json(variants[name]).find_outputs("Notifications")["Notifications"]["Value"]
+    assert says in output and "eksmon notify-test" in output and "Nobody" not in output
+
+
+def test_without_a_subscription_there_is_no_delivery_queue_to_pay_for(variants: dict[str, Any]) -> None:
+    for name in ("Quiet", "ChatbotOnly"):  # Chatbot subscribes itself: no AWS::SNS::Subscription
+        t = Template.from_json(variants[name])
+        t.resource_count_is("AWS::SNS::Subscription", 0)
+        t.resource_properties_count_is("AWS::SQS::Queue", {"SqsManagedSseEnabled": True}, 0)
+
+
+# -- nothing lost in delivery ------------------------------------------------------------------------------
+def _delivery_queue(template: dict[str, Any]) -> str:
+    (queue,) = {
+        json.dumps(v["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for v in template["Resources"].values()
+        if v["Type"] == "AWS::SNS::Subscription"
+    }
+    logical: str = json.loads(queue)["Fn::GetAtt"][0]
+    return logical
+
+
+@pytest.mark.parametrize("variant", ["session", "Webhook", "Chatbot"])
+def test_every_subscription_redrives_to_an_encrypted_tls_only_queue_that_alarms(
+    variant: str, variants: dict[str, Any], synthesized: Synthesized
+) -> None:
+    """Each subscription the stack makes (e-mails; the Slack forwarder) has a redrive policy to one
+    encrypted, TLS-only queue that only this topic's SNS deliveries may write to, and a message there
+    raises an alarm (ApproximateNumberOfMessagesVisible > 0) to the topic, like every other alarm."""
+    template = synthesized.template if variant == "session" else variants[variant]
+    resources = template["Resources"]
+    subscriptions = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::SNS::Subscription"]
+    assert subscriptions and all("RedrivePolicy" in s for s in subscriptions)
+    queue = _delivery_queue(template)
+    assert resources[queue]["Properties"]["SqsManagedSseEnabled"] is True
+    (topic,) = [k for k, v in resources.items() if v["Type"] == "AWS::SNS::Topic"]
+    (policy,) = [
+        v["Properties"]["PolicyDocument"]["Statement"]
+        for v in resources.values()
+        if v["Type"] == "AWS::SQS::QueuePolicy" and v["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
+    assert {
+        "Action": "sqs:SendMessage",
+        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": topic}}},
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+    } in policy
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy
+    )
+    (alarm,) = [
+        v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::CloudWatch::Alarm"
+        and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+        in v["Properties"]["Dimensions"]
+    ]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == [{"Ref": topic}]
+    assert "could not be delivered" in alarm["AlarmDescription"]
+
+
+def test_the_chatbot_channels_log_group_keeps_its_logs_a_month_like_the_others(
+    variants: dict[str, Any],
+) -> None:
+    Template.from_json(variants["Chatbot"]).has_resource_properties(
+        "Custom::LogRetention",
+        {"LogGroupName": "/aws/chatbot/eksmon-alerts", "LogGroupRegion": "us-east-1", "RetentionInDays": 30},
+    )
+    retention = {
+        v["Properties"]["RetentionInDays"]
+        for v in variants["Chatbot"]["Resources"].values()
+        if v["Type"] == "AWS::Logs::LogGroup"
+    }
+    assert retention == {30}
+
+
 # -- alarms ----------------------------------------------------------------------------------------------
 def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
     return [v["Properties"] for v in synthesized.resources("AWS::CloudWatch::Alarm").values()]
@@ -290,14 +402,17 @@ def test_critical_heartbeat_and_dead_letters_where_the_heartbeat_is_slow(
     topic = _only(synthesized, "AWS::SNS::Topic")
     alarms = _alarms(synthesized)
     own = [a for a in alarms if a.get("Namespace") == "EKSMonitor"]
-    lost = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    queued = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    lost = [a for a in queued if "runs were lost" in a["AlarmDescription"]]
     slow = {m for m, seconds in PERIODS.items() if 2 * seconds > 7200} & {p.monitor for p in plans}
     assert len(own) == 2 * len(plans) and len(lost) == len(slow) == 3
     assert all(
         m in a["AlarmDescription"]
         for a, m in zip(sorted(lost, key=lambda a: a["AlarmDescription"]), sorted(slow), strict=True)
     )
-    assert len(alarms) == 2 * len(plans) + len(slow)
+    undelivered = 1  # the subscriptions' dead-letter queue (TEST_SETTINGS has e-mails)
+    assert len(queued) == len(lost) + undelivered
+    assert len(alarms) == 2 * len(plans) + len(slow) + undelivered
     assert not [a for a in alarms if a.get("Namespace") == "AWS/Lambda"]
     assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms)
 

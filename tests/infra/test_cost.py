@@ -1,8 +1,9 @@
 """`make cost`: the monthly bill computed from the templates and the demo, and the README's copy of it.
 
 Given the two fleets of the issue (10 clusters in one account and region; 100 clusters in 20 accounts x 4
-regions, fanned out), when infra.cost synthesizes their templates and scans the simulated demo fleet,
-then the bill stays within budget and README.md holds exactly the table `make cost` prints. The
+regions, fanned out) deployed with cdk.json's configuration, when tools.cost synthesizes their templates
+and scans the simulated demo fleet, then the bill stays within budget, README.md holds exactly the table
+`make cost` prints, and a change to cdk.json changes the bill. The
 arithmetic rules (proration by the hour, free tiers, dashboard metric counting) are checked on small
 hand-made inputs without a synth.
 """
@@ -10,25 +11,108 @@ hand-made inputs without a synth.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from infra.cost import Estimate, Measured, Scaled, Template
+from tests.infra.support import REPO
 
-pytestmark = pytest.mark.infra  # infra.cost imports the CDK app (aws_cdk)
+if TYPE_CHECKING:
+    from tools.cost import Estimate, Measured, Scaled, Template
+
+pytestmark = pytest.mark.infra  # tools.cost synthesizes the CDK app (aws_cdk)
 
 
 @pytest.fixture(scope="module")
-def estimates() -> list[Estimate]:
-    from infra.cost import compute
+def measured() -> Measured:
+    from eksmon.registry import load
+    from infra.monitors import plan_monitors
+    from tools.cost import measure
 
-    return compute()
+    return measure([p.monitor for p in plan_monitors(load())])
+
+
+@pytest.fixture(scope="module")
+def estimates(measured: Measured) -> list[Estimate]:
+    from tools.cost import compute
+
+    return compute(measured=measured)
+
+
+def _items(estimate: Estimate) -> dict[str, Any]:
+    return {line.item.split(" (")[0]: line for line in estimate.lines}
+
+
+def test_make_cost_prices_the_configuration_in_cdk_json(
+    estimates: list[Estimate], measured: Measured, tmp_path: Path
+) -> None:
+    """Given cdk.json with the metrics monitor every 15 minutes and an e-mail subscribed, when make cost
+    prices it, then GetMetricData costs four times as much and the subscription's dead-letter alarm is
+    billed: the table is what that deployment pays."""
+    from tools.cost import CDK_JSON, compute, render
+
+    shipped = json.loads(CDK_JSON.read_text(encoding="utf-8"))
+    changed = json.loads(json.dumps(shipped))
+    changed["context"]["eksmon"] = {
+        **shipped["context"]["eksmon"],
+        "schedules": {"metrics": "rate(15 minutes)"},
+        "notifications": {"emails": ["ops@example.com"]},
+    }
+    (tmp_path / "cdk.json").write_text(json.dumps(changed), encoding="utf-8")
+    priced = compute(tmp_path / "cdk.json", measured=measured)
+    ten = priced[0]
+    before, after = _items(estimates[0]), _items(ten)
+    assert after["CloudWatch GetMetricData"].list_usd == pytest.approx(
+        4 * before["CloudWatch GetMetricData"].list_usd, rel=0.01
+    )
+    assert after["CloudWatch alarms"].list_usd > before["CloudWatch alarms"].list_usd  # undelivered mail
+    assert ten.total > estimates[0].total
+    assert "metrics `rate(15 minutes)`" in render(priced)
+
+
+def test_the_shipped_configuration_is_priced_with_the_documented_schedules(estimates: list[Estimate]) -> None:
+    from eksmon.settings import Schedules
+
+    documented = Schedules()
+    assert dict(estimates[0].schedules) == {m: getattr(documented, m) for m, _ in estimates[0].schedules}
+
+
+def test_the_readme_is_written_only_with_write_readme(
+    estimates: list[Estimate],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import tools.cost as cost
+
+    readme = tmp_path / "README.md"
+    stale = f"intro\n{cost.BEGIN}\n| old |\n{cost.END}\nrest\n"
+    readme.write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(cost, "README", readme)
+    monkeypatch.setattr(cost, "compute", lambda _path: estimates)
+    assert cost.main([]) == 0
+    assert readme.read_text(encoding="utf-8") == stale
+    assert cost.render(estimates) in capsys.readouterr().out
+    assert cost.main(["--write-readme"]) == 0
+    assert cost.readme_table(readme.read_text(encoding="utf-8")) == cost.render(estimates)
+    assert readme.read_text(encoding="utf-8").endswith("rest\n")
+
+
+def test_importing_the_tool_changes_nothing_and_writes_only_when_asked() -> None:
+    code = (
+        "import os, sys; before = (os.environ['PATH'], set(sys.modules)); import tools.cost; "
+        "assert os.environ['PATH'] == before[0]; "
+        "assert not [m for m in set(sys.modules) - before[1] if m.startswith(('aws_cdk', 'jsii', 'infra'))]"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_readme_table_is_what_make_cost_prints(estimates: list[Estimate]) -> None:
-    from infra.cost import README, readme_table, render
+    from tools.cost import README, readme_table, render
 
     assert readme_table(README.read_text(encoding="utf-8")) == render(estimates), (
         "README.md's cost table is stale: run `make cost COST_ARGS=--write-readme`"
@@ -38,7 +122,7 @@ def test_the_readme_table_is_what_make_cost_prints(estimates: list[Estimate]) ->
 def test_ten_clusters_cost_at_most_8_dollars_and_a_hundred_at_most_40_at_list_price(
     estimates: list[Estimate],
 ) -> None:
-    from infra.cost import render
+    from tools.cost import render
 
     ten, hundred = estimates
     assert (ten.fleet.clusters, hundred.fleet.clusters) == (10, 100)
@@ -61,7 +145,7 @@ def test_the_bill_counts_what_the_stack_really_holds(estimates: list[Estimate]) 
 
 # -- the arithmetic, on hand-made inputs ------------------------------------------------------------------
 def _template(**schedules: float) -> Template:
-    from infra.cost import Template
+    from tools.cost import Template
 
     return Template(
         alarm_metrics=12,
@@ -75,13 +159,13 @@ def _template(**schedules: float) -> Template:
 
 
 def _measured(monitor: str, series: Scaled, requested: Scaled) -> Measured:
-    from infra.cost import Measured
+    from tools.cost import Measured
 
     return Measured(series={monitor: series}, requested={monitor: requested})
 
 
 def test_a_series_costs_for_the_hours_it_receives_data() -> None:
-    from infra.cost import FLEETS, Scaled, estimate
+    from tools.cost import FLEETS, Scaled, estimate
 
     fleet = FLEETS[0]
     hourly = estimate(fleet, _template(metrics=3600), _measured("metrics", Scaled(fixed=10), Scaled()))
@@ -94,7 +178,7 @@ def test_a_series_costs_for_the_hours_it_receives_data() -> None:
 
 
 def test_get_metric_data_is_per_metric_requested_and_per_run() -> None:
-    from infra.cost import FLEETS, Scaled, estimate
+    from tools.cost import FLEETS, Scaled, estimate
 
     fleet = FLEETS[0]  # 10 clusters, 1 account+region
     per_cluster = _measured("metrics", Scaled(), Scaled(per_cluster=12, per_region=1))
@@ -105,7 +189,7 @@ def test_get_metric_data_is_per_metric_requested_and_per_run() -> None:
 
 
 def test_alarms_and_composites_are_priced_with_and_without_the_free_tier() -> None:
-    from infra.cost import FLEETS, Scaled, estimate
+    from tools.cost import FLEETS, Scaled, estimate
 
     e = estimate(FLEETS[0], _template(metrics=3600), _measured("metrics", Scaled(), Scaled()))
     alarms = e.lines[2]
@@ -123,13 +207,13 @@ def test_alarms_and_composites_are_priced_with_and_without_the_free_tier() -> No
     ],
 )
 def test_schedule_seconds(expression: str, seconds: float) -> None:
-    from infra.cost import schedule_seconds
+    from tools.cost import schedule_seconds
 
     assert schedule_seconds(expression) == seconds
 
 
 def test_a_dashboard_counts_metric_rows_and_searches_not_expressions_of_them() -> None:
-    from infra.cost import dashboard_metric_count
+    from tools.cost import dashboard_metric_count
 
     body: dict[str, Any] = {
         "widgets": [

@@ -31,6 +31,7 @@ ORGANIZATION: dict[str, Any] = {
     "regions": REGIONS,
     "accounts": {"ids": ACCOUNTS, "organization": True, "organizational_units": ["r-ab12"]},
     "fanout": {"max_targets_per_invocation": 4, "max_concurrency": 3},
+    "notifications": {"emails": ["platform@example.com"]},  # subscribed: no synth warning
 }
 
 # The only actions a policy may grant on Resource "*": IAM defines no resource type for them (Service
@@ -286,9 +287,13 @@ def test_state_machine_plans_then_maps_partitions_with_bounded_concurrency(
 
 
 def test_an_unfinished_execution_alarms_to_the_topic(organization: dict[str, Any], plans: list[Any]) -> None:
+    """The alarm counts failed executions, and a failed partition is one: each machine can end in a Fail
+    state, and the alarm says that a partition failed while the others were reported."""
+    from aws_cdk.assertions import Match, Template
+
     template = organization["monitor"]
     (topic,) = _resources(template, "AWS::SNS::Topic")
-    machines = set(_resources(template, "AWS::StepFunctions::StateMachine"))
+    machines = _resources(template, "AWS::StepFunctions::StateMachine")
     watched = []
     for alarm in _resources(template, "AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
@@ -302,8 +307,19 @@ def test_an_unfinished_execution_alarms_to_the_topic(organization: dict[str, Any
         if names:
             assert set(names) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
             assert props["AlarmActions"] == [{"Ref": topic}]
+            assert props["Threshold"] == 1 and props["TreatMissingData"] == "notBreaching"
             watched.extend(set(names.values()))
     assert sorted(watched) == sorted(machines)
+    Template.from_json(template).resource_properties_count_is(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmDescription": Match.string_like_regexp("a partition failed while the others were scanned")},
+        len(plans),
+    )
+    for machine in machines.values():
+        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+        states = json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))["States"]
+        after_map = states[states["Partitions"]["Next"]]
+        assert {states[c["Next"]]["Type"] for c in after_map["Choices"]} == {"Fail"}
 
 
 def test_a_small_fleet_invokes_the_function_directly(synthesized: Synthesized, plans: list[Any]) -> None:
@@ -461,6 +477,88 @@ def test_stackset_call_as_and_organizational_units_are_checked(stub_layer: Path)
         build_app(app, parse_settings(ORGANIZATION), layer_dir=stub_layer, monitors=[])
 
 
+def _jsonata(expression: str, state_input: Any) -> Any:
+    """A JSONata state's field ("{% ... %}") as Step Functions evaluates it ($states.input bound)."""
+    import jsonata  # jsonata-python, a port of the reference implementation
+
+    assert expression.startswith("{%") and expression.endswith("%}"), expression
+    compiled = jsonata.Jsonata(expression[2:-2].strip())
+    compiled.assign("states", {"input": state_input})
+    return compiled.evaluate(None)
+
+
+def _verdict(states: dict[str, Any], name: str, state: Any) -> tuple[str, Any]:
+    """Walk the Choice after the Map to the end: ("Succeed", None) or ("Fail", (error, cause))."""
+    choice = states[name]
+    assert choice["Type"] == "Choice" and choice["QueryLanguage"] == "JSONata"
+    chosen = next(
+        (c["Next"] for c in choice["Choices"] if _jsonata(c["Condition"], state) is True), choice["Default"]
+    )
+    end = states[chosen]
+    if end["Type"] == "Fail":
+        return "Fail", (_jsonata(end["Error"], state), _jsonata(end["Cause"], state))
+    return end["Type"], None
+
+
+def _organization_definition(organization: dict[str, Any]) -> dict[str, Any]:
+    (machine, *_) = _resources(organization["monitor"], "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    definition: dict[str, Any] = json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))
+    return definition
+
+
+def test_a_failed_partition_lets_the_others_finish_then_fails_the_execution_with_its_error(
+    organization: dict[str, Any],
+) -> None:
+    """Given three partitions of which the second timed out, when the Map's catch records it and the
+    definition is walked on, then the other two are scanned (the Map does not stop), and the execution
+    ends Failed with the partition's error and a cause naming its accounts and regions."""
+    states = _organization_definition(organization)["States"]
+    mapped = states["Partitions"]
+    processor = mapped["ItemProcessor"]["States"]
+    scan = processor["ScanPartition"]
+    (catch,) = scan["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    recorder = processor[catch["Next"]]
+    assert recorder.get("End") is True  # a failed partition ends its own iteration, not the Map
+    assert mapped["ResultPath"] not in (None, "$")  # the results are kept beside the execution's input
+
+    partitions = [
+        {"accounts": ["111111111111"], "regions": ["us-east-1", "eu-west-1"]},
+        {"accounts": ["222222222222"], "regions": ["us-west-2"]},
+        {"accounts": ["333333333333"], "regions": ["eu-central-1"]},
+    ]
+    lambda_error = {"Error": "Sandbox.Timedout", "Cause": "Task timed out after 300.00 seconds" + "x" * 5000}
+    results = []
+    for i, partition in enumerate(partitions):
+        item = {"partition": partition, "source": "eksmon.schedule", "monitor": "lifecycle"}
+        if i == 1:  # Catch with ResultPath $.error, then the recording state
+            caught = {**item, catch["ResultPath"][2:]: lambda_error}
+            assert recorder["QueryLanguage"] == "JSONata"
+            results.append(_jsonata(recorder["Output"], caught))
+        else:
+            results.append(_render(scan["ResultSelector"], {"clusters": 3}))
+    execution = {"monitor": "lifecycle", mapped["ResultPath"][2:]: results}
+
+    outcome, detail = _verdict(states, mapped["Next"], execution)
+    assert outcome == "Fail"
+    error, cause = detail
+    assert error == "Sandbox.Timedout"
+    assert cause.startswith("1 of 3 partitions failed (the others finished)")
+    assert "222222222222 in us-west-2: Task timed out after 300.00 seconds" in cause
+    assert len(cause) < 2_500  # a stack trace does not fill the execution's state
+
+
+def test_an_error_without_a_name_still_fails_the_execution(organization: dict[str, Any]) -> None:
+    states = _organization_definition(organization)["States"]
+    mapped = states["Partitions"]
+    results = [{"failed": False}, {"failed": True, "partition": {"accounts": ["1"], "regions": ["r"]}}]
+    outcome, detail = _verdict(states, mapped["Next"], {mapped["ResultPath"][2:]: results})
+    assert outcome == "Fail" and detail[0] == "eksmon.PartitionFailed"
+    outcome, _ = _verdict(states, mapped["Next"], {mapped["ResultPath"][2:]: []})
+    assert outcome == "Succeed"  # an organization with no active account: nothing failed
+
+
 # -- the state machine drives the real handler ---------------------------------------------------------------
 def _jsonpath(path: str, data: Any, context: Any) -> Any:
     """The JSONPath subset the definition uses: $, $.a.b and $$.a.b."""
@@ -536,10 +634,13 @@ def test_the_state_machine_plans_and_scans_every_partition_through_the_real_hand
     mapped = states[plan["Next"]]
     items = _jsonpath(mapped["ItemsPath"], state, None)
     runs = []
+    scan = mapped["ItemProcessor"]["States"]["ScanPartition"]
     for item in items:
         event = _render(mapped["ItemSelector"], state, {"Map": {"Item": {"Value": item}}})
-        assert "Parameters" not in mapped["ItemProcessor"]["States"]["ScanPartition"]
+        assert "Parameters" not in scan
         runs.append((item, invoke(event)))
+    state[mapped["ResultPath"][2:]] = [_render(scan["ResultSelector"], summary) for _, summary in runs]
+    assert _verdict(states, mapped["Next"], state) == ("Succeed", None)  # every partition scanned
 
     fleet = {(a, r) for a in [*ACCOUNTS, DEMO_ACCOUNT] for r in REGIONS}
     covered = [(a, r) for item, _ in runs for a in item["accounts"] for r in item["regions"]]

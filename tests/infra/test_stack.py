@@ -247,8 +247,10 @@ def test_a_failed_run_is_retried_once_then_kept_in_the_encrypted_dead_letter_que
 
 def test_dead_letter_queues_refuse_plain_http(template: Any, plans: list[Any]) -> None:
     queue_policies = template.find_resources("AWS::SQS::QueuePolicy")
-    assert len(queue_policies) == len(plans)
-    template.has_resource_properties("AWS::SQS::QueuePolicy", _deny_insecure_transport())
+    assert len(queue_policies) == len(plans) + 1  # and the subscriptions' dead-letter queue
+    template.resource_properties_count_is(
+        "AWS::SQS::QueuePolicy", _deny_insecure_transport(), len(queue_policies)
+    )
 
 
 def test_scheduler_role_invokes_only_its_function_and_can_encrypt_dead_letters(

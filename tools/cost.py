@@ -1,5 +1,9 @@
 """``make cost``: the monthly bill of one deployment, computed rather than typed by hand.
 
+A developer tool, not part of the CDK app. It prices the configuration a user deploys: the ``eksmon``
+context of ``cdk.json`` (schedules, notifications, checks, fan-out, ...), with only the fleet's shape
+(accounts, regions, clusters) set by each column of the table. ``--cdk-json PATH`` prices another file.
+
 Inputs, and nothing else:
 
 * the synthesized template of each fleet (alarms and the metrics each watches, composite alarms,
@@ -14,16 +18,18 @@ A custom metric is billed for the hours it receives data (prorated by the hour),
 a daily monitor writes costs 1/24 of one written every hour. Run durations are the bench figures
 (``infra/constants.py``, LAMBDA_SIZES) scaled by the clusters (or regions) one invocation scans.
 
-``python -m infra.cost`` prints the table; ``--write-readme`` puts it into README.md between the cost
-markers; tests/infra/test_cost.py fails when the two differ.
+``python -m tools.cost`` prints the table; ``--write-readme`` puts it into README.md between the cost
+markers, and nothing else writes; tests/infra/test_cost.py fails when the two differ. Importing this
+module starts nothing: the CDK app (and with it jsii's node process, found on PATH, which the Makefile
+sets) and the simulator load only when an estimate is computed.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
-import os
 import re
 import sys
 import tempfile
@@ -32,14 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# jsii starts `node` from PATH when aws_cdk is first imported (infra.constants does): use the Node 24 that
-# `make install` links into the venv, not an older one on the machine.
-_VENV_BIN = Path(sys.executable).parent
-if (_VENV_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_VENV_BIN)):
-    os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-
-from infra.constants import ROOT  # noqa: E402 - after PATH, see above
-
+ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = ROOT / "cdk.json"
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 README = ROOT / "README.md"
@@ -103,11 +103,18 @@ class Fleet:
     def account_regions(self) -> int:
         return self.accounts * self.regions
 
-    def settings(self) -> dict[str, Any]:
-        regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1"][: self.regions]
-        cfg: dict[str, Any] = {"regions": regions}
+    def settings(self, configured: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``configured`` (cdk.json's ``eksmon`` context) with this fleet's regions and member accounts."""
+        cfg: dict[str, Any] = copy.deepcopy(dict(configured or {}))
+        cfg["regions"] = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1"][
+            : self.regions
+        ]
+        accounts = dict(cfg.get("accounts") or {})
+        accounts.pop("exclude", None)
+        accounts["ids"] = []  # the monitor's own account
         if self.accounts > 1:
-            cfg["accounts"] = {"ids": [f"{100000000000 + i:012d}" for i in range(1, self.accounts + 1)]}
+            accounts["ids"] = [f"{100000000000 + i:012d}" for i in range(1, self.accounts + 1)]
+        cfg["accounts"] = accounts
         return cfg
 
 
@@ -157,8 +164,11 @@ def _add(scaled: Scaled, scope: str, n: float, clusters: int, regions: int) -> N
         scaled.fixed += n
 
 
-def measure(monitors: Sequence[str]) -> Measured:
-    """Scan the simulated demo fleet once per monitor, counting what would be published and requested."""
+def measure(monitors: Sequence[str], configured: Mapping[str, Any] | None = None) -> Measured:
+    """Scan the simulated demo fleet once per monitor, counting what would be published and requested.
+
+    The configured ``checks`` (disabled checks, thresholds) apply: they decide which metrics are read.
+    """
     from eksmon.engine import scan
     from eksmon.publish.metrics import monitor_points
     from eksmon.settings import Settings
@@ -170,7 +180,10 @@ def measure(monitors: Sequence[str]) -> Measured:
     measured = Measured()
     with Simulator() as sim:
         sim.seed_demo()
-        settings = Settings(regions=list(DEMO_REGIONS))
+        checks = (configured or {}).get("checks")
+        settings = Settings.model_validate(
+            {"regions": list(DEMO_REGIONS), **({"checks": checks} if checks else {})}
+        )
         for monitor in monitors:
             queries: list[dict[str, Any]] = []
             factory = _counting(sim.session_factory(DEMO_REGIONS[0]), queries)
@@ -214,6 +227,7 @@ class Template:
     dashboard_metrics: list[int] = field(default_factory=list)
     kms_keys: int = 0
     schedules: dict[str, float] = field(default_factory=dict)  # monitor -> seconds between runs
+    expressions: dict[str, str] = field(default_factory=dict)  # monitor -> its schedule expression
     memory_mb: dict[str, int] = field(default_factory=dict)  # monitor -> function memory
     fanout: set[str] = field(default_factory=set)  # monitors whose schedule starts a state machine
     max_targets: int = 50
@@ -254,6 +268,7 @@ def read_template(template: Mapping[str, Any], max_targets: int) -> Template:
         elif kind == "AWS::Scheduler::Schedule":
             monitor = str(props["Description"]).split()[1]  # "eksmon <monitor> monitor"
             out.schedules[monitor] = schedule_seconds(props["ScheduleExpression"])
+            out.expressions[monitor] = str(props["ScheduleExpression"])
             if ":states:" in json.dumps(props["Target"]) or "StateMachine" in json.dumps(props["Target"]):
                 out.fanout.add(monitor)
     return out
@@ -273,8 +288,20 @@ def dashboard_metric_count(body: Any) -> int:
     return count
 
 
-def synthesize(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The monitor stack's template for these settings (in-process, offline, a stub dependency layer)."""
+def read_cdk_json(path: Path = CDK_JSON) -> dict[str, Any]:
+    """A cdk.json's whole context (feature flags included); its ``eksmon`` key is the configuration."""
+    try:
+        context: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["context"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f"{path}: cannot read its context ({exc})") from None
+    raw = context.get("eksmon") or {}
+    context["eksmon"] = json.loads(raw) if isinstance(raw, str) else raw
+    return context
+
+
+def synthesize(settings: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The monitor stack's template for these settings (in-process, offline, a stub dependency layer),
+    under ``context``'s feature flags (cdk.json's by default)."""
     from aws_cdk import App
 
     from eksmon.registry import load
@@ -283,7 +310,7 @@ def synthesize(settings: Mapping[str, Any]) -> dict[str, Any]:
     from infra.constants import STACK_NAME
     from infra.monitors import plan_monitors
 
-    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    context = dict(read_cdk_json() if context is None else context)
     context["eksmon"] = dict(settings)
     with tempfile.TemporaryDirectory(prefix="eksmon-cost-") as tmp:
         layer = Path(tmp) / "layer"
@@ -311,6 +338,7 @@ class Line:
 class Estimate:
     fleet: Fleet
     lines: tuple[Line, ...]
+    schedules: tuple[tuple[str, str], ...] = ()  # (monitor, schedule expression) as priced
 
     @property
     def total(self) -> float:
@@ -345,7 +373,8 @@ def estimate(fleet: Fleet, tpl: Template, measured: Measured, p: Prices = PRICES
         invocations += runs[m] * (parts + (1 if fanned else 0))
         gb_seconds += runs[m] * per_run * memory_gb
         if fanned:
-            transitions += runs[m] * (2 + parts)  # Plan, Partitions, then one ScanPartition each
+            # Plan, Partitions, AnyPartitionFailed, Scanned, and one ScanPartition each
+            transitions += runs[m] * (4 + parts)
     log_gb = (
         invocations * LOG_BYTES_PER_INVOCATION
         + records * LOG_BYTES_PER_EMF_RECORD
@@ -423,7 +452,7 @@ def estimate(fleet: Fleet, tpl: Template, measured: Measured, p: Prices = PRICES
             invocations * STATE_READS_PER_INVOCATION / 1e6 * p.dynamodb_per_million_reads,
         ),
     )
-    return Estimate(fleet, lines)
+    return Estimate(fleet, lines, tuple(sorted(tpl.expressions.items())))
 
 
 def _fmt_count(n: float) -> str:
@@ -458,21 +487,33 @@ def render(estimates: Sequence[Estimate]) -> str:
     )
     rows.append("")
     rows.append(f"Each cluster added costs about {_usd(per_cluster)} a month at list price.")
+    if estimates[0].schedules:
+        priced = ", ".join(f"{monitor} `{expression}`" for monitor, expression in estimates[0].schedules)
+        rows.append(f"Schedules priced: {priced}.")
     return "\n".join(rows)
 
 
-def compute() -> list[Estimate]:
+def compute(cdk_json: Path = CDK_JSON, measured: Measured | None = None) -> list[Estimate]:
+    """The bill of each fleet deployed with ``cdk_json``'s configuration (``measured``: a measure() to
+    reuse, else the demo is scanned)."""
+    from eksmon.errors import ConfigError
     from eksmon.registry import load
     from eksmon.settings import parse_settings
     from infra.monitors import plan_monitors
 
-    monitors = [p.monitor for p in plan_monitors(load())]
-    measured = measure(monitors)
+    context = read_cdk_json(cdk_json)
+    configured: dict[str, Any] = context["eksmon"]
+    try:
+        parse_settings(configured, source=f"{cdk_json} context eksmon")
+    except ConfigError as exc:
+        raise SystemExit(f"make cost: {exc}") from None
+    if measured is None:
+        measured = measure([p.monitor for p in plan_monitors(load())], configured)
     out = []
     for fleet in FLEETS:
-        settings = fleet.settings()
-        tpl = read_template(synthesize(settings), parse_settings(settings).fanout.max_targets_per_invocation)
-        out.append(estimate(fleet, tpl, measured))
+        settings = fleet.settings(configured)
+        max_targets = parse_settings(settings).fanout.max_targets_per_invocation
+        out.append(estimate(fleet, read_template(synthesize(settings, context), max_targets), measured))
     return out
 
 
@@ -494,12 +535,23 @@ def write_readme(table: str, path: Path = README) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--write-readme", action="store_true", help="put the table into README.md")
+    parser.add_argument(
+        "--cdk-json",
+        type=Path,
+        default=CDK_JSON,
+        metavar="PATH",
+        help="price the eksmon context of this cdk.json instead of the repository's",
+    )
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="put the table into README.md (nothing is written without it)",
+    )
     args = parser.parse_args(argv)
-    table = render(compute())
+    table = render(compute(args.cdk_json))
     print(table)
     if args.write_readme:
-        write_readme(table)
+        write_readme(table, README)
         print(f"\nwritten into {README}", file=sys.stderr)
     return 0
 
