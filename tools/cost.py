@@ -179,6 +179,7 @@ def measure(monitors: Sequence[str], configured: Mapping[str, Any] | None = None
     regions = len(DEMO_REGIONS)  # one account
     measured = Measured()
     with Simulator() as sim:
+        sim.reset()  # moto's backends are per process: another simulator may have left a fleet there
         sim.seed_demo()
         checks = (configured or {}).get("checks")
         settings = Settings.model_validate(
