@@ -34,6 +34,7 @@ KUBERNETES_CHECKS = {
     "kube_proxy.iptables_at_scale",
     "cni.ip_caching",
     "auth.aws_auth_invalid",
+    "version.pdb_blocks_drain",
 }
 EU = "eu-west-1"
 
@@ -154,6 +155,11 @@ def test_every_seeded_hazard_is_reported_with_the_object_named(demo_scan: DemoSc
         ): Severity.WARNING,
         ("cni.ip_caching", "search-staging", "DaemonSet/kube-system/aws-node"): Severity.INFO,
         ("auth.aws_auth_invalid", "search-staging", "ConfigMap/kube-system/aws-auth"): Severity.CRITICAL,
+        (
+            "version.pdb_blocks_drain",
+            "search-staging",
+            "PodDisruptionBudget/search/opensearch-data",
+        ): Severity.WARNING,
     }
     for key, severity in expect.items():
         assert key in found, f"missing {key}"

@@ -6,12 +6,14 @@ By ``scenarios`` tag of :data:`eksmon.sim.fleet.DEMO_FLEET`:
   catch-all fail-closed webhook with a 30 s timeout (gatekeeper), a catch-all Ignore webhook, a
   fail-closed sidecar injector whose pods are not ready and that blocks its own recovery, a
   fail-closed webhook called by URL, pods with unsafe sysctls and one refused (SysctlForbidden),
-  kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth.
+  kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth, a
+  PodDisruptionBudget with maxUnavailable 0 (no drain can ever evict its pods).
 * ``many-services``: 1,200 Services (over the 1,000 of kube_proxy.iptables_at_scale).
 * ``many-pods``: the cluster holds 5,000 pods, read in pages.
 * ``k8s-clean`` (checkout-prod): near misses that must not be reported -- partial wildcards, an
   Ignore webhook with a 30 s timeout, healthy fail-closed webhooks, safe sysctls (one written
-  with slashes), warm settings with MINIMUM_IP_TARGET, kube-proxy in IPVS mode.
+  with slashes), warm settings with MINIMUM_IP_TARGET, kube-proxy in IPVS mode, PodDisruptionBudgets
+  that allow one eviction, that are at zero only while a pod is unhealthy, or that select no pod.
 * ``webhook-failing`` (ml-training): Kyverno's fail-closed webhook with no ready pod, whose
   namespaceSelector spares its own namespace (its calls fail in the metrics extension too).
 """
@@ -114,6 +116,12 @@ def _replicas(ns: str, deployment: str, count: int, **kwargs: object) -> Iterato
 
 # -- scenarios ----------------------------------------------------------------------------------------
 def seed_hazards(cluster: KubeCluster) -> None:
+    # version.pdb_blocks_drain: maxUnavailable 0 over three healthy replicas
+    cluster.add("Namespace", k8s.namespace("search"))
+    cluster.add(
+        "PodDisruptionBudget",
+        k8s.pod_disruption_budget("search", "opensearch-data", expected=3, healthy=3, max_unavailable=0),
+    )
     # webhook.catch_all (critical) + webhook.fail_closed_timeout: gatekeeper, fail-closed, 30 s
     _webhook_service(cluster, "gatekeeper-system", "gatekeeper-webhook-service", ready=3)
     cluster.add(
@@ -310,6 +318,12 @@ def seed_clean(cluster: KubeCluster) -> None:
         ),
     )
     cluster.add("ConfigMap", k8s.kube_proxy_config("ipvs"))
+    # version.pdb_blocks_drain near misses: one eviction allowed; zero only while a pod is unhealthy
+    # (desiredHealthy 2 < expectedPods 3); minAvailable 100% over a selector that matches no pod
+    pdb = functools.partial(k8s.pod_disruption_budget, "checkout")
+    cluster.add("PodDisruptionBudget", pdb("checkout-api", expected=3, healthy=3, min_available=2))
+    cluster.add("PodDisruptionBudget", pdb("checkout-worker", expected=3, healthy=2, max_unavailable=1))
+    cluster.add("PodDisruptionBudget", pdb("checkout-canary", expected=0, healthy=0, min_available="100%"))
     _set_cni_env(cluster, {"WARM_IP_TARGET": "2", "MINIMUM_IP_TARGET": "20"})
 
 

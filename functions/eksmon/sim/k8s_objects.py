@@ -76,6 +76,7 @@ KINDS: dict[str, Kind] = {
             False,
         ),
         Kind("FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "flowschemas", False),
+        Kind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", True),
     )
 }
 
@@ -397,6 +398,48 @@ def deployment(
             "observedGeneration": 1,
         },
     )
+
+
+def pod_disruption_budget(
+    ns: str,
+    name: str,
+    *,
+    expected: int,
+    healthy: int,
+    min_available: int | str | None = None,
+    max_unavailable: int | str | None = None,
+    match_labels: Mapping[str, str] | None = None,
+) -> Obj:
+    """A PDB with the status the disruption controller computes from its spec and ``expected`` pods,
+    ``healthy`` of them healthy now."""
+    spec: Obj = {"selector": {"matchLabels": dict(match_labels or {"app": name})}}
+    if max_unavailable is not None:
+        spec["maxUnavailable"] = max_unavailable
+        desired = expected - _count(max_unavailable, expected, round_up=True)
+    else:
+        spec["minAvailable"] = min_available if min_available is not None else 1
+        desired = _count(spec["minAvailable"], expected, round_up=True)
+    desired = max(desired, 0)
+    return _obj(
+        "PodDisruptionBudget",
+        meta(name, ns),
+        spec=spec,
+        status={
+            "observedGeneration": 1,
+            "expectedPods": expected,
+            "desiredHealthy": desired,
+            "currentHealthy": healthy,
+            "disruptionsAllowed": max(healthy - desired, 0),
+        },
+    )
+
+
+def _count(value: int | str, total: int, *, round_up: bool) -> int:
+    """An IntOrString of a PDB as the controller resolves it (percentages rounded up)."""
+    if isinstance(value, int):
+        return value
+    percent = int(value.rstrip("%"))
+    return -(-total * percent // 100) if round_up else total * percent // 100
 
 
 def owner(kind: str, name: str, api_version: str = "apps/v1") -> Obj:
