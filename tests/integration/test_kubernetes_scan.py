@@ -35,6 +35,7 @@ KUBERNETES_CHECKS = {
     "cni.ip_caching",
     "auth.aws_auth_invalid",
     "version.pdb_blocks_drain",
+    "webhook.single_point_of_failure",
 }
 EU = "eu-west-1"
 
@@ -155,6 +156,16 @@ def test_every_seeded_hazard_is_reported_with_the_object_named(demo_scan: DemoSc
         ): Severity.WARNING,
         ("cni.ip_caching", "search-staging", "DaemonSet/kube-system/aws-node"): Severity.INFO,
         ("auth.aws_auth_invalid", "search-staging", "ConfigMap/kube-system/aws-auth"): Severity.CRITICAL,
+        (
+            "webhook.single_point_of_failure",
+            "search-staging",
+            "MutatingWebhookConfiguration/vault-agent-injector-cfg",
+        ): Severity.WARNING,
+        (
+            "webhook.single_point_of_failure",
+            "search-staging",
+            "ValidatingWebhookConfiguration/opa-ingress-validation",
+        ): Severity.WARNING,
         (
             "version.pdb_blocks_drain",
             "search-staging",

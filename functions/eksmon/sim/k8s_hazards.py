@@ -7,7 +7,8 @@ By ``scenarios`` tag of :data:`eksmon.sim.fleet.DEMO_FLEET`:
   fail-closed sidecar injector whose pods are not ready and that blocks its own recovery, a
   fail-closed webhook called by URL, pods with unsafe sysctls and one refused (SysctlForbidden),
   kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth, a
-  PodDisruptionBudget with maxUnavailable 0 (no drain can ever evict its pods).
+  PodDisruptionBudget with maxUnavailable 0 (no drain can ever evict its pods), fail-closed webhooks
+  served by one pod or from one zone.
 * ``many-services``: 1,200 Services (over the 1,000 of kube_proxy.iptables_at_scale).
 * ``many-pods``: the cluster holds 5,000 pods, read in pages.
 * ``k8s-clean`` (checkout-prod): near misses that must not be reported -- partial wildcards, an
@@ -73,7 +74,13 @@ def seed_cluster(cluster: KubeCluster, demo: DemoCluster) -> None:
 
 # -- helpers ------------------------------------------------------------------------------------------
 def _webhook_service(
-    cluster: KubeCluster, ns: str, name: str, ready: int, not_ready: int = 0, target_port: int = 8443
+    cluster: KubeCluster,
+    ns: str,
+    name: str,
+    ready: int,
+    not_ready: int = 0,
+    target_port: int = 8443,
+    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
 ) -> None:
     """A webhook's Service (443 -> target_port) with an EndpointSlice of its pods."""
     cluster.add("Namespace", k8s.namespace(ns))
@@ -85,7 +92,9 @@ def _webhook_service(
     ]
     cluster.add(
         "EndpointSlice",
-        k8s.endpoint_slice(ns, name, addresses, ports=[("https", target_port, "TCP")], ready=True),
+        k8s.endpoint_slice(
+            ns, name, addresses, ports=[("https", target_port, "TCP")], ready=True, zones=zones
+        ),
     )
     if not_ready:
         down: list[str | tuple[str, str | None]] = [
@@ -178,6 +187,42 @@ def seed_hazards(cluster: KubeCluster) -> None:
                     service=("legacy-injector", "sidecar-injector"),
                     rules=[k8s.rule([""], ["v1"], ["pods"], ["CREATE"], "Namespaced")],
                     failure_policy=None,  # unset: v1's default, Fail
+                )
+            ],
+        ),
+    )
+    # webhook.single_point_of_failure: a fail-closed injector with one ready pod, and a fail-closed
+    # validator whose two ready pods share one zone
+    _webhook_service(cluster, "vault", "vault-agent-injector-svc", ready=1)
+    cluster.add(
+        "MutatingWebhookConfiguration",
+        k8s.webhook_configuration(
+            "MutatingWebhookConfiguration",
+            "vault-agent-injector-cfg",
+            [
+                k8s.webhook(
+                    "vault.hashicorp.com",
+                    service=("vault", "vault-agent-injector-svc"),
+                    rules=[k8s.rule([""], ["v1"], ["pods"], ["CREATE", "UPDATE"], "Namespaced")],
+                    failure_policy="Fail",
+                    timeout_seconds=10,
+                )
+            ],
+        ),
+    )
+    _webhook_service(cluster, "opa", "opa-webhook", ready=2, zones=("eu-west-1b",))
+    cluster.add(
+        "ValidatingWebhookConfiguration",
+        k8s.webhook_configuration(
+            "ValidatingWebhookConfiguration",
+            "opa-ingress-validation",
+            [
+                k8s.webhook(
+                    "ingress.opa.example.com",
+                    service=("opa", "opa-webhook"),
+                    rules=[k8s.rule(["networking.k8s.io"], ["v1"], ["ingresses"], ["CREATE", "UPDATE"])],
+                    failure_policy="Fail",
+                    timeout_seconds=5,
                 )
             ],
         ),

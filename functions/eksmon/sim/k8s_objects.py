@@ -305,14 +305,20 @@ def endpoint_slice(
     ready: bool = True,
     name: str | None = None,
     target_kind: str = "Pod",
+    zones: Sequence[str] = ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
 ) -> Obj:
-    """``addresses``: IPs, or (IP, target pod name) pairs; ``ready`` for all of them."""
+    """``addresses``: IPs, or (IP, target pod name) pairs; ``ready`` for all of them. Pod endpoints
+    are placed on one node per address, spread over ``zones`` in turn, as a Deployment with
+    topology spread would be."""
     endpoints = []
-    for a in addresses:
+    for i, a in enumerate(addresses):
         ip, target = (a, None) if isinstance(a, str) else a
         ep: Obj = {"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": False}}
         if target:
+            zone = zones[i % len(zones)]
             ep["targetRef"] = {"kind": target_kind, "namespace": ns, "name": target}
+            ep["zone"] = zone
+            ep["nodeName"] = f"ip-10-0-{i % 250 + 1}-{ip.rsplit('.', 1)[-1]}.{zone[:-1]}.compute.internal"
         endpoints.append(ep)
     return _obj(
         "EndpointSlice",
