@@ -80,6 +80,7 @@ def test_configmaps_and_daemonsets_are_readable_only_in_kube_system_and_only_by_
         "validatingwebhookconfigurations",
         "mutatingwebhookconfigurations",
         "poddisruptionbudgets",
+        "apiservices",
     }
     assert role_doc["rules"] == [
         {

@@ -36,6 +36,7 @@ KUBERNETES_CHECKS = {
     "auth.aws_auth_invalid",
     "version.pdb_blocks_drain",
     "webhook.single_point_of_failure",
+    "apiserver.aggregated_api_unavailable",
 }
 EU = "eu-west-1"
 
@@ -167,6 +168,11 @@ def test_every_seeded_hazard_is_reported_with_the_object_named(demo_scan: DemoSc
             "ValidatingWebhookConfiguration/opa-ingress-validation",
         ): Severity.WARNING,
         (
+            "apiserver.aggregated_api_unavailable",
+            "search-staging",
+            "APIService/v1beta1.metrics.k8s.io",
+        ): Severity.CRITICAL,
+        (
             "version.pdb_blocks_drain",
             "search-staging",
             "PodDisruptionBudget/search/opensearch-data",
@@ -204,6 +210,9 @@ def test_findings_carry_the_numbers_a_user_acts_on(demo_scan: DemoScan) -> None:
         and "no groups" in auth.message
         and "no rolearn" in auth.message
     )
+    [aggregated] = of(demo_scan.result, "search-staging", "apiserver.aggregated_api_unavailable")
+    assert aggregated.details["stuck_namespaces"] == ["feature-x-preview"]
+    assert aggregated.details["reason"] == "FailedDiscoveryCheck"
     [cni] = of(demo_scan.result, "search-staging", "cni.ip_caching")
     assert cni.details["forces_ec2_call_per_pod_start"] is True
 

@@ -8,13 +8,15 @@ By ``scenarios`` tag of :data:`eksmon.sim.fleet.DEMO_FLEET`:
   fail-closed webhook called by URL, pods with unsafe sysctls and one refused (SysctlForbidden),
   kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth, a
   PodDisruptionBudget with maxUnavailable 0 (no drain can ever evict its pods), fail-closed webhooks
-  served by one pod or from one zone.
+  served by one pod or from one zone, metrics-server's APIService unavailable with a namespace stuck
+  Terminating on it.
 * ``many-services``: 1,200 Services (over the 1,000 of kube_proxy.iptables_at_scale).
 * ``many-pods``: the cluster holds 5,000 pods, read in pages.
 * ``k8s-clean`` (checkout-prod): near misses that must not be reported -- partial wildcards, an
   Ignore webhook with a 30 s timeout, healthy fail-closed webhooks, safe sysctls (one written
   with slashes), warm settings with MINIMUM_IP_TARGET, kube-proxy in IPVS mode, PodDisruptionBudgets
-  that allow one eviction, that are at zero only while a pod is unhealthy, or that select no pod.
+  that allow one eviction, that are at zero only while a pod is unhealthy, or that select no pod;
+  metrics-server's APIService available again after an outage, and a Local APIService.
 * ``webhook-failing`` (ml-training): Kyverno's fail-closed webhook with no ready pod, whose
   namespaceSelector spares its own namespace (its calls fail in the metrics extension too).
 """
@@ -125,6 +127,24 @@ def _replicas(ns: str, deployment: str, count: int, **kwargs: object) -> Iterato
 
 # -- scenarios ----------------------------------------------------------------------------------------
 def seed_hazards(cluster: KubeCluster) -> None:
+    # apiserver.aggregated_api_unavailable (critical): metrics-server down, a namespace stuck on it
+    cluster.add(
+        "APIService",
+        k8s.api_service(
+            "metrics.k8s.io",
+            "v1beta1",
+            ("kube-system", "metrics-server"),
+            available=False,
+            reason="FailedDiscoveryCheck",
+            message="failing or missing response from https://10.100.37.12:443/apis/metrics.k8s.io/v1beta1: "
+            'Get "https://10.100.37.12:443/apis/metrics.k8s.io/v1beta1": dial tcp 10.100.37.12:443: i/o timeout',
+            since="2026-11-28T03:12:44Z",
+        ),
+    )
+    cluster.add(
+        "Namespace",
+        k8s.terminating_namespace("feature-x-preview", "metrics.k8s.io/v1beta1", "2026-11-29T10:02:00Z"),
+    )
     # version.pdb_blocks_drain: maxUnavailable 0 over three healthy replicas
     cluster.add("Namespace", k8s.namespace("search"))
     cluster.add(
@@ -363,6 +383,14 @@ def seed_clean(cluster: KubeCluster) -> None:
         ),
     )
     cluster.add("ConfigMap", k8s.kube_proxy_config("ipvs"))
+    # apiserver.aggregated_api_unavailable near misses: available again, and a Local APIService
+    cluster.add(
+        "APIService",
+        k8s.api_service(
+            "metrics.k8s.io", "v1beta1", ("kube-system", "metrics-server"), since="2026-11-30T09:00:00Z"
+        ),
+    )
+    cluster.add("APIService", k8s.api_service("apps", "v1"))
     # version.pdb_blocks_drain near misses: one eviction allowed; zero only while a pod is unhealthy
     # (desiredHealthy 2 < expectedPods 3); minAvailable 100% over a selector that matches no pod
     pdb = functools.partial(k8s.pod_disruption_budget, "checkout")

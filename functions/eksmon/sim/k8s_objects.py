@@ -77,6 +77,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "flowschemas", False),
         Kind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", True),
+        Kind("APIService", "apiregistration.k8s.io", "v1", "apiservices", False),
     )
 }
 
@@ -446,6 +447,57 @@ def _count(value: int | str, total: int, *, round_up: bool) -> int:
         return value
     percent = int(value.rstrip("%"))
     return -(-total * percent // 100) if round_up else total * percent // 100
+
+
+def api_service(
+    group: str,
+    version: str,
+    service: tuple[str, str] | None = None,
+    *,
+    available: bool = True,
+    reason: str | None = None,
+    message: str | None = None,
+    since: str = "2025-09-01T08:00:00Z",
+) -> Obj:
+    """An APIService: Local (``service`` None, served by the apiserver) or aggregated."""
+    spec: Obj = {"group": group, "version": version, "groupPriorityMinimum": 100, "versionPriority": 100}
+    if service is not None:
+        spec["service"] = {"namespace": service[0], "name": service[1], "port": 443}
+        spec["insecureSkipTLSVerify"] = True
+    condition: Obj = {
+        "type": "Available",
+        "status": "True" if available else "False",
+        "lastTransitionTime": since,
+        "reason": reason or ("Passed" if available else "FailedDiscoveryCheck"),
+    }
+    if message or available:
+        condition["message"] = message or "all checks passed"
+    return _obj(
+        "APIService",
+        meta(f"{version}.{group}" if group else version),
+        spec=spec,
+        status={"conditions": [condition]},
+    )
+
+
+def terminating_namespace(name: str, failing: str, since: str) -> Obj:
+    """A namespace whose deletion waits on discovery of ``failing`` (group/version)."""
+    ns = namespace(name)
+    ns["metadata"]["deletionTimestamp"] = since
+    ns["status"] = {
+        "phase": "Terminating",
+        "conditions": [
+            {
+                "type": "NamespaceDeletionDiscoveryFailure",
+                "status": "True",
+                "lastTransitionTime": since,
+                "reason": "DiscoveryFailed",
+                "message": "Discovery failed for some groups, 1 failing: unable to retrieve the complete "
+                f"list of server APIs: {failing}: the server is currently unable to handle the request",
+            }
+        ],
+    }
+    return ns
 
 
 def owner(kind: str, name: str, api_version: str = "apps/v1") -> Obj:
