@@ -79,6 +79,8 @@ def test_configmaps_and_daemonsets_are_readable_only_in_kube_system_and_only_by_
         "endpointslices",
         "validatingwebhookconfigurations",
         "mutatingwebhookconfigurations",
+        "poddisruptionbudgets",
+        "apiservices",
     }
     assert role_doc["rules"] == [
         {

@@ -34,6 +34,9 @@ KUBERNETES_CHECKS = {
     "kube_proxy.iptables_at_scale",
     "cni.ip_caching",
     "auth.aws_auth_invalid",
+    "version.pdb_blocks_drain",
+    "webhook.single_point_of_failure",
+    "apiserver.aggregated_api_unavailable",
 }
 EU = "eu-west-1"
 
@@ -154,6 +157,26 @@ def test_every_seeded_hazard_is_reported_with_the_object_named(demo_scan: DemoSc
         ): Severity.WARNING,
         ("cni.ip_caching", "search-staging", "DaemonSet/kube-system/aws-node"): Severity.INFO,
         ("auth.aws_auth_invalid", "search-staging", "ConfigMap/kube-system/aws-auth"): Severity.CRITICAL,
+        (
+            "webhook.single_point_of_failure",
+            "search-staging",
+            "MutatingWebhookConfiguration/vault-agent-injector-cfg",
+        ): Severity.WARNING,
+        (
+            "webhook.single_point_of_failure",
+            "search-staging",
+            "ValidatingWebhookConfiguration/opa-ingress-validation",
+        ): Severity.WARNING,
+        (
+            "apiserver.aggregated_api_unavailable",
+            "search-staging",
+            "APIService/v1beta1.metrics.k8s.io",
+        ): Severity.CRITICAL,
+        (
+            "version.pdb_blocks_drain",
+            "search-staging",
+            "PodDisruptionBudget/search/opensearch-data",
+        ): Severity.WARNING,
     }
     for key, severity in expect.items():
         assert key in found, f"missing {key}"
@@ -187,6 +210,9 @@ def test_findings_carry_the_numbers_a_user_acts_on(demo_scan: DemoScan) -> None:
         and "no groups" in auth.message
         and "no rolearn" in auth.message
     )
+    [aggregated] = of(demo_scan.result, "search-staging", "apiserver.aggregated_api_unavailable")
+    assert aggregated.details["stuck_namespaces"] == ["feature-x-preview"]
+    assert aggregated.details["reason"] == "FailedDiscoveryCheck"
     [cni] = of(demo_scan.result, "search-staging", "cni.ip_caching")
     assert cni.details["forces_ec2_call_per_pod_start"] is True
 

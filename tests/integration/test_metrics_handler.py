@@ -93,6 +93,9 @@ def test_scan_command_reports_the_seeded_problems(demo_sim: Simulator, monkeypat
         ("apiserver.latency", "ml-training"),
         ("admission.webhook_rejections", "ml-training"),
         ("admission.webhook_latency", "ml-training"),
+        ("apiserver.flowcontrol_saturation", "ml-training"),
+        ("apiserver.aggregated_api_unavailable", "search-staging"),
+        ("etcd.object_counts", "data-platform"),
     }
     assert found[("etcd.db_size", "payments-prod")]["details"]["bytes"] == pytest.approx(
         0.96 * 8 * GIB, rel=0.003
@@ -100,6 +103,14 @@ def test_scan_command_reports_the_seeded_problems(demo_sim: Simulator, monkeypat
     assert found[("etcd.db_growth", "data-platform")]["details"]["days_to_quota"] == pytest.approx(
         1.83, abs=0.1
     )
+    growth = found[("etcd.db_growth", "data-platform")]
+    assert growth["details"]["top_resources"][0] == {"resource": "events", "count": 64_800}
+    assert "The most objects are events 64,800" in growth["message"]
+    saturated = [f for f in doc["findings"] if f["check"] == "apiserver.flowcontrol_saturation"]
+    assert {f["details"]["priority_level"]: f["severity"] for f in saturated} == {
+        "leader-election": "critical",
+        "workload-low": "warning",
+    }  # global-default at 8 % and exempt are near misses
     assert doc["summary"]["collection_errors"] == 0
 
 

@@ -379,8 +379,20 @@ class TestEndpointSlices:
                 "garbage",
             ],
         }
-        assert sum(r for r, _ in _slice_endpoints(eps, {"https"})) == 2
-        assert sum(t for _, t in _slice_endpoints(eps, {"https"})) == 3
+        assert sum(e.ready for e in _slice_endpoints(eps, {"https"})) == 2
+        assert len(list(_slice_endpoints(eps, {"https"}))) == 3
         assert list(_slice_endpoints(eps, {"metrics"})) == []
         assert list(_slice_endpoints({"endpoints": None}, {"https"})) == []
         assert list(_slice_endpoints(None, {"https"})) == []
+
+    def test_zone_and_node_are_read_where_the_slice_gives_them(self) -> None:
+        eps = {
+            "endpoints": [
+                {"addresses": ["10.0.0.1"], "zone": "us-east-1a", "nodeName": "ip-10-0-0-1"},
+                {"addresses": ["10.0.0.2"], "zone": None},
+            ]
+        }
+        assert [(e.zone, e.node) for e in _slice_endpoints(eps, {"https"})] == [
+            ("us-east-1a", "ip-10-0-0-1"),
+            ("", ""),
+        ]

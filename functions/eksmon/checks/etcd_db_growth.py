@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
+from eksmon.checks._objects import what_fills_etcd
 from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.etcd_db_size import DOCS, LIVE, gib
+from eksmon.collectors.apiserver_scrape import ApiserverMetrics
 from eksmon.collectors.control_plane_metrics import (
     DEFAULT_LOOKBACK_HOURS,
     ControlPlaneCloudWatch,
@@ -64,7 +66,7 @@ def linear_trend(points: Sequence[Point], now: datetime) -> tuple[float, float]:
     title="etcd database growing toward its limit",
     monitor="metrics",
     needs=(ControlPlaneCloudWatch, ClusterInfo),
-    uses=(VersionCalendar,),
+    uses=(VersionCalendar, ApiserverMetrics),
     docs=DOCS,
     severity_rules="warning when the linear trend over the look-back (24 h) reaches the cluster's limit "
     "(8 GiB standard, the tier's database size) within 14 days, critical within 1 day; monitor.coverage "
@@ -99,6 +101,7 @@ def etcd_db_growth(
     if days > t.warning_days:
         return
     severity = Severity.CRITICAL if days <= t.critical_days else Severity.WARNING
+    filling, top = what_fills_etcd(snap)
     reached = now + timedelta(days=days)
     when = "now" if days == 0 else f"in {_duration(days)}, around {reached:%Y-%m-%d %H:%M} UTC"
     yield Problem(
@@ -108,7 +111,7 @@ def etcd_db_growth(
         f"{t.lookback_hours:g} h (linear trend of {len(points)} points of {size.metric}, {size.namespace}). "
         f"It is {gib(current)} now and reaches the {gib(limit)} limit of its {tier.name} control plane "
         f"{when}; then etcd raises "
-        "a NOSPACE alarm and the cluster accepts no more writes.",
+        "a NOSPACE alarm and the cluster accepts no more writes." + filling,
         "Find what is being created: `kubectl get --raw /metrics | grep apiserver_storage_objects` twice, a "
         "few minutes apart, shows which resource grows; stop the controller or job creating it, then delete "
         "the surplus objects. A runaway operator, Events with a long TTL, or many large ConfigMaps/Secrets "
@@ -125,6 +128,7 @@ def etcd_db_growth(
             "points": len(points),
             "metric": size.metric,
             "partial": size.partial,
+            "top_resources": top,
         },
         title=f"etcd of {snap.name} reaches its limit {_short(days)} at {gib(per_day)}/day",
     )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, model_validator
 
+from eksmon.checks._objects import what_fills_etcd
 from eksmon.checks._tiers import cluster_tier
 from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
 from eksmon.collectors.control_plane_metrics import AWS_EKS, ControlPlaneCloudWatch
@@ -117,6 +118,7 @@ def etcd_db_size(
     if size.observed_at is not None and now - size.observed_at > timedelta(minutes=t.max_age_minutes):
         where += " (the latest point CloudWatch has)"
     full = percent >= 100
+    filling, top = what_fills_etcd(snap)
     yield Problem(
         severity,
         "etcd",
@@ -128,7 +130,8 @@ def etcd_db_size(
             if full
             else "When it reaches the quota, etcd raises a NOSPACE alarm and the cluster stops accepting "
             "writes: no new pods, no deployments, no lease renewals, until space is freed."
-        ),
+        )
+        + filling,
         "Find what fills it: `kubectl get --raw /metrics | grep apiserver_storage_objects` counts objects per "
         "resource. Delete what is not needed (completed Jobs, old ReplicaSets, stale Events, unused "
         "ConfigMaps/Secrets and custom resources), lower revisionHistoryLimit and set ttlSecondsAfterFinished. "
@@ -142,6 +145,7 @@ def etcd_db_size(
             "tier": tier.name,
             "quota_bytes": limit,
             "observed_at": iso_utc(size.observed_at) if size.observed_at else iso_utc(now),
+            "top_resources": top,
         },
         title=f"etcd of {snap.name} at {percent:.1f} % of its {gib(limit)} limit"
         + (": writes are refused" if full else ""),

@@ -55,6 +55,14 @@ WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"
 START_TIME = "process_start_time_seconds"
 BUILD_INFO = "kubernetes_build_info"
 APF_REJECTED = "apiserver_flowcontrol_rejected_requests_total"  # not vended to CloudWatch
+# time-weighted histogram of each priority level's seats in use over its current limit (borrowing
+# included), observed continuously since the replica started
+SEAT_UTILIZATION = "apiserver_flowcontrol_priority_level_seat_utilization"
+SATURATED_BOUND = 0.9  # the bucket whose complement is "time above 90 % of the limit"
+INQUEUE = "apiserver_flowcontrol_current_inqueue_requests"
+# objects stored per resource: apiserver_resource_objects{group,resource} from 1.34, before it
+# apiserver_storage_objects{resource="name.group"} (-1 when the apiserver could not count)
+OBJECT_FAMILIES = ("apiserver_resource_objects", "apiserver_storage_objects")
 FAMILIES = (
     *ETCD_SIZE_FAMILIES,
     DEPRECATED_APIS,
@@ -63,6 +71,9 @@ FAMILIES = (
     START_TIME,
     BUILD_INFO,
     APF_REJECTED,
+    SEAT_UTILIZATION,
+    INQUEUE,
+    *OBJECT_FAMILIES,
 )
 DEFAULT_SAMPLES = 3
 SCRAPED_STATUSES = frozenset({"ACTIVE", "UPDATING"})
@@ -124,6 +135,27 @@ class ApfRejection:
 
 
 @dataclass(frozen=True, slots=True)
+class SeatUtilization:
+    """One priority level's seat-utilization histogram on one replica (time-weighted, cumulative)."""
+
+    priority_level: str
+    at_most_90: float  # bucket le="0.9": time spent at or below 90 % of the level's limit
+    count: float  # all the time observed
+    inqueue: float = 0.0  # requests waiting in the level's queues at the scrape
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCount:
+    group: str  # "" for the core group
+    resource: str
+    count: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.resource}.{self.group}" if self.group else self.resource
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicaSample:
     """What one scrape returned: one apiserver replica's view."""
 
@@ -135,6 +167,8 @@ class ReplicaSample:
     rejections: tuple[WebhookRejection, ...] = ()
     latencies: tuple[WebhookLatency, ...] = ()
     apf_rejections: tuple[ApfRejection, ...] = ()
+    seat_utilization: tuple[SeatUtilization, ...] = ()
+    objects: tuple[ObjectCount, ...] = ()
     bytes: int = 0
     parse_errors: int = 0
     first_errors: tuple[str, ...] = ()
@@ -215,6 +249,16 @@ class ApiserverMetrics:
                 key = (r.priority_level, r.flow_schema, r.reason)
                 totals[key] = totals.get(key, 0.0) + r.count
         return [ApfRejection(*k, count=v) for k, v in sorted(totals.items())]
+
+    def object_counts(self) -> dict[str, ObjectCount]:
+        """Objects stored per resource (``secrets``, ``deployments.apps``): the largest any replica
+        counts (each counts on its own schedule; none sums another's)."""
+        out: dict[str, ObjectCount] = {}
+        for replica in self.replicas:
+            for o in replica.objects:
+                if o.name not in out or o.count > out[o.name].count:
+                    out[o.name] = o
+        return dict(sorted(out.items()))
 
     def oldest_start(self) -> datetime | None:
         starts = [s.started_at for s in self.replicas if s.started_at is not None]
@@ -359,6 +403,8 @@ def sample_of(parsed: ParsedMetrics) -> ReplicaSample:
         rejections=tuple(_rejections(parsed.get(WEBHOOK_REJECTIONS))),
         latencies=tuple(_latencies(parsed.get(WEBHOOK_DURATION))),
         apf_rejections=tuple(_apf(parsed.get(APF_REJECTED))),
+        seat_utilization=tuple(_seat_utilization(parsed.get(SEAT_UTILIZATION), parsed.get(INQUEUE))),
+        objects=_objects(parsed),
         bytes=parsed.bytes,
         parse_errors=parsed.error_count,
         first_errors=tuple(parsed.errors[:3]),
@@ -402,6 +448,54 @@ def _apf(samples: list[Sample]) -> Iterator[ApfRejection]:
             labels.get("reason", ""),
             s.value,
         )
+
+
+def _seat_utilization(samples: list[Sample], inqueue: list[Sample]) -> Iterator[SeatUtilization]:
+    """Per priority level, phase "executing" only (waiting has its own phase and no limit)."""
+    bound: dict[str, float] = {}
+    count: dict[str, float] = {}
+    for s in samples:
+        if s.labels.get("phase") != "executing" or not _finite(s.value):
+            continue
+        level = s.labels.get("priority_level", "")
+        if s.name == SEAT_UTILIZATION + "_bucket" and _le(s.labels.get("le", "")) == SATURATED_BOUND:
+            bound[level] = s.value
+        elif s.name == SEAT_UTILIZATION + "_count":
+            count[level] = s.value
+    queued: dict[str, float] = {}
+    for s in inqueue:
+        if s.name == INQUEUE and _finite(s.value):
+            level = s.labels.get("priority_level", "")
+            queued[level] = queued.get(level, 0.0) + s.value
+    for level in sorted(bound.keys() & count.keys()):
+        yield SeatUtilization(level, bound[level], count[level], queued.get(level, 0.0))
+
+
+def _le(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _objects(parsed: ParsedMetrics) -> tuple[ObjectCount, ...]:
+    """The first object family present (1.34's, else the deprecated one), -1 (not counted) left out."""
+    for family in OBJECT_FAMILIES:
+        found = [
+            _object(s.labels, family, s.value)
+            for s in parsed.get(family)
+            if s.name == family and _finite(s.value) and s.value >= 0
+        ]
+        if found:
+            return tuple(found)
+    return ()
+
+
+def _object(labels: dict[str, str], family: str, value: float) -> ObjectCount:
+    if family == OBJECT_FAMILIES[0]:
+        return ObjectCount(labels.get("group", ""), labels.get("resource", ""), int(value))
+    resource, _, group = labels.get("resource", "").partition(".")
+    return ObjectCount(group, resource, int(value))
 
 
 def _rejections(samples: list[Sample]) -> Iterator[WebhookRejection]:
@@ -453,7 +547,9 @@ __all__ = [
     "ApfRejection",
     "ApiserverMetrics",
     "DeprecatedApi",
+    "ObjectCount",
     "ReplicaSample",
+    "SeatUtilization",
     "WebhookLatency",
     "WebhookRejection",
     "apiserver_scrape",

@@ -155,6 +155,9 @@ class Backend:
     ready_endpoints: int = 0
     endpoints: int = 0
     namespace_labels: dict[str, str] = field(default_factory=dict)
+    # where the ready endpoints run: distinct zones and nodes ("" for an endpoint that does not say)
+    ready_zones: frozenset[str] = frozenset()
+    ready_nodes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,14 +306,19 @@ def _backend(client: KubeClient, ref: ServiceRef, ns_labels: dict[str, str]) -> 
     ports = [p for p in _list(spec.get("ports")) if isinstance(p, dict)]
     wanted = [str(p.get("name") or "") for p in ports if p.get("port") == ref.port]
     ready = total = 0
+    zones: set[str] = set()
+    nodes: set[str] = set()
     if wanted:
         for eps in client.list(
             f"/apis/discovery.k8s.io/v1/namespaces/{quote(ref.namespace)}/endpointslices",
             labels=f"{SERVICE_NAME_LABEL}={ref.name}",
         ):
-            for r, t in _slice_endpoints(eps, set(wanted)):
-                ready += r
-                total += t
+            for endpoint in _slice_endpoints(eps, set(wanted)):
+                total += 1
+                if endpoint.ready:
+                    ready += 1
+                    zones.add(endpoint.zone)
+                    nodes.add(endpoint.node)
     return Backend(
         ref,
         exists=True,
@@ -319,11 +327,20 @@ def _backend(client: KubeClient, ref: ServiceRef, ns_labels: dict[str, str]) -> 
         ready_endpoints=ready,
         endpoints=total,
         namespace_labels=ns_labels,
+        ready_zones=frozenset(zones),
+        ready_nodes=frozenset(nodes),
     )
 
 
-def _slice_endpoints(eps: Any, port_names: set[str]) -> Iterator[tuple[int, int]]:
-    """(ready, 1) per endpoint of one EndpointSlice serving the wanted Service port.
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    ready: bool
+    zone: str  # "" when the slice does not say
+    node: str
+
+
+def _slice_endpoints(eps: Any, port_names: set[str]) -> Iterator[_Endpoint]:
+    """Each endpoint of one EndpointSlice serving the wanted Service port.
 
     A slice lists the Service's ports by name; a slice without ports serves every port. An
     endpoint's ``conditions.ready`` that is null means unknown, read as ready (the API's advice).
@@ -336,7 +353,12 @@ def _slice_endpoints(eps: Any, port_names: set[str]) -> Iterator[tuple[int, int]
         endpoint = _dict(ep)
         ready = _dict(endpoint.get("conditions")).get("ready")
         if _list(endpoint.get("addresses")):
-            yield (1 if ready is None or ready is True else 0), 1
+            zone, node = endpoint.get("zone"), endpoint.get("nodeName")
+            yield _Endpoint(
+                ready is None or ready is True,
+                zone if isinstance(zone, str) else "",
+                node if isinstance(node, str) else "",
+            )
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class DemoCluster:
     no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods, quota-nodegroup-near-limit
     (its last node group runs 437 of 450 nodes), quota-fargate-near-limit (9 of 10 Fargate profiles),
     seats-high (a standard cluster peaking at 1,450 seats), apf-drops (APF rejects requests at the
-    leader-election level), no-admin-entry (API mode, admin only at namespace scope),
+    leader-election level), apf-saturated (leader-election above 90 % of its seats 3 % of the time,
+    workload-low 25 %), etcd-objects (9,412 Secrets, 7,900 Services), no-admin-entry (API mode, admin only at namespace scope),
     tier-oversized (tier-2xl whose 14-day peaks fit tier-xl), tier-xl-9gib (9 GiB of a 16 GiB database:
     nothing to report)."""
 
@@ -93,7 +94,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("spark", "1.32"),),
         addons=(("vpc-cni", "v1.18.3-eksbuild.1"), ("kube-proxy", "v1.32.0-eksbuild.2")),
         insights=(KUBELET_SKEW, NEW_CATEGORY),
-        scenarios=frozenset({"etcd-growing"}),
+        scenarios=frozenset({"etcd-growing", "etcd-objects"}),
     ),
     DemoCluster(
         name="analytics-legacy",
@@ -111,7 +112,9 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         support_type="STANDARD",
         health_issues=(("Ec2SubnetNotFound", "One or more subnets of the cluster no longer exist."),),
         nodegroups=(("gpu", "1.34"),),
-        scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit", "apf-drops"}),
+        scenarios=frozenset(
+            {"webhook-failing", "apiserver-errors", "quota-fargate-near-limit", "apf-drops", "apf-saturated"}
+        ),
     ),
     DemoCluster(
         name="search-staging",

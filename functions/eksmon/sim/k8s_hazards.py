@@ -6,12 +6,17 @@ By ``scenarios`` tag of :data:`eksmon.sim.fleet.DEMO_FLEET`:
   catch-all fail-closed webhook with a 30 s timeout (gatekeeper), a catch-all Ignore webhook, a
   fail-closed sidecar injector whose pods are not ready and that blocks its own recovery, a
   fail-closed webhook called by URL, pods with unsafe sysctls and one refused (SysctlForbidden),
-  kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth.
+  kube-proxy mode "" (iptables), WARM_IP_TARGET without MINIMUM_IP_TARGET, a broken aws-auth, a
+  PodDisruptionBudget with maxUnavailable 0 (no drain can ever evict its pods), fail-closed webhooks
+  served by one pod or from one zone, metrics-server's APIService unavailable with a namespace stuck
+  Terminating on it.
 * ``many-services``: 1,200 Services (over the 1,000 of kube_proxy.iptables_at_scale).
 * ``many-pods``: the cluster holds 5,000 pods, read in pages.
 * ``k8s-clean`` (checkout-prod): near misses that must not be reported -- partial wildcards, an
   Ignore webhook with a 30 s timeout, healthy fail-closed webhooks, safe sysctls (one written
-  with slashes), warm settings with MINIMUM_IP_TARGET, kube-proxy in IPVS mode.
+  with slashes), warm settings with MINIMUM_IP_TARGET, kube-proxy in IPVS mode, PodDisruptionBudgets
+  that allow one eviction, that are at zero only while a pod is unhealthy, or that select no pod;
+  metrics-server's APIService available again after an outage, and a Local APIService.
 * ``webhook-failing`` (ml-training): Kyverno's fail-closed webhook with no ready pod, whose
   namespaceSelector spares its own namespace (its calls fail in the metrics extension too).
 """
@@ -71,7 +76,13 @@ def seed_cluster(cluster: KubeCluster, demo: DemoCluster) -> None:
 
 # -- helpers ------------------------------------------------------------------------------------------
 def _webhook_service(
-    cluster: KubeCluster, ns: str, name: str, ready: int, not_ready: int = 0, target_port: int = 8443
+    cluster: KubeCluster,
+    ns: str,
+    name: str,
+    ready: int,
+    not_ready: int = 0,
+    target_port: int = 8443,
+    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
 ) -> None:
     """A webhook's Service (443 -> target_port) with an EndpointSlice of its pods."""
     cluster.add("Namespace", k8s.namespace(ns))
@@ -83,7 +94,9 @@ def _webhook_service(
     ]
     cluster.add(
         "EndpointSlice",
-        k8s.endpoint_slice(ns, name, addresses, ports=[("https", target_port, "TCP")], ready=True),
+        k8s.endpoint_slice(
+            ns, name, addresses, ports=[("https", target_port, "TCP")], ready=True, zones=zones
+        ),
     )
     if not_ready:
         down: list[str | tuple[str, str | None]] = [
@@ -114,6 +127,30 @@ def _replicas(ns: str, deployment: str, count: int, **kwargs: object) -> Iterato
 
 # -- scenarios ----------------------------------------------------------------------------------------
 def seed_hazards(cluster: KubeCluster) -> None:
+    # apiserver.aggregated_api_unavailable (critical): metrics-server down, a namespace stuck on it
+    cluster.add(
+        "APIService",
+        k8s.api_service(
+            "metrics.k8s.io",
+            "v1beta1",
+            ("kube-system", "metrics-server"),
+            available=False,
+            reason="FailedDiscoveryCheck",
+            message="failing or missing response from https://10.100.37.12:443/apis/metrics.k8s.io/v1beta1: "
+            'Get "https://10.100.37.12:443/apis/metrics.k8s.io/v1beta1": dial tcp 10.100.37.12:443: i/o timeout',
+            since="2026-11-28T03:12:44Z",
+        ),
+    )
+    cluster.add(
+        "Namespace",
+        k8s.terminating_namespace("feature-x-preview", "metrics.k8s.io/v1beta1", "2026-11-29T10:02:00Z"),
+    )
+    # version.pdb_blocks_drain: maxUnavailable 0 over three healthy replicas
+    cluster.add("Namespace", k8s.namespace("search"))
+    cluster.add(
+        "PodDisruptionBudget",
+        k8s.pod_disruption_budget("search", "opensearch-data", expected=3, healthy=3, max_unavailable=0),
+    )
     # webhook.catch_all (critical) + webhook.fail_closed_timeout: gatekeeper, fail-closed, 30 s
     _webhook_service(cluster, "gatekeeper-system", "gatekeeper-webhook-service", ready=3)
     cluster.add(
@@ -170,6 +207,42 @@ def seed_hazards(cluster: KubeCluster) -> None:
                     service=("legacy-injector", "sidecar-injector"),
                     rules=[k8s.rule([""], ["v1"], ["pods"], ["CREATE"], "Namespaced")],
                     failure_policy=None,  # unset: v1's default, Fail
+                )
+            ],
+        ),
+    )
+    # webhook.single_point_of_failure: a fail-closed injector with one ready pod, and a fail-closed
+    # validator whose two ready pods share one zone
+    _webhook_service(cluster, "vault", "vault-agent-injector-svc", ready=1)
+    cluster.add(
+        "MutatingWebhookConfiguration",
+        k8s.webhook_configuration(
+            "MutatingWebhookConfiguration",
+            "vault-agent-injector-cfg",
+            [
+                k8s.webhook(
+                    "vault.hashicorp.com",
+                    service=("vault", "vault-agent-injector-svc"),
+                    rules=[k8s.rule([""], ["v1"], ["pods"], ["CREATE", "UPDATE"], "Namespaced")],
+                    failure_policy="Fail",
+                    timeout_seconds=10,
+                )
+            ],
+        ),
+    )
+    _webhook_service(cluster, "opa", "opa-webhook", ready=2, zones=("eu-west-1b",))
+    cluster.add(
+        "ValidatingWebhookConfiguration",
+        k8s.webhook_configuration(
+            "ValidatingWebhookConfiguration",
+            "opa-ingress-validation",
+            [
+                k8s.webhook(
+                    "ingress.opa.example.com",
+                    service=("opa", "opa-webhook"),
+                    rules=[k8s.rule(["networking.k8s.io"], ["v1"], ["ingresses"], ["CREATE", "UPDATE"])],
+                    failure_policy="Fail",
+                    timeout_seconds=5,
                 )
             ],
         ),
@@ -310,6 +383,20 @@ def seed_clean(cluster: KubeCluster) -> None:
         ),
     )
     cluster.add("ConfigMap", k8s.kube_proxy_config("ipvs"))
+    # apiserver.aggregated_api_unavailable near misses: available again, and a Local APIService
+    cluster.add(
+        "APIService",
+        k8s.api_service(
+            "metrics.k8s.io", "v1beta1", ("kube-system", "metrics-server"), since="2026-11-30T09:00:00Z"
+        ),
+    )
+    cluster.add("APIService", k8s.api_service("apps", "v1"))
+    # version.pdb_blocks_drain near misses: one eviction allowed; zero only while a pod is unhealthy
+    # (desiredHealthy 2 < expectedPods 3); minAvailable 100% over a selector that matches no pod
+    pdb = functools.partial(k8s.pod_disruption_budget, "checkout")
+    cluster.add("PodDisruptionBudget", pdb("checkout-api", expected=3, healthy=3, min_available=2))
+    cluster.add("PodDisruptionBudget", pdb("checkout-worker", expected=3, healthy=2, max_unavailable=1))
+    cluster.add("PodDisruptionBudget", pdb("checkout-canary", expected=0, healthy=0, min_available="100%"))
     _set_cni_env(cluster, {"WARM_IP_TARGET": "2", "MINIMUM_IP_TARGET": "20"})
 
 

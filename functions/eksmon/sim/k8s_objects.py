@@ -76,6 +76,8 @@ KINDS: dict[str, Kind] = {
             False,
         ),
         Kind("FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "flowschemas", False),
+        Kind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", True),
+        Kind("APIService", "apiregistration.k8s.io", "v1", "apiservices", False),
     )
 }
 
@@ -304,14 +306,20 @@ def endpoint_slice(
     ready: bool = True,
     name: str | None = None,
     target_kind: str = "Pod",
+    zones: Sequence[str] = ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
 ) -> Obj:
-    """``addresses``: IPs, or (IP, target pod name) pairs; ``ready`` for all of them."""
+    """``addresses``: IPs, or (IP, target pod name) pairs; ``ready`` for all of them. Pod endpoints
+    are placed on one node per address, spread over ``zones`` in turn, as a Deployment with
+    topology spread would be."""
     endpoints = []
-    for a in addresses:
+    for i, a in enumerate(addresses):
         ip, target = (a, None) if isinstance(a, str) else a
         ep: Obj = {"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": False}}
         if target:
+            zone = zones[i % len(zones)]
             ep["targetRef"] = {"kind": target_kind, "namespace": ns, "name": target}
+            ep["zone"] = zone
+            ep["nodeName"] = f"ip-10-0-{i % 250 + 1}-{ip.rsplit('.', 1)[-1]}.{zone[:-1]}.compute.internal"
         endpoints.append(ep)
     return _obj(
         "EndpointSlice",
@@ -397,6 +405,99 @@ def deployment(
             "observedGeneration": 1,
         },
     )
+
+
+def pod_disruption_budget(
+    ns: str,
+    name: str,
+    *,
+    expected: int,
+    healthy: int,
+    min_available: int | str | None = None,
+    max_unavailable: int | str | None = None,
+    match_labels: Mapping[str, str] | None = None,
+) -> Obj:
+    """A PDB with the status the disruption controller computes from its spec and ``expected`` pods,
+    ``healthy`` of them healthy now."""
+    spec: Obj = {"selector": {"matchLabels": dict(match_labels or {"app": name})}}
+    if max_unavailable is not None:
+        spec["maxUnavailable"] = max_unavailable
+        desired = expected - _count(max_unavailable, expected, round_up=True)
+    else:
+        spec["minAvailable"] = min_available if min_available is not None else 1
+        desired = _count(spec["minAvailable"], expected, round_up=True)
+    desired = max(desired, 0)
+    return _obj(
+        "PodDisruptionBudget",
+        meta(name, ns),
+        spec=spec,
+        status={
+            "observedGeneration": 1,
+            "expectedPods": expected,
+            "desiredHealthy": desired,
+            "currentHealthy": healthy,
+            "disruptionsAllowed": max(healthy - desired, 0),
+        },
+    )
+
+
+def _count(value: int | str, total: int, *, round_up: bool) -> int:
+    """An IntOrString of a PDB as the controller resolves it (percentages rounded up)."""
+    if isinstance(value, int):
+        return value
+    percent = int(value.rstrip("%"))
+    return -(-total * percent // 100) if round_up else total * percent // 100
+
+
+def api_service(
+    group: str,
+    version: str,
+    service: tuple[str, str] | None = None,
+    *,
+    available: bool = True,
+    reason: str | None = None,
+    message: str | None = None,
+    since: str = "2025-09-01T08:00:00Z",
+) -> Obj:
+    """An APIService: Local (``service`` None, served by the apiserver) or aggregated."""
+    spec: Obj = {"group": group, "version": version, "groupPriorityMinimum": 100, "versionPriority": 100}
+    if service is not None:
+        spec["service"] = {"namespace": service[0], "name": service[1], "port": 443}
+        spec["insecureSkipTLSVerify"] = True
+    condition: Obj = {
+        "type": "Available",
+        "status": "True" if available else "False",
+        "lastTransitionTime": since,
+        "reason": reason or ("Passed" if available else "FailedDiscoveryCheck"),
+    }
+    if message or available:
+        condition["message"] = message or "all checks passed"
+    return _obj(
+        "APIService",
+        meta(f"{version}.{group}" if group else version),
+        spec=spec,
+        status={"conditions": [condition]},
+    )
+
+
+def terminating_namespace(name: str, failing: str, since: str) -> Obj:
+    """A namespace whose deletion waits on discovery of ``failing`` (group/version)."""
+    ns = namespace(name)
+    ns["metadata"]["deletionTimestamp"] = since
+    ns["status"] = {
+        "phase": "Terminating",
+        "conditions": [
+            {
+                "type": "NamespaceDeletionDiscoveryFailure",
+                "status": "True",
+                "lastTransitionTime": since,
+                "reason": "DiscoveryFailed",
+                "message": "Discovery failed for some groups, 1 failing: unable to retrieve the complete "
+                f"list of server APIs: {failing}: the server is currently unable to handle the request",
+            }
+        ],
+    }
+    return ns
 
 
 def owner(kind: str, name: str, api_version: str = "apps/v1") -> Obj:

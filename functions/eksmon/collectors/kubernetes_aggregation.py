@@ -1,0 +1,135 @@
+"""Aggregated APIs (APIServices backed by a Service: metrics-server, custom and external metrics) and
+the namespaces whose deletion waits on one.
+
+When an aggregated API does not answer, discovery is incomplete: namespace deletion stops (the
+namespace controller must list every resource type to empty a namespace), the garbage collector and
+the HPA stall, and ``kubectl`` warns on every call. APIServices are few (one per group and version);
+the namespaces are asked for with ``status.phase=Terminating`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eksmon.collectors.kubernetes_common import (
+    BadObject,
+    Skips,
+    mapping,
+    metadata,
+    object_ref,
+    relisted,
+    sequence,
+    text,
+)
+from eksmon.context import CollectContext
+from eksmon.kube import kube_client
+from eksmon.parts import ClusterInfo
+from eksmon.registry import KubePermission, collector
+
+APISERVICES = KubePermission("apiregistration.k8s.io", "apiservices", ("list",))
+NAMESPACES = KubePermission("", "namespaces", ("list",))
+DISCOVERY_FAILURE = "NamespaceDeletionDiscoveryFailure"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiService:
+    name: str  # v1beta1.metrics.k8s.io
+    group_version: str  # metrics.k8s.io/v1beta1
+    service: str  # namespace/name of the backing Service
+    available: bool | None  # condition Available; None when the condition is absent
+    reason: str | None = None  # FailedDiscoveryCheck, MissingEndpoints, ServiceNotFound, ...
+    message: str | None = None
+    since: str | None = None  # lastTransitionTime of the condition
+
+
+@dataclass(frozen=True, slots=True)
+class StuckNamespace:
+    name: str
+    message: str  # the NamespaceDeletionDiscoveryFailure condition's message (names the group/version)
+    since: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatedApis:
+    items: tuple[ApiService, ...]  # only APIServices backed by a Service (Local ones are the apiserver)
+    stuck_namespaces: tuple[StuckNamespace, ...]
+    skipped: int = 0
+
+
+def api_service(obj: Any) -> ApiService | None:
+    """One APIService, or None for a Local one (served by the apiserver itself)."""
+    _, name = metadata(obj, "APIService")
+    spec = mapping(obj.get("spec"), "spec")
+    svc = spec.get("service")
+    if svc is None:
+        return None
+    ref = mapping(svc, "spec.service")
+    group = text(spec.get("group"), "spec.group", "") or ""
+    version = text(spec.get("version"), "spec.version", "") or ""
+    available = reason = message = since = None
+    for i, raw in enumerate(sequence(mapping(obj.get("status"), "status").get("conditions"), "conditions")):
+        cond = mapping(raw, f"status.conditions[{i}]")
+        if cond.get("type") == "Available":
+            available = cond.get("status") == "True"
+            reason = text(cond.get("reason"), "Available.reason")
+            message = (text(cond.get("message"), "Available.message") or "")[:300] or None
+            since = text(cond.get("lastTransitionTime"), "Available.lastTransitionTime")
+    return ApiService(
+        name=name,
+        group_version=f"{group}/{version}" if group else version,
+        service=f"{text(ref.get('namespace'), 'spec.service.namespace', '')}/"
+        f"{text(ref.get('name'), 'spec.service.name', '')}",
+        available=available,
+        reason=reason,
+        message=message,
+        since=since,
+    )
+
+
+def stuck_namespace(obj: Any) -> StuckNamespace | None:
+    """A Terminating namespace whose deletion waits on discovery, or None."""
+    _, name = metadata(obj, "Namespace")
+    for i, raw in enumerate(sequence(mapping(obj.get("status"), "status").get("conditions"), "conditions")):
+        cond = mapping(raw, f"status.conditions[{i}]")
+        if cond.get("type") == DISCOVERY_FAILURE and cond.get("status") == "True":
+            return StuckNamespace(
+                name,
+                (text(cond.get("message"), "message") or "")[:500],
+                text(cond.get("lastTransitionTime"), "lastTransitionTime"),
+            )
+    return None
+
+
+@collector(provides=AggregatedApis, uses=(ClusterInfo,), kube=(APISERVICES, NAMESPACES))
+def aggregated_apis(ctx: CollectContext) -> AggregatedApis:
+    client = kube_client(ctx)
+
+    def read() -> tuple[list[ApiService], list[StuckNamespace], int, Skips]:
+        services: list[ApiService] = []
+        stuck: list[StuckNamespace] = []
+        total = 0
+        skips = Skips("apiservices and namespaces")
+        for obj in client.list("/apis/apiregistration.k8s.io/v1/apiservices"):
+            total += 1
+            try:
+                found = api_service(obj)
+            except BadObject as exc:
+                skips.add(object_ref("APIService", obj), str(exc))
+                continue
+            if found is not None:
+                services.append(found)
+        for obj in client.list("/api/v1/namespaces", fields="status.phase=Terminating"):
+            total += 1
+            try:
+                ns = stuck_namespace(obj)
+            except BadObject as exc:
+                skips.add(object_ref("Namespace", obj), str(exc))
+                continue
+            if ns is not None:
+                stuck.append(ns)
+        return services, stuck, total, skips
+
+    services, stuck, total, skips = relisted(read)
+    skips.report(ctx, "kubernetes:apiservices", total=total)
+    return AggregatedApis(tuple(services), tuple(stuck), skips.count)

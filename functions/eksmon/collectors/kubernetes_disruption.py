@@ -1,0 +1,101 @@
+"""PodDisruptionBudgets and what their status allows: the drains of node-group updates, Karpenter and
+EKS Auto Mode evict through them.
+
+Every PDB of the cluster is listed (they are few: one per workload at most); only the numbers the
+check reads are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eksmon.collectors.kubernetes_common import (
+    BadObject,
+    Skips,
+    integer,
+    mapping,
+    metadata,
+    object_ref,
+    relisted,
+)
+from eksmon.context import CollectContext
+from eksmon.kube import kube_client
+from eksmon.parts import ClusterInfo
+from eksmon.registry import KubePermission, collector
+
+PDBS = KubePermission("policy", "poddisruptionbudgets", ("list",))
+
+
+@dataclass(frozen=True, slots=True)
+class DisruptionBudget:
+    namespace: str
+    name: str
+    expected_pods: int  # status.expectedPods: pods the selector matches (counted by the controller)
+    desired_healthy: int  # status.desiredHealthy: healthy pods the budget keeps
+    current_healthy: int
+    disruptions_allowed: int
+    min_available: str | None  # spec as written ("2", "100%")
+    max_unavailable: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisruptionBudgets:
+    items: tuple[DisruptionBudget, ...]  # budgets whose status the controller has computed
+    pending: int = 0  # budgets without a status yet (just created): nothing to judge
+    skipped: int = 0
+
+
+def disruption_budget(obj: Any) -> DisruptionBudget | None:
+    """The numbers of one PDB; None while the disruption controller has not filled its status."""
+    namespace, name = metadata(obj, "PodDisruptionBudget")
+    spec = mapping(obj.get("spec"), "spec")
+    status = mapping(obj.get("status"), "status")
+    expected = integer(status.get("expectedPods"), "status.expectedPods")
+    desired = integer(status.get("desiredHealthy"), "status.desiredHealthy")
+    if expected is None or desired is None:
+        return None
+    return DisruptionBudget(
+        namespace=namespace,
+        name=name,
+        expected_pods=expected,
+        desired_healthy=desired,
+        current_healthy=integer(status.get("currentHealthy"), "status.currentHealthy", 0) or 0,
+        disruptions_allowed=integer(status.get("disruptionsAllowed"), "status.disruptionsAllowed", 0) or 0,
+        min_available=_int_or_percent(spec.get("minAvailable"), "spec.minAvailable"),
+        max_unavailable=_int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable"),
+    )
+
+
+def _int_or_percent(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadObject(f"{field} is a {type(value).__name__}, not an integer or a percentage")
+    return str(value)
+
+
+@collector(provides=DisruptionBudgets, uses=(ClusterInfo,), kube=(PDBS,))
+def disruption_budgets(ctx: CollectContext) -> DisruptionBudgets:
+    client = kube_client(ctx)
+
+    def read() -> tuple[list[DisruptionBudget], int, int, Skips]:
+        kept: list[DisruptionBudget] = []
+        pending = total = 0
+        skips = Skips("poddisruptionbudgets")
+        for obj in client.list("/apis/policy/v1/poddisruptionbudgets"):
+            total += 1
+            try:
+                found = disruption_budget(obj)
+            except BadObject as exc:
+                skips.add(object_ref("PodDisruptionBudget", obj), str(exc))
+                continue
+            if found is None:
+                pending += 1
+            else:
+                kept.append(found)
+        return kept, pending, total, skips
+
+    kept, pending, total, skips = relisted(read)
+    skips.report(ctx, "kubernetes:poddisruptionbudgets", total=total)
+    return DisruptionBudgets(tuple(kept), pending, skips.count)
