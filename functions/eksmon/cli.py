@@ -105,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
         "--topic-arn", metavar="ARN", help="the alert topic (default: the TOPIC_ARN environment variable)"
     )
     n.add_argument("--severity", choices=("info", "warning", "critical"), default="info")
+    from eksmon.commands import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -113,7 +116,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        return _command(args, out, err)
+        from eksmon.commands import MODULES, run
+
+        return run(args, out, err) if args.command in MODULES else _command(args, out, err)
     except KeyboardInterrupt:
         print("eksmon: interrupted", file=err)
         return EXIT_INTERRUPTED
