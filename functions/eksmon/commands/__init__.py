@@ -14,6 +14,7 @@ from typing import Any, TextIO
 EXIT_USAGE = 2
 MODULES = {
     "grant-access": "eksmon.commands.grant_access",
+    "iam-policy": "eksmon.commands.iam_policy",
 }
 
 
