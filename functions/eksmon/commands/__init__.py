@@ -15,6 +15,7 @@ EXIT_USAGE = 2
 MODULES = {
     "grant-access": "eksmon.commands.grant_access",
     "iam-policy": "eksmon.commands.iam_policy",
+    "findings": "eksmon.commands.findings",
 }
 
 
