@@ -57,10 +57,21 @@ def _context(text: str) -> tuple[str, str]:
     return cluster, context
 
 
+def _version() -> str:
+    """The installed package's version (its metadata), so it is the one place a release sets it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eksmon")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install .)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="eksmon", description="Watch Amazon EKS control planes before they hurt."
     )
+    p.add_argument("--version", action="version", version=f"eksmon {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("scan", help="run the checks with the current AWS credentials")
