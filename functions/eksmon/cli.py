@@ -110,6 +110,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--group", default="eksmon-readers", type=_group, help="group of the monitor's access entry"
     )
+    r.add_argument(
+        "--config", metavar="FILE", help="grant only what the checks this configuration enables read"
+    )
+    r.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
 
     n = sub.add_parser("notify-test", help="one sample finding through the configured notification path")
     n.add_argument(
@@ -154,9 +158,9 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "checks":
             return _checks(args, out)
         if args.command == "rbac":
-            from eksmon.rbac import manifest
+            from eksmon.rbac import configured_manifest
 
-            print(manifest(group=args.group), end="", file=out)
+            print(configured_manifest(args.config, args.check, group=args.group), end="", file=out)
             return EXIT_OK
         if args.command == "notify-test":
             return _notify_test(args, out, err)
