@@ -342,6 +342,7 @@ def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
     from eksmon.engine import COVERAGE, COVERAGE_DOCS, RUN_TIME, RUN_TIME_DOCS
+    from eksmon.links import ANCHOR_ALERTS, readme_url
     from eksmon.runner import TEST_CHECK
 
     own = (
@@ -369,7 +370,7 @@ def _monitor_rows() -> list[dict[str, Any]]:
             TEST_CHECK,
             "Notification test",
             "the sample finding `eksmon notify-test` sends (severity as asked)",
-            COLLECTION_ERROR_DOCS.split("#")[0],
+            readme_url(ANCHOR_ALERTS),
         ),
     )
     return [
