@@ -93,6 +93,9 @@ def test_dry_run_prints_the_aws_commands_and_changes_nothing(
         assert c[c.index("--cluster-name") + 1] == "checkout-prod" and c[c.index("--region") + 1] == REGION
         assert c[c.index("--kubernetes-groups") + 1] == "eksmon-readers" and "--type" in c
     assert entries(eks, "checkout-prod") == {}
+    # the rest is shell comments: the output can be piped to a shell as it is
+    assert all(line.startswith(("aws ", "#")) for line in out.splitlines() if line)
+    assert "eksmon rbac | kubectl apply -f -" in out
 
 
 def test_one_refusing_cluster_does_not_hide_the_others(

@@ -127,8 +127,10 @@ def run(
         return EXIT_FAILED if unreadable else EXIT_USAGE if args.cluster else EXIT_OK
     if not args.dry_run:
         _report(outcomes, out)
+    # a shell comment after --dry-run's commands, so that output can be reviewed and run as it is
     print(
-        f"\nNext, in each cluster: eksmon rbac | kubectl apply -f -   (binds group {GROUP} to read-only roles)",
+        f"{'#' if args.dry_run else ''}\n{'# ' if args.dry_run else ''}Next, in each cluster: "
+        f"eksmon rbac | kubectl apply -f -   (binds group {GROUP} to read-only roles)",
         file=out,
     )
     failed = unreadable or any(o.status == "failed" for o in outcomes)
@@ -188,8 +190,9 @@ def _existing(eks: Any, region: str, cluster: str, principal: str) -> Outcome:
 def _report(outcomes: Sequence[Outcome], out: TextIO) -> None:
     words = {"created": "created", "present": "already there", "failed": "FAILED"}
     width = max(len(f"{o.region}/{o.cluster}") for o in outcomes)
+    role_width = max(len(o.principal.rsplit("/", 1)[-1]) for o in outcomes)
     for o in outcomes:
-        role = o.principal.rsplit("/", 1)[-1]
+        role = o.principal.rsplit("/", 1)[-1].ljust(role_width)
         line = f"{o.region}/{o.cluster}".ljust(width) + f"  {role}  {words.get(o.status, o.status)}"
         print(f"{line}  {o.detail}".rstrip(), file=out)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("created", "present", "failed")}
