@@ -152,3 +152,12 @@ def test_a_bad_role_arn_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit) as exited:
         main(["grant-access", "--role-arn", "eksmon-reader"])
     assert exited.value.code == 2 and "is not an IAM role ARN" in capsys.readouterr().err
+
+
+def test_no_region_anywhere_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    err = io.StringIO()
+    assert main(["grant-access"], out=io.StringIO(), err=err) == 2
+    assert "needs a region" in err.getvalue()

@@ -44,7 +44,11 @@ def add_parser(sub: Any) -> None:
         ),
     )
     g.add_argument("--stack", default="EksMonitor", help="the monitor stack whose role ARNs to read")
-    g.add_argument("--stack-region", metavar="R", help="region of the stack (default: your AWS region)")
+    g.add_argument(
+        "--stack-region",
+        metavar="R",
+        help="region of the stack (default: your AWS region, else the first --region)",
+    )
     g.add_argument(
         "--role-arn",
         action="append",
@@ -84,8 +88,8 @@ def run(
 
     make = session_factory or boto3.Session
     base = make()
-    home = args.stack_region or base.region_name
-    if not home and not args.region:
+    home = args.stack_region or base.region_name or (args.region[0] if args.region else None)
+    if not home:
         print("eksmon: grant-access needs a region: set AWS_REGION or pass --region", file=err)
         return EXIT_USAGE
     roles: list[str] = list(dict.fromkeys(args.role_arn))
