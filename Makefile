@@ -9,13 +9,21 @@ NODE_STAMP := $(VENV)/.installed-node
 LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
 COST_ARGS ?=
+# Extra arguments for the CDK CLI (make deploy ARGS="--profile member-1"); STACKS: which stacks.
+ARGS   ?=
+STACKS ?= EksMonitor
+# The bundled Node runs the CDK CLI from node_modules by path: the CLI's `#!/usr/bin/env node` would
+# otherwise pick whatever node is first on the caller's PATH (none, or an end-of-life one).
+CDK := $(BIN)/node $(CURDIR)/node_modules/aws-cdk/bin/cdk
 
-.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench cost clean
+.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench cost clean \
+	bootstrap deploy diff destroy
 
 help:
 	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
 	@echo "make test   - install, then run lint, type checks and every test (CDK stack included)"
 	@echo "make synth  - synthesise the CloudFormation templates into cdk.out/ (offline)"
+	@echo "make bootstrap | deploy | diff | destroy - the CDK CLI with the bundled Node (ARGS=\"--profile p\", STACKS=...)"
 	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make cost   - the monthly bill for 10 and 100 clusters, from the templates and the demo (COST_ARGS=--write-readme)"
@@ -78,7 +86,20 @@ test-fast: $(PY_STAMP)
 	$(BIN)/pytest -n auto -m 'not infra and not browser' $(PYTEST_ARGS)
 
 synth: install
-	$(BIN)/npx cdk synth --quiet
+	$(CDK) synth --quiet
+
+# With the caller's AWS credentials (AWS_PROFILE / ARGS="--profile p"); nothing else needs to be installed.
+bootstrap: install
+	$(CDK) bootstrap $(ARGS)
+
+deploy: install
+	$(CDK) deploy $(STACKS) $(ARGS)
+
+diff: install
+	$(CDK) diff $(STACKS) $(ARGS)
+
+destroy: install
+	$(CDK) destroy $(STACKS) $(ARGS)
 
 layer: $(PY_STAMP)
 	$(BIN)/python layers/build.py

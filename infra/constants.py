@@ -14,6 +14,7 @@ from eksmon.environment import ENV_CONFIG as RUNTIME_ENV_CONFIG
 from eksmon.environment import ENV_FINDINGS_TABLE as RUNTIME_ENV_FINDINGS_TABLE
 from eksmon.environment import ENV_SLACK_WEBHOOK_SECRET_ARN as RUNTIME_ENV_SLACK_WEBHOOK_SECRET_ARN
 from eksmon.environment import ENV_TOPIC_ARN as RUNTIME_ENV_TOPIC_ARN
+from eksmon.iam_policy import RESOURCE_SCOPED_ACTIONS as _RESOURCE_SCOPED_ACTIONS
 from eksmon.observability import ENV_TRACING as RUNTIME_ENV_TRACING
 from eksmon.observability import NAMESPACE, SERVICE
 from eksmon.tiers import PROVISIONED_DB_BYTES, PUBLISHED_TIERS, STANDARD_DB_BYTES
@@ -135,25 +136,9 @@ NO_SUBSCRIBER: Final = (
 )
 
 # -- IAM -----------------------------------------------------------------------------------------------
-# Read actions (from the registry) that support resource-level permissions, with the ARN pattern to
-# grant them on, in this account and any region. Service Authorization Reference, "Actions defined by
-# Amazon Elastic Kubernetes Service". Any action not listed here has no resource type there and is
-# granted on "*" (ListClusters, DescribeClusterVersions, DescribeAddonVersions, CloudWatch reads, ...).
-_EKS: Final = "arn:{partition}:eks:*:{account}:"
-RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
-    "eks:DescribeCluster": _EKS + "cluster/*",
-    "eks:ListNodegroups": _EKS + "cluster/*",
-    "eks:ListAddons": _EKS + "cluster/*",
-    "eks:ListInsights": _EKS + "cluster/*",
-    "eks:DescribeInsight": _EKS + "cluster/*",
-    "eks:ListFargateProfiles": _EKS + "cluster/*",
-    "eks:ListAccessEntries": _EKS + "cluster/*",
-    "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
-    "eks:DescribeAddon": _EKS + "addon/*/*/*",
-    "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
-    # access-entry/<cluster>/<identity type>/<identity account>/<identity name>/<uuid>
-    "eks:ListAssociatedAccessPolicies": _EKS + "access-entry/*/*/*/*/*",
-}
+# Read actions that support resource-level permissions, with the ARN pattern to grant them on: one table
+# for the monitors, the member role and `eksmon iam-policy` (eksmon/iam_policy.py).
+RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = _RESOURCE_SCOPED_ACTIONS
 
 # -- alerting: findings state, Slack, dashboard, alarms -------------------------------------------------
 ENV_FINDINGS_TABLE: Final = RUNTIME_ENV_FINDINGS_TABLE

@@ -20,9 +20,10 @@ from aws_cdk import Aws, CfnOutput, CfnParameter, CliCredentialsStackSynthesizer
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from eksmon.iam_policy import group_by_resource
 from eksmon.settings import Settings
 from infra.constants import MONITOR_ROLE_PATH, READER_STACK_DESCRIPTION
-from infra.constructs.scheduled_check import group_by_resource, wildcard_reason
+from infra.constructs.scheduled_check import wildcard_reason
 from infra.nag import acknowledge
 
 MONITOR_ACCOUNT_PARAMETER = "MonitorAccountId"
@@ -55,6 +56,7 @@ class ReaderStack(Stack):
             default=monitor_account,  # None: asked at deploy time (the StackSet passes it)
         )
         self.role = self._build_role(settings.accounts.role_name)
+        self._trust_people(settings.accounts.trusted_principal_arns)
         self.policy = self._build_policy(actions)
         CfnOutput(self, "RoleArn", value=self.role.role_arn, description="the role the monitors assume")
 
@@ -71,6 +73,19 @@ class ReaderStack(Stack):
             max_session_duration=Duration.hours(1),
             description="eksmon: read-only access for the monitor account's eksmon monitors",
         )
+
+    def _trust_people(self, arns: Sequence[str]) -> None:
+        """``accounts.trusted_principal_arns``: named roles or users (an SSO role, a CI role) that run
+        `eksmon scan` across the member accounts; each by its exact ARN, never a whole account."""
+        trust = self.role.assume_role_policy  # always set on a Role built with assumed_by
+        if arns and trust is not None:
+            trust.add_statements(
+                iam.PolicyStatement(
+                    sid="TrustedPrincipals",
+                    actions=["sts:AssumeRole"],
+                    principals=[iam.ArnPrincipal(arn) for arn in arns],
+                )
+            )
 
     def _build_policy(self, actions: Sequence[str]) -> iam.Policy:
         policy = iam.Policy(self, "ReadPolicy", roles=[self.role])

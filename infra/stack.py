@@ -18,6 +18,7 @@ from infra.constructs.dashboard import Dashboard
 from infra.constructs.findings_table import FindingsTable
 from infra.constructs.kubernetes_access import build_kubernetes_access, kubernetes_monitors
 from infra.constructs.network import kubernetes_network
+from infra.constructs.outputs import add_next_step_outputs
 from infra.constructs.slack import SlackForwarder, build_slack
 from infra.monitors import MonitorPlan
 
@@ -93,6 +94,12 @@ class EksmonStack(Stack):
             monitors=list(self.checks),
             health_alarms=self.alarms.alarms,
             functions={m: c.function for m, c in self.checks.items()},
+        )
+        add_next_step_outputs(
+            self,
+            dashboard=self.dashboard.dashboard,
+            table=self.findings.table,
+            kubernetes_roles={m: self.checks[m].role for m in readers},
         )
 
     def _say_who_is_notified(self, settings: Settings) -> None:

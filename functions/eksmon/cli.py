@@ -57,10 +57,21 @@ def _context(text: str) -> tuple[str, str]:
     return cluster, context
 
 
+def _version() -> str:
+    """The installed package's version (its metadata), so it is the one place a release sets it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eksmon")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install .)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="eksmon", description="Watch Amazon EKS control planes before they hurt."
     )
+    p.add_argument("--version", action="version", version=f"eksmon {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("scan", help="run the checks with the current AWS credentials")
@@ -99,12 +110,19 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--group", default="eksmon-readers", type=_group, help="group of the monitor's access entry"
     )
+    r.add_argument(
+        "--config", metavar="FILE", help="grant only what the checks this configuration enables read"
+    )
+    r.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
 
     n = sub.add_parser("notify-test", help="one sample finding through the configured notification path")
     n.add_argument(
         "--topic-arn", metavar="ARN", help="the alert topic (default: the TOPIC_ARN environment variable)"
     )
     n.add_argument("--severity", choices=("info", "warning", "critical"), default="info")
+    from eksmon.commands import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -113,7 +131,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        return _command(args, out, err)
+        from eksmon.commands import MODULES, run
+
+        return run(args, out, err) if args.command in MODULES else _command(args, out, err)
     except KeyboardInterrupt:
         print("eksmon: interrupted", file=err)
         return EXIT_INTERRUPTED
@@ -138,9 +158,9 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "checks":
             return _checks(args, out)
         if args.command == "rbac":
-            from eksmon.rbac import manifest
+            from eksmon.rbac import configured_manifest
 
-            print(manifest(group=args.group), end="", file=out)
+            print(configured_manifest(args.config, args.check, group=args.group), end="", file=out)
             return EXIT_OK
         if args.command == "notify-test":
             return _notify_test(args, out, err)
@@ -322,6 +342,7 @@ def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
     from eksmon.engine import COVERAGE, COVERAGE_DOCS, RUN_TIME, RUN_TIME_DOCS
+    from eksmon.links import ANCHOR_ALERTS, readme_url
     from eksmon.runner import TEST_CHECK
 
     own = (
@@ -349,7 +370,7 @@ def _monitor_rows() -> list[dict[str, Any]]:
             TEST_CHECK,
             "Notification test",
             "the sample finding `eksmon notify-test` sends (severity as asked)",
-            COLLECTION_ERROR_DOCS.split("#")[0],
+            readme_url(ANCHOR_ALERTS),
         ),
     )
     return [

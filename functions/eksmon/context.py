@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from eksmon.aws import AwsAccount, DeadlineExceeded, error_code
+from eksmon.links import ANCHOR_COLLECTION_ERROR, readme_url
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.registry import CollectionNeeds
 from eksmon.settings import Settings
@@ -21,7 +22,7 @@ from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 T = TypeVar("T")
 
 COLLECTION_ERROR = "monitor.collection_error"
-COLLECTION_ERROR_DOCS = "https://github.com/eksmon/eksmon#when-a-source-cannot-be-read"
+COLLECTION_ERROR_DOCS = readme_url(ANCHOR_COLLECTION_ERROR)
 
 
 @dataclass

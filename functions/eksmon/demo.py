@@ -63,14 +63,43 @@ def available_monitors() -> list[str]:
     ]
 
 
+# The `sim` extra (pyproject.toml): a plain `pip install eksmon` / `pipx install .` has none of them.
+SIMULATOR_MODULES = ("moto", "waitress", "cryptography")
+SIMULATOR_INSTALL = (
+    "pip install 'eksmon[sim]' (from a clone: pip install '.[sim]', "
+    "pipx install '.[sim]' --force, or make demo)"
+)
+
+
+def missing_simulator_modules() -> list[str]:
+    """The simulator's modules that cannot be imported here (the optional `sim` extra)."""
+    missing = []
+    for name in SIMULATOR_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def run_demo(
     fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None, now: datetime | None = None
 ) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    missing = missing_simulator_modules()
+    if missing:
+        print(
+            f"eksmon: the demo needs the simulator, which is not installed ({', '.join(missing)} missing): "
+            f"{SIMULATOR_INSTALL}",
+            file=err,
+        )
+        return 3
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
     from eksmon.sim.server import Simulator, temporary_environ
 
-    out = out or sys.stdout
-    err = err or sys.stderr
     now = now or DEMO_NOW
     started = time.monotonic()
     narrative = out if fmt == "table" else err

@@ -35,6 +35,7 @@ from eksmon.aws import (
 )
 from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
 from eksmon.errors import ScanAborted
+from eksmon.links import ANCHOR_COVERAGE, ANCHOR_RUN_TIME, readme_url
 from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
 from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
@@ -45,9 +46,9 @@ from eksmon.tasks import Task, TaskGraph
 log = logging.getLogger(__name__)
 
 COVERAGE = "monitor.coverage"
-COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
+COVERAGE_DOCS = readme_url(ANCHOR_COVERAGE)
 RUN_TIME = "monitor.run_time"
-RUN_TIME_DOCS = "https://github.com/eksmon/eksmon#when-a-run-nears-its-time-budget"
+RUN_TIME_DOCS = readme_url(ANCHOR_RUN_TIME)
 SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
 # findings about the monitor itself, not about the fleet: reported, but not counted in OpenFindings and
 # never failing a CI job (--fail-on)

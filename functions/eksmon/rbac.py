@@ -19,7 +19,10 @@ from typing import Any
 
 import yaml
 
+from eksmon.errors import ConfigError
+from eksmon.iam_policy import enabled_checks
 from eksmon.registry import CheckSpec, KubeNonResource, KubePermission, Registry, load
+from eksmon.settings import load_settings
 
 ROLE_NAME = "eksmon-reader"
 GROUP = "eksmon-readers"
@@ -48,10 +51,11 @@ def group_name(text: str) -> str:
 def permissions(
     registry: Registry | None = None, checks: Iterable[CheckSpec] | None = None
 ) -> list[Permission]:
-    """What the checks' collectors declare, plus ``get /metrics``; sorted, duplicates merged."""
+    """What the checks' collectors declare (every check's, plus ``get /metrics``, when ``checks`` is
+    None); sorted, duplicates merged. For chosen checks only theirs: a disabled check's reads are not granted."""
     reg = registry or load()
     declared = list(reg.kube_permissions(reg.checks.values() if checks is None else checks))
-    if not any(isinstance(p, KubeNonResource) and p.url == METRICS_URL for p in declared):
+    if checks is None and not any(isinstance(p, KubeNonResource) and p.url == METRICS_URL for p in declared):
         declared.append(KubeNonResource(METRICS_URL))
     for p in declared:
         _refuse_unsafe(p)
@@ -166,3 +170,23 @@ def manifest(
     for namespace in namespaces(found):
         docs += [role(namespace, found, role_name), role_binding(namespace, group, role_name)]
     return header + yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, explicit_start=True)
+
+
+def configured_manifest(config: str | None, patterns: Sequence[str] = (), group: str = GROUP) -> str:
+    """``eksmon rbac --config FILE [--check ID]``: the manifest for the checks that configuration runs
+    (``checks.disabled`` and ``kubernetes.enabled`` honoured); without either, every check's."""
+    if config is None and not patterns:
+        return manifest(group=group)
+    registry = load()
+    for pattern in patterns:
+        if not registry.select([pattern]):
+            raise ConfigError(f"--check {pattern!r} matches no check; see `eksmon checks`")
+    checks = enabled_checks(registry, load_settings(config), patterns)
+    perms = permissions(registry, checks)
+    if not perms:
+        raise ConfigError(
+            "no enabled check reads the Kubernetes API"
+            + (f" with {config}" if config else "")
+            + ": there is no RBAC to apply"
+        )
+    return manifest(group=group, perms=perms)

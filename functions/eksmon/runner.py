@@ -22,6 +22,7 @@ from eksmon.counters import CounterStore
 from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError, ScanAborted
+from eksmon.links import ANCHOR_ALERTS, readme_url
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import Partition, partition
@@ -246,7 +247,7 @@ def sample_finding(account: str, region: str, now: datetime, severity: Severity 
         "attributes as real findings. Nothing is wrong with any cluster.",
         remediation="Nothing to do. If Slack or e-mail did not receive this, check the topic's subscriptions "
         "(e-mail subscriptions must be confirmed) and their filter policies.",
-        docs="https://github.com/eksmon/eksmon#notifications",
+        docs=readme_url(ANCHOR_ALERTS),
         account=account,
         region=region,
         cluster=None,

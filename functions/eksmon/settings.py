@@ -31,6 +31,13 @@ class _Model(BaseModel):
 class AccountsSettings(_Model):
     ids: list[AccountId] = Field(default_factory=list, description="member accounts to scan; empty: this one")
     role_name: str = Field("eksmon-reader", description="role the monitor assumes in each member account")
+    trusted_principal_arns: list[
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$")]
+    ] = Field(
+        default_factory=list,
+        description="IAM roles or users (an SSO role, a CI role) the member role also trusts, so that "
+        "`eksmon scan` run by them reaches the member accounts",
+    )
     organization: bool = Field(False, description="discover every ACTIVE account of the AWS Organization")
     exclude: list[AccountId] = Field(default_factory=list)
     organizational_units: list[

@@ -351,26 +351,54 @@ class FindingsState:
         return found
 
     def _get(self, fingerprints: Iterable[str]) -> dict[str, Item]:
-        wanted = sorted(fingerprints)
-        items: dict[str, Item] = {}
-        for start in range(0, len(wanted), _BATCH):
-            keys = [{PARTITION_KEY: {"S": fp}} for fp in wanted[start : start + _BATCH]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(8):
-                try:
-                    answer = self.client.batch_get_item(RequestItems=request)
-                except botocore.exceptions.ClientError as exc:
-                    raise _state_error(self.table, exc) from exc
-                for raw in answer.get("Responses", {}).get(self.table, []):
-                    item = Item.parse(raw)
-                    items[item.fingerprint] = item
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise StateError(f"findings table {self.table}: reads still unprocessed after 8 attempts")
-        return items
+        return _batch_get(self.client, self.table, fingerprints)
+
+
+def open_items(client: Any, table: str) -> list[Item]:
+    """Every open finding of the table, whichever monitor, account and region raised it (`eksmon findings`).
+
+    The sparse open-by-region index holds only open items, so this reads their keys there and then
+    the items themselves, consistently; resolved items kept for their TTL are never read."""
+    fingerprints: set[str] = set()
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": OPEN_INDEX,
+        "ProjectionExpression": PARTITION_KEY,
+    }
+    try:
+        while True:
+            answer = client.scan(**kwargs)
+            fingerprints.update(i[PARTITION_KEY]["S"] for i in answer.get("Items", []))
+            if not answer.get("LastEvaluatedKey"):
+                break
+            kwargs = {**kwargs, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
+    except botocore.exceptions.ClientError as exc:
+        raise _state_error(table, exc) from exc
+    items = _batch_get(client, table, fingerprints).values()
+    return [i for i in items if i.status == _OPEN and i.finding is not None]
+
+
+def _batch_get(client: Any, table: str, fingerprints: Iterable[str]) -> dict[str, Item]:
+    wanted = sorted(fingerprints)
+    items: dict[str, Item] = {}
+    for start in range(0, len(wanted), _BATCH):
+        keys = [{PARTITION_KEY: {"S": fp}} for fp in wanted[start : start + _BATCH]]
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(8):
+            try:
+                answer = client.batch_get_item(RequestItems=request)
+            except botocore.exceptions.ClientError as exc:
+                raise _state_error(table, exc) from exc
+            for raw in answer.get("Responses", {}).get(table, []):
+                item = Item.parse(raw)
+                items[item.fingerprint] = item
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        else:
+            raise StateError(f"findings table {table}: reads still unprocessed after 8 attempts")
+    return items
 
 
 class Coverage:
@@ -481,4 +509,14 @@ def dump(client: Any, table: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-__all__ = ["CLAIM_LEASE", "Claim", "Decision", "FindingsState", "Item", "StateError", "create_table", "dump"]
+__all__ = [
+    "CLAIM_LEASE",
+    "Claim",
+    "Decision",
+    "FindingsState",
+    "Item",
+    "StateError",
+    "create_table",
+    "dump",
+    "open_items",
+]

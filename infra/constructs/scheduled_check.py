@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from eksmon.iam_policy import group_by_resource
 from eksmon.settings import Settings
 from infra.constants import (
     ASSET_EXCLUDES,
@@ -36,7 +37,6 @@ from infra.constants import (
     MONITOR_RETRY_ATTEMPTS,
     MONITOR_ROLE_PATH,
     POWERTOOLS_SERVICE_NAME,
-    RESOURCE_SCOPED_ACTIONS,
     SCHEDULE_EVENT_SOURCE,
     SCHEDULE_MAX_EVENT_AGE,
     SCHEDULE_RETRY_ATTEMPTS,
@@ -326,18 +326,6 @@ class _FailedRuns:
         self, _scope: Construct, _fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
     ) -> lambda_.DestinationConfig:
         return lambda_.DestinationConfig(destination=self.queue.queue_arn)
-
-
-def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:
-    """Actions by the resource pattern to grant them on.
-
-    "*" only for actions absent from RESOURCE_SCOPED_ACTIONS: those IAM defines no resource type for
-    (e.g. eks:ListClusters, eks:DescribeClusterVersions), where a narrower Resource would deny the call.
-    """
-    by_resource: dict[str, list[str]] = defaultdict(list)
-    for action in sorted(set(actions)):
-        by_resource[RESOURCE_SCOPED_ACTIONS.get(action, "*")].append(action)
-    return dict(sorted(by_resource.items()))
 
 
 def _assume_role_grants(

@@ -50,6 +50,8 @@ class ClusterExtra:
     access_entries: list[str] = field(default_factory=list)
     # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
     access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # principal ARN -> (kubernetesGroups, type) of the entries created through CreateAccessEntry
+    access_entry_details: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     tier: str = STANDARD
     endpoint: str | None = None
     certificate_authority: str | None = None
@@ -87,6 +89,9 @@ class EksExtension(Extension):
         policies = re.fullmatch(r"/clusters/([^/]+)/access-entries/(.+)/access-policies", path)
         if policies is not None and req.method == "GET":
             return self._access_policies(req, *policies.groups())
+        entry = re.fullmatch(r"/clusters/([^/]+)/access-entries(?:/(.+))?", path)
+        if entry is not None and (req.method == "POST" or entry.group(2) is not None):
+            return self._access_entry(req, *entry.groups())
         m = re.fullmatch(r"/clusters/([^/]+)/(insights|addons|access-entries)(?:/([^/]+))?", path)
         if m is None:
             return None
@@ -216,6 +221,57 @@ class EksExtension(Extension):
         if standard:
             standard[min(1, len(standard) - 1)]["defaultVersion"] = True
         return self._page(req, "clusterVersions", items)
+
+    def _access_entry(self, req: SimRequest, cluster: str, principal: str | None) -> Response | None:
+        """CreateAccessEntry (POST, no principal in the path) and DescribeAccessEntry (GET), as EKS
+        answers them: 409 ResourceInUseException for an entry that exists, 400 on a CONFIG_MAP cluster."""
+        extra = self.extra.get((req.account, req.region, cluster))
+        if extra is None:
+            return error_response(
+                req, "ResourceNotFoundException", f"No cluster found for name: {cluster}.", 404
+            )
+        if principal is None:
+            body = req.json()
+            principal = str(body.get("principalArn", ""))
+            if extra.authentication_mode == "CONFIG_MAP":
+                return error_response(
+                    req,
+                    "InvalidRequestException",
+                    "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
+                    "to perform this operation.",
+                )
+            if principal in extra.access_entries:
+                return error_response(
+                    req,
+                    "ResourceInUseException",
+                    "The specified access entry resource is already in use on this cluster.",
+                    409,
+                )
+            extra.access_entries = sorted([*extra.access_entries, principal])
+            extra.access_entry_details[principal] = (
+                list(body.get("kubernetesGroups") or []),
+                str(body.get("type") or "STANDARD"),
+            )
+        elif req.method != "GET":
+            return None
+        if principal not in extra.access_entries:
+            return error_response(
+                req, "ResourceNotFoundException", f"No access entry for {principal} in {cluster}.", 404
+            )
+        groups, kind = extra.access_entry_details.get(principal, ([], "STANDARD"))
+        return json_response(
+            {
+                "accessEntry": {
+                    "clusterName": cluster,
+                    "principalArn": principal,
+                    "kubernetesGroups": groups,
+                    "accessEntryArn": f"arn:aws:eks:{req.region}:{req.account}:access-entry/{cluster}/"
+                    f"{uuid.uuid5(uuid.NAMESPACE_URL, principal)}",
+                    "type": kind,
+                    "username": principal,
+                }
+            }
+        )
 
     def _access_policies(self, req: SimRequest, cluster: str, principal: str) -> Response:
         extra = self.extra.get((req.account, req.region, cluster))
