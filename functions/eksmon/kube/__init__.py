@@ -21,7 +21,8 @@ How a collector reads the cluster::
 * Failures are :class:`KubeError` subclasses (``KubeForbidden`` names the missing permission,
   ``KubeUnauthorized`` says the access entry is missing, ``KubeTimeout``, ``KubeConnectionError``
   with reason ``ConnectionRefused``/``ConnectionReset``, ``KubeTLSError``, ``KubeListUnbounded``,
-  ``KubeNotFound`` for an absent object); a collector lets them propagate and the engine reports a
+  ``KubeNotFound`` for an absent object, ``KubeCredentialError`` when a kubeconfig user's exec
+  credential plugin fails, hangs or prints no ExecCredential); a collector lets them propagate and the engine reports a
   ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an absent object is
   normal (no aws-auth ConfigMap on an API-only cluster). A cluster that refuses the monitor's
   identity or cannot be reached is one ``monitor.collection_error`` (resource ``source/kubernetes``):
@@ -63,6 +64,7 @@ from eksmon.kube.errors import (
     KubeBadBody,
     KubeconfigError,
     KubeConnectionError,
+    KubeCredentialError,
     KubeError,
     KubeForbidden,
     KubeGone,
@@ -85,6 +87,7 @@ __all__ = [
     "KubeBadBody",
     "KubeClient",
     "KubeConnectionError",
+    "KubeCredentialError",
     "KubeError",
     "KubeForbidden",
     "KubeGone",

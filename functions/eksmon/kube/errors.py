@@ -102,6 +102,29 @@ class KubeListUnbounded(KubeError):
     """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``."""
 
 
+class KubeCredentialError(KubeError):
+    """The kubeconfig user's exec credential plugin failed, hung, or printed no usable ExecCredential.
+
+    The message names the plugin's command and its trimmed stderr (never a token); ``plugin`` is the
+    command line as shown.
+    """
+
+    def __init__(
+        self, status: int | None, reason: str, path: str, message: str | None = None, plugin: str = ""
+    ) -> None:
+        self.plugin = plugin
+        self.fix = (
+            f"Run the credential plugin yourself (`{plugin}`) and fix what it says (for AWS SSO: "
+            "`aws sso login`); it must print an ExecCredential with status.token within "
+            "kubernetes.exec_timeout_seconds."
+        )
+        super().__init__(status, reason, path, message)
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
+
+
 class KubeBadBody(KubeError):
     """An answer that was received but cannot be read (``/metrics`` past a parser limit, not the format)."""
 
