@@ -25,7 +25,8 @@ How a collector reads the cluster::
   credential plugin fails, hangs or prints no ExecCredential); a collector lets them propagate and the engine reports a
   ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an absent object is
   normal (no aws-auth ConfigMap on an API-only cluster). A cluster that refuses the monitor's
-  identity or cannot be reached is one ``monitor.collection_error`` (resource ``source/kubernetes``):
+  identity, cannot be reached, or hands out an endless list is one ``monitor.collection_error``
+  (resource ``source/kubernetes``):
   after that first failure the engine stops calling it for the rest of the scan.
 * Declare every permission in ``kube=``: it is the generated RBAC (a ClusterRole, plus a Role in
   ``kube-system`` for ``KubePermission(..., namespace="kube-system", names=(...))``), and the

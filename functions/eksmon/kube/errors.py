@@ -99,7 +99,21 @@ class KubeConnectionError(KubeError):
 
 
 class KubeListUnbounded(KubeError):
-    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``."""
+    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``.
+
+    Cluster-wide: an apiserver (or a proxy in front of it) that hands out endless continue tokens
+    does it to every list, so after one endless list the cluster is not asked again in this scan.
+    """
+
+    fix = (
+        "The cluster's API (or a proxy in front of it) kept handing out continue tokens: check it with "
+        "`kubectl get --raw '/api/v1/pods?limit=500'`. If the cluster really holds that many objects, "
+        "raise kubernetes.max_list_pages."
+    )
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
 
 
 class KubeCredentialError(KubeError):
