@@ -286,5 +286,5 @@ def _text(data: bytes | None) -> str:
 
 def _trim(stderr: str) -> str:
     """The plugin's stderr on one line, at most ``MAX_STDERR`` characters."""
-    said = " ".join(line.strip() for line in stderr.splitlines() if line.strip())
+    said = " | ".join(line.strip() for line in stderr.splitlines() if line.strip())
     return said if len(said) <= MAX_STDERR else said[: MAX_STDERR - 1] + "…"
