@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from eksmon.cli import main
-from eksmon.kube import KubeClient, KubeCredentialError
+from eksmon.kube import KubeClient, KubeCredentialError, KubeUnauthorized
 from eksmon.sim.fleet import DEMO_ACCOUNT
 from eksmon.sim.kubernetes_api import KubernetesApi
 from eksmon.sim.server import Simulator
@@ -269,4 +269,21 @@ def test_a_refresh_that_fails_mid_scan_names_the_plugin_not_an_access_entry(two:
     assert "access entry" not in message and "aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8" not in message
     assert failed.value.cluster_wide
     assert runs(two.parent, "ml-training-fail-after-first") == 2
+    client.close()
+
+
+def test_a_token_the_cluster_refuses_names_the_plugin_after_one_fresh_try(sim: Simulator, two: Path) -> None:
+    # Given a healthy plugin whose identity has no access entry on the cluster
+    api: KubernetesApi = sim.extension(KubernetesApi)
+    api.cluster(DEMO_ACCOUNT, REGION, "ml-training").access_entry = False
+    client = KubeClient.from_kubeconfig(two, "ml-training-ok", exec_timeout=30)
+
+    # When a request is refused with 401
+    with pytest.raises(KubeUnauthorized) as refused:
+        client.get("/version")
+
+    # Then the plugin was asked once more for a fresh token, and the error names it
+    assert runs(two.parent, "ml-training-ok") == 2
+    assert "the token the credential plugin `python" in str(refused.value)
+    assert "context ml-training-ok" in str(refused.value) and "access entry" in str(refused.value)
     client.close()

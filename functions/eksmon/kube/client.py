@@ -1,7 +1,8 @@
 """Read-only access to one cluster's API, on the official ``kubernetes`` client.
 
 HTTP, TLS, connection pooling, retries and kubeconfig handling are the library's
-(``kubernetes.client.Configuration`` + ``ApiClient``, ``kubernetes.config``); what is kept here is:
+(``kubernetes.client.Configuration`` + ``ApiClient``, ``kubernetes.config``), except a kubeconfig
+user's exec credential plugin, which :mod:`eksmon.kube.exec_plugin` runs; what is kept here is:
 
 * ``get(path)`` -> one JSON object; ``list(path)`` -> the items of a list, one at a time, read
   ``limit`` items per request and followed through ``continue`` tokens, each page decoded with
