@@ -230,12 +230,16 @@ def test_a_hanging_plugin_is_stopped_at_its_timeout_and_named(two: Path) -> None
 
 def test_a_plugin_that_never_returns_cannot_outlive_the_scans_deadline(two: Path) -> None:
     # Given a plugin that never returns and the default plugin timeout (timeout_seconds + 5 = 15 s)
-    # When the scan's deadline is 5 s
-    code, doc, err, elapsed = scan(two, "hang", "--timeout", "5")
+    # When the scan's deadline is 8 s
+    code, doc, err, elapsed = scan(two, "hang", "--timeout", "8")
 
-    # Then the scan ends at its deadline, not the plugin's
-    assert elapsed < 9, err
-    assert doc is not None and code in (0, 1, 3)
+    # Then the scan ends at its deadline, not the plugin's, and the plugin (stopped a second before the
+    # deadline) is what the cluster's collection error names, not the readers it held up
+    assert elapsed < 12, err
+    assert doc is not None and code == 0
+    [error] = [e for e in collection_errors(doc) if e["cluster"] == "ml-training"]
+    assert error["details"]["error_code"] == "KubeCredentialError"
+    assert "did not finish before the scan's deadline" in error["message"]
 
 
 @pytest.mark.parametrize("mode", ["near", "brief"], ids=["expires-in-4-minutes", "expires-in-30-seconds"])

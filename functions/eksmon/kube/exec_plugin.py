@@ -10,7 +10,8 @@ token is then sent and the cluster's 401 blamed on an access entry), and re-runs
 request once the token is within 5 minutes of expiry. Here:
 
 * the plugin runs in its own process group, stdin closed, for at most ``timeout`` seconds and never
-  past the scan's deadline; a plugin still running then is killed with its children;
+  past the scan's deadline (it is stopped a second before, so that its error, not the deadline's,
+  is what the cluster's finding says); a plugin still running then is killed with its children;
 * a plugin that exits non-zero, hangs, or prints anything but an ExecCredential with a token is a
   :class:`~eksmon.kube.errors.KubeCredentialError` naming the command and its trimmed stderr (with
   anything token-like redacted; what it printed on stdout is never shown). The error is
@@ -39,6 +40,7 @@ from typing import Any
 from eksmon.kube.errors import KubeCredentialError
 
 REFRESH_MARGIN_SECONDS = 60.0
+DEADLINE_MARGIN_SECONDS = 1.0
 MAX_STDERR = 400
 MAX_OUTPUT = 1024 * 1024
 API_VERSIONS = ("client.authentication.k8s.io/v1beta1", "client.authentication.k8s.io/v1")
@@ -170,7 +172,9 @@ class ExecPlugin:
 
     # -- running it ----------------------------------------------------------------------------------
     def _limit(self) -> tuple[float, str]:
-        left = self.deadline() if self.deadline is not None else float("inf")
+        # stopped a little before the scan's deadline, so that its own error (naming the plugin) is
+        # reported for the cluster rather than a deadline finding listing the readers it held up
+        left = self.deadline() - DEADLINE_MARGIN_SECONDS if self.deadline is not None else float("inf")
         if left < self.timeout:
             return max(0.0, left), "before the scan's deadline"
         return self.timeout, "within kubernetes.exec_timeout_seconds"
@@ -187,7 +191,7 @@ class ExecPlugin:
     def _run(self) -> tuple[str, float | None]:
         seconds, bound = self._limit()
         if seconds <= 0:
-            raise self._fail("ExecPluginTimeout", "was not run: the scan's deadline had passed")
+            raise self._fail("ExecPluginTimeout", "was not run: the scan's deadline was too close")
         info: dict[str, Any] = {
             "apiVersion": self.api_version,
             "kind": "ExecCredential",
@@ -217,7 +221,9 @@ class ExecPlugin:
             except subprocess.TimeoutExpired:
                 err = b""
             raise self._fail(
-                "ExecPluginTimeout", f"did not finish {bound} ({seconds:g} s) and was stopped", _text(err)
+                "ExecPluginTimeout",
+                f"did not finish {bound} ({round(seconds, 1):g} s) and was stopped",
+                _text(err),
             ) from None
         if proc.returncode != 0:
             raise self._fail("ExecPluginFailed", f"exited with status {proc.returncode}", _text(err))
