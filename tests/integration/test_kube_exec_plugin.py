@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from eksmon.cli import main
-from eksmon.kube import KubeClient, KubeCredentialError, KubeUnauthorized
+from eksmon.kube import KubeClient, KubeconfigError, KubeCredentialError, KubeUnauthorized, cli_services
 from eksmon.sim.fleet import DEMO_ACCOUNT
 from eksmon.sim.kubernetes_api import KubernetesApi
 from eksmon.sim.server import Simulator
@@ -291,3 +291,22 @@ def test_a_token_the_cluster_refuses_names_the_plugin_after_one_fresh_try(sim: S
     assert "the token the credential plugin `python" in str(refused.value)
     assert "context ml-training-ok" in str(refused.value) and "access entry" in str(refused.value)
     client.close()
+
+
+def test_a_kubeconfig_list_and_an_unusable_exec_section(two: Path, tmp_path: Path) -> None:
+    # a KUBECONFIG-style list: the first file naming the context wins, a missing file is skipped
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "contexts": [], "users": []}))
+    files = os.pathsep.join([str(tmp_path / "missing.yaml"), str(other), str(two)])
+    client = KubeClient.from_kubeconfig(files, "ml-training-ok")
+    assert client.get("/version")["gitVersion"] and client.plugin is not None
+    client.close()
+
+    # an exec section eksmon cannot run is a configuration error before the scan (exit 2), naming it
+    broken = yaml.safe_load(two.read_text())
+    broken["users"][0]["user"]["exec"]["apiVersion"] = "client.authentication.k8s.io/v1alpha1"
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+    with pytest.raises(KubeconfigError, match=r"context ml-training-ok: exec: apiVersion must be one of"):
+        cli_services(
+            None, kubeconfig=str(tmp_path / "broken.yaml"), contexts={"ml-training": "ml-training-ok"}
+        )
