@@ -102,6 +102,14 @@ class KubernetesSettings(_Model):
     enabled: bool = Field(True, description="read the Kubernetes API of each cluster")
     vpc: KubernetesVpc | None = Field(None, description="deployed only: run the Kubernetes readers in a VPC")
     timeout_seconds: float = Field(10.0, gt=0, le=120)
+    exec_timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=300,
+        description="how long a kubeconfig user's exec credential plugin may run (default: "
+        "timeout_seconds + 5: a plugin that refreshes its credentials makes a request of its own, "
+        "plus its interpreter's start); never past the scan's deadline",
+    )
     page_size: int = Field(500, ge=10, le=5000)
     max_list_pages: int = Field(
         1000,
@@ -110,6 +118,11 @@ class KubernetesSettings(_Model):
         description="pages one Kubernetes list may take before it is abandoned as endless "
         "(a repeated continue token ends it at once)",
     )
+
+    @property
+    def plugin_timeout(self) -> float:
+        """``exec_timeout_seconds``, or a few seconds above the request timeout when it is not set."""
+        return self.exec_timeout_seconds or self.timeout_seconds + 5
 
 
 class SlackSettings(_Model):

@@ -383,8 +383,15 @@ def test_describe_cluster_denied_keeps_what_a_kubeconfig_context_reads(demo_sim:
     assert code == 0, err
     assert errors(doc) == [(WEST, "search-staging", "source/eks:DescribeCluster", "AccessDeniedException")]
     # only the checks that need DescribeCluster itself lose search-staging's findings; the Kubernetes API,
-    # reached through the context, still gives its webhook, kube-proxy and CNI findings
+    # reached through the context, still gives its webhook, kube-proxy and CNI findings, its unsafe sysctls
+    # (judged for the version the API server's /version gives) and its broken aws-auth (mode unknown)
     checks = load().checks
     lost = {k for k in before if k[2] == "search-staging" and ClusterInfo in checks[k[1]].needs}
     assert lost and kept(doc) == before - lost
+    for check in ("pod.unsafe_sysctls", "auth.aws_auth_invalid"):
+        assert any(k[1] == check and k[2] == "search-staging" for k in kept(doc)), check
+    [auth] = [f for f in doc["findings"] if f["check"] == "auth.aws_auth_invalid"]
+    assert auth["details"]["authentication_mode"] == "unknown"
+    sysctls = [f for f in doc["findings"] if f["check"] == "pod.unsafe_sysctls"]
+    assert sysctls and all("Kubernetes 1.35" in f["message"] for f in sysctls)
     assert unique_fingerprints(doc)

@@ -745,7 +745,10 @@ def test_unusable_kubeconfig_contexts_are_configuration_errors(
     sim: Simulator, api: KubernetesApi, tmp_path: Path
 ) -> None:
     path = write_kubeconfig(tmp_path, api, sim, "data-platform", REGION)
-    with pytest.raises(KubeconfigError, match=r"kubeconfig: context nope: .*Expected object with name nope"):
+    with pytest.raises(
+        KubeconfigError,
+        match=r"kubeconfig: context nope: no context named nope \(contexts: insecure, via-exec, via-token\)",
+    ):
         cli_services(None, kubeconfig=str(path), contexts={"data-platform": "nope"})
     with pytest.raises(ConfigError, match="insecure-skip-tls-verify"):
         cli_services(None, kubeconfig=str(path), contexts={"data-platform": "insecure"})

@@ -384,16 +384,35 @@ def test_a_list_that_never_ends_is_bounded_and_one_collection_error(
     # When the cluster is scanned with a ceiling of 20 pages per list
     result = run(sim, now, ["ml-training"], EU, kubernetes={"max_list_pages": 20})
 
-    # Then the list stops after a bounded number of requests, as one collection error for that source
+    # Then the list stops after a bounded number of requests, as one collection error for the cluster
     pods = [r for r in ml.requests if r.path == "/api/v1/pods"]
     assert len(pods) == (2 if repeat else 20)
     [failed] = errors(result, "ml-training")
-    assert failed.details["error_code"] == "KubeListUnbounded" and failed.resource.endswith(
-        "pods_with_sysctls"
-    )
+    assert failed.details["error_code"] == "KubeListUnbounded" and failed.resource == "source/kubernetes"
     assert "endless list: list pods at cluster scope" in failed.message
     assert ("already given" if repeat else "max_list_pages") in failed.message
-    assert of(result, "ml-training", "webhook.no_endpoints")  # the other lists were read
+    assert "kubernetes_pods.pods_with_sysctls" in failed.details["skipped_collectors"]
+
+
+def test_an_api_whose_every_list_is_endless_is_given_up_after_one_list(
+    sim: Simulator, ml: KubeCluster, now: datetime
+) -> None:
+    # Given an apiserver (or a proxy) that puts a fresh continue token on every list answer
+    ml.endless_list(repeat=False)
+
+    # When the cluster is scanned with a ceiling of 50 pages per list (the reads run 4 at a time)
+    result = run(
+        sim, now, ["ml-training"], EU, kubernetes={"max_list_pages": 50}, aws={"max_in_flight_per_region": 4}
+    )
+
+    # Then the cluster is given up after the first list that proved endless: one collection error, the
+    # cluster's other Kubernetes reads skipped, and only the lists already under way run to the ceiling
+    [failed] = errors(result, "ml-training")
+    assert failed.details["error_code"] == "KubeListUnbounded" and failed.resource == "source/kubernetes"
+    assert "max_list_pages" in failed.message and "not asked again" in failed.message
+    assert failed.details["skipped_collectors"] and failed.details["affected_checks"]
+    lists = [r for r in ml.requests if r.note == "endless"]
+    assert 50 <= len(lists) <= 4 * 50
 
 
 def test_an_expired_continue_token_restarts_the_list_once(

@@ -22,6 +22,7 @@ from eksmon.collectors.kubernetes_system import (
     mode_from_daemon_set,
 )
 from eksmon.models import Severity
+from eksmon.parts import ClusterInfo
 from eksmon.registry import NoThresholds
 from eksmon.sim import k8s_objects as k8s
 
@@ -215,11 +216,32 @@ def auth(
     )
 
 
+def auth_without_describe_cluster(data: dict[str, str]) -> list:
+    snap = snapshot(AwsAuth(True, data, None))
+    del snap.parts[ClusterInfo]  # DescribeCluster denied: the mode is not known
+    return list(aws_auth_invalid(snap, NONE, NOW))
+
+
 def roles(*entries: object) -> dict[str, str]:
     return {"mapRoles": yaml.safe_dump(list(entries))}
 
 
 class TestAwsAuth:
+    def test_a_broken_config_map_is_judged_when_describe_cluster_failed_and_says_the_mode_is_unknown(
+        self,
+    ) -> None:
+        [p] = auth_without_describe_cluster(roles({"username": "x", "groups": ["g"]}))
+        assert p.severity == Severity.CRITICAL and p.details["authentication_mode"] == "unknown"
+        assert "authentication mode unknown" in p.message and "cluster prod" in p.message
+        assert "access entries still work" not in p.message
+        # the healthy near-miss: a valid ConfigMap passes without DescribeCluster too
+        assert auth_without_describe_cluster(roles(NODE)) == []
+
+    def test_a_known_mode_is_in_the_details(self) -> None:
+        [p] = auth(roles({"username": "x", "groups": ["g"]}), mode="CONFIG_MAP")
+        assert p.details["authentication_mode"] == "CONFIG_MAP" and "no other way in" in p.message
+        assert auth(roles({"username": "x", "groups": ["g"]}), mode="API") == []
+
     def test_a_valid_config_map_passes(self) -> None:
         user = {"userarn": "arn:aws:iam::123456789012:user/alice", "username": "alice", "groups": ["admins"]}
         data = {**roles(NODE), "mapUsers": yaml.safe_dump([user]), "mapAccounts": "- '123456789012'\n"}

@@ -11,6 +11,7 @@ from eksmon.checks.pod_unsafe_sysctls import UnsafeSysctlsThresholds, unsafe_sys
 from eksmon.collectors.kubernetes_common import BadObject
 from eksmon.collectors.kubernetes_pods import PodsWithSysctls, PodSysctls, pod_sysctls
 from eksmon.models import Severity
+from eksmon.parts import ClusterInfo
 
 from .kubernetes_builders import snapshot
 
@@ -67,6 +68,30 @@ def test_the_base_set_is_safe_on_every_version(base: str) -> None:
 def test_unknown_version_uses_the_base_set_and_says_so() -> None:
     [p] = run(pod("net.ipv4.tcp_keepalive_time"), version="")
     assert "unknown Kubernetes version" in p.message
+
+
+@pytest.mark.parametrize(
+    ("server", "unsafe"),
+    [("v1.28.15-eks-1a2b3c4", True), ("v1.29.1-eks-1a2b3c4", False), (None, True)],
+    ids=["apiserver-1.28", "apiserver-1.29", "no-version"],
+)
+def test_without_describe_cluster_the_version_is_the_api_servers(server: str | None, unsafe: bool) -> None:
+    # tcp_keepalive_time is safe from 1.29: DescribeCluster denied, /version decides
+    snap = snapshot(PodsWithSysctls((pod("net.ipv4.tcp_keepalive_time"),), 1, server_version=server))
+    del snap.parts[ClusterInfo]
+    found = list(unsafe_sysctls(snap, DEFAULT, NOW))
+    assert bool(found) == unsafe
+    if server and found:
+        assert "Kubernetes 1.28" in found[0].message
+    if server is None:
+        assert "unknown Kubernetes version" in found[0].message
+
+
+def test_describe_clusters_version_wins_over_the_api_servers() -> None:
+    snap = snapshot(
+        PodsWithSysctls((pod("net.ipv4.tcp_keepalive_time"),), 1, server_version="v1.29.1"), version="1.28"
+    )
+    assert len(list(unsafe_sysctls(snap, DEFAULT, NOW))) == 1
 
 
 # -- names ----------------------------------------------------------------------------------------------

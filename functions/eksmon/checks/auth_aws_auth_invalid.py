@@ -114,24 +114,32 @@ def _type(value: Any) -> str:
     id="auth.aws_auth_invalid",
     title="aws-auth ConfigMap is invalid",
     monitor="kubernetes",
-    needs=(ClusterInfo, AwsAuth),
+    needs=(AwsAuth,),
+    uses=(ClusterInfo,),  # its authentication mode; a broken aws-auth is judged whatever the mode is known
     docs="https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html",
     severity_rules="critical when kube-system/aws-auth does not parse or has entries without "
     "rolearn/userarn, username or groups",
     sources=("Kubernetes: ConfigMap kube-system/aws-auth",),
 )
 def aws_auth_invalid(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) -> Iterator[Problem]:
-    info = snap.get(ClusterInfo)
+    info = snap.get(ClusterInfo) if snap.has(ClusterInfo) else None
+    known = info.authentication_mode if info is not None else None
     auth = snap.get(AwsAuth)
-    if not auth.present or info.authentication_mode == "API":
+    if not auth.present or known == "API":
         return
     result = validate(auth.data)
     if auth.problem:
         result.parse_errors.insert(0, auth.problem)
     if result.ok:
         return
-    mode = info.authentication_mode or "unknown"
+    mode = known or "unknown"
     only = mode == "CONFIG_MAP"
+    if only:
+        tail = ", and with CONFIG_MAP mode there is no other way in."
+    elif known:
+        tail = "; access entries still work."
+    else:  # DescribeCluster could not be read: the cluster may depend on aws-auth alone
+        tail = "; whether access entries still let them in depends on the authentication mode, unknown here."
     found = result.parse_errors + [
         f"{e['key']} entry {e['entry']}"
         + (f" ({e.get('rolearn') or e.get('userarn')})" if e.get("rolearn") or e.get("userarn") else "")
@@ -148,18 +156,15 @@ def aws_auth_invalid(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) ->
         title="aws-auth ConfigMap does not parse"
         if result.parse_errors
         else "aws-auth ConfigMap has broken entries",
-        message=f"kube-system/aws-auth on cluster {info.name} (authentication mode {mode}): {shown}. The EKS "
+        message=f"kube-system/aws-auth on cluster {snap.name} (authentication mode {mode}): {shown}. The EKS "
         "authenticator cannot map the IAM principals of a key it cannot parse, nor an entry without its ARN; "
         "an entry without username or groups maps to no usable identity. Nodes and people mapped there lose "
-        "access to the cluster"
-        + (
-            ", and with CONFIG_MAP mode there is no other way in." if only else "; access entries still work."
-        ),
+        "access to the cluster" + tail,
         remediation="Fix the ConfigMap (kubectl edit -n kube-system configmap aws-auth, or the tool that owns it) "
         "so that mapRoles and mapUsers are YAML lists of {rolearn|userarn, username, groups}; better, move "
         "these mappings to EKS access entries.",
         details={
-            "authentication_mode": info.authentication_mode,
+            "authentication_mode": mode,
             "parse_errors": result.parse_errors,
             "entries": result.entries[:MAX_ENTRIES],
             "broken_entries": len(result.entries),

@@ -32,7 +32,8 @@ class UnsafeSysctlsThresholds(Thresholds):
     id="pod.unsafe_sysctls",
     title="Pod sets unsafe sysctls",
     monitor="kubernetes",
-    needs=(ClusterInfo, PodsWithSysctls),
+    needs=(PodsWithSysctls,),
+    uses=(ClusterInfo,),  # its version; without DescribeCluster, the API server's /version
     docs=CONTROL_PLANE_DOCS,
     severity_rules="warning per pod whose spec.securityContext.sysctls leave the safe set of the cluster's "
     "version; pods the kubelet refused (SysctlForbidden) are called out",
@@ -40,12 +41,13 @@ class UnsafeSysctlsThresholds(Thresholds):
     sources=("Kubernetes: pods",),
 )
 def unsafe_sysctls(snap: ClusterSnapshot, t: UnsafeSysctlsThresholds, _now: datetime) -> Iterator[Problem]:
-    info = snap.get(ClusterInfo)
-    version = parse_minor(info.version)
+    pods = snap.get(PodsWithSysctls)
+    described = snap.get(ClusterInfo).version if snap.has(ClusterInfo) else None
+    version = parse_minor(described) or parse_minor(pods.server_version)
     safe = safe_sysctls(version)
     label = f"Kubernetes {minor_str(version)}" if version else "an unknown Kubernetes version (base set used)"
     hits: list[tuple[PodSysctls, list[str]]] = []
-    for pod in snap.get(PodsWithSysctls).items:
+    for pod in pods.items:
         unsafe = [
             name
             for name in pod.sysctls

@@ -22,7 +22,7 @@ from eksmon.collectors.kubernetes_common import (
     text,
 )
 from eksmon.context import CollectContext
-from eksmon.kube import kube_client
+from eksmon.kube import KubeClient, KubeForbidden, KubeNotFound, KubeServerError, kube_client
 from eksmon.parts import ClusterInfo
 from eksmon.registry import KubePermission, collector
 
@@ -47,6 +47,9 @@ class PodsWithSysctls:
     items: tuple[PodSysctls, ...]
     scanned: int  # pods read
     skipped: int = 0
+    server_version: str | None = (
+        None  # the API server's /version gitVersion, read when DescribeCluster failed
+    )
 
 
 def pod_sysctls(obj: Any) -> PodSysctls | None:
@@ -106,4 +109,17 @@ def pods_with_sysctls(ctx: CollectContext) -> PodsWithSysctls:
 
     kept, scanned, skips = relisted(read)
     skips.report(ctx, "kubernetes:pods", total=scanned)
-    return PodsWithSysctls(tuple(kept), scanned, skips.count)
+    snap = ctx.cluster_snapshot
+    version = server_version(client) if kept and snap is not None and not snap.has(ClusterInfo) else None
+    return PodsWithSysctls(tuple(kept), scanned, skips.count, version)
+
+
+def server_version(client: KubeClient) -> str | None:
+    """The API server's own version (``/version``'s gitVersion, e.g. ``v1.31.4-eks-1a2b3c4``), which every
+    identity may read: the cluster's version when DescribeCluster could not be read. None if unreadable."""
+    try:
+        doc = client.get("/version")
+    except (KubeNotFound, KubeForbidden, KubeServerError):
+        return None
+    value = doc.get("gitVersion")
+    return value[:100] if isinstance(value, str) else None

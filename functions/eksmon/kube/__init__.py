@@ -21,11 +21,13 @@ How a collector reads the cluster::
 * Failures are :class:`KubeError` subclasses (``KubeForbidden`` names the missing permission,
   ``KubeUnauthorized`` says the access entry is missing, ``KubeTimeout``, ``KubeConnectionError``
   with reason ``ConnectionRefused``/``ConnectionReset``, ``KubeTLSError``, ``KubeListUnbounded``,
-  ``KubeNotFound`` for an absent object); a collector lets them propagate and the engine reports a
-  ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where an absent object is
-  normal (no aws-auth ConfigMap on an API-only cluster). A cluster that refuses the monitor's
-  identity or cannot be reached is one ``monitor.collection_error`` (resource ``source/kubernetes``):
-  after that first failure the engine stops calling it for the rest of the scan.
+  ``KubeNotFound`` for an absent object, ``KubeCredentialError`` when a kubeconfig user's exec
+  credential plugin fails, hangs or prints no ExecCredential); a collector lets them propagate and
+  the engine reports a ``monitor.collection_error`` naming them, or catches ``KubeNotFound`` where
+  an absent object is normal (no aws-auth ConfigMap on an API-only cluster). A cluster that refuses
+  the monitor's identity, cannot be reached, has no working credential plugin, or hands out an
+  endless list is one ``monitor.collection_error`` (resource ``source/kubernetes``): after that
+  first failure the engine stops calling it for the rest of the scan.
 * Declare every permission in ``kube=``: it is the generated RBAC (a ClusterRole, plus a Role in
   ``kube-system`` for ``KubePermission(..., namespace="kube-system", names=(...))``), and the
   simulator's Kubernetes stand-in allows exactly those, so a forgotten one fails in the tests as in
@@ -46,8 +48,10 @@ operator asked not to touch.
 Every request goes through the official ``kubernetes`` client (:mod:`eksmon.kube.client`), imported
 when the first cluster is reached: from DescribeCluster's endpoint and CA with the EKS IAM token as
 bearer token (``refresh_api_key_hook``), or with ``--kubeconfig``/``--kube-context`` through
-``kubernetes.config`` (contexts, exec credential plugins, certificates). What this package keeps is
-the IAM token (:mod:`eksmon.kube.token`), the errors that name what to fix, and the glue.
+``kubernetes.config`` (clusters, CAs, certificates, static tokens) with an exec credential plugin run
+by :mod:`eksmon.kube.exec_plugin` (bounded, scoped to its cluster, its token cached). What this
+package keeps is the IAM token (:mod:`eksmon.kube.token`), the plugin runner, the errors that name
+what to fix, and the glue.
 """
 
 from eksmon.kube.access import (
@@ -63,6 +67,7 @@ from eksmon.kube.errors import (
     KubeBadBody,
     KubeconfigError,
     KubeConnectionError,
+    KubeCredentialError,
     KubeError,
     KubeForbidden,
     KubeGone,
@@ -85,6 +90,7 @@ __all__ = [
     "KubeBadBody",
     "KubeClient",
     "KubeConnectionError",
+    "KubeCredentialError",
     "KubeError",
     "KubeForbidden",
     "KubeGone",

@@ -65,8 +65,9 @@ class KubernetesAccess:
     def check_contexts(self, settings: Settings | None = None) -> None:
         """Raise KubeconfigError (a ConfigError: exit 2) now if a mapped context cannot be used.
 
-        Each context is loaded by ``kubernetes.config`` (its exec plugin runs once here) and the
-        client kept, so the scan reuses it.
+        Each context is loaded (file, context, cluster, CA, user) and the client kept, so the scan
+        reuses it. An exec credential plugin is not run here but on the cluster's first request: a
+        plugin that fails is that cluster's collection error, not the whole scan's.
         """
         k = (settings or Settings()).kubernetes
         files = kubeconfig_files(self.kubeconfig)
@@ -84,7 +85,7 @@ class KubernetesAccess:
 
     # -- internals ---------------------------------------------------------------------------------
     def _kubeconfig_key(self, context: str, k: Any) -> Hashable:
-        return ("kubeconfig", context, k.timeout_seconds, k.page_size, k.max_list_pages)
+        return ("kubeconfig", context, k.timeout_seconds, k.page_size, k.max_list_pages, k.plugin_timeout)
 
     def _from_kubeconfig(self, context: str, k: Any) -> KubeClient:
         return KubeClient.from_kubeconfig(
@@ -93,11 +94,16 @@ class KubernetesAccess:
             timeout=k.timeout_seconds,
             page_size=k.page_size,
             max_pages=k.max_list_pages,
+            exec_timeout=k.plugin_timeout,
         )
 
     def _kubeconfig_client(self, ctx: CollectContext, context: str) -> KubeClient:
         k = ctx.settings.kubernetes
-        return self._cached(self._kubeconfig_key(context, k), lambda: self._from_kubeconfig(context, k))
+        client = self._cached(self._kubeconfig_key(context, k), lambda: self._from_kubeconfig(context, k))
+        io = ctx.aws.io
+        if client.plugin is not None and io is not None:
+            client.plugin.deadline = io.deadline.remaining  # the plugin never runs past the scan's deadline
+        return client
 
     def _eks_client(self, ctx: CollectContext) -> KubeClient:
         info = ctx.get(ClusterInfo)

@@ -1,7 +1,8 @@
 """Read-only access to one cluster's API, on the official ``kubernetes`` client.
 
 HTTP, TLS, connection pooling, retries and kubeconfig handling are the library's
-(``kubernetes.client.Configuration`` + ``ApiClient``, ``kubernetes.config``); what is kept here is:
+(``kubernetes.client.Configuration`` + ``ApiClient``, ``kubernetes.config``), except a kubeconfig
+user's exec credential plugin, which :mod:`eksmon.kube.exec_plugin` runs; what is kept here is:
 
 * ``get(path)`` -> one JSON object; ``list(path)`` -> the items of a list, one at a time, read
   ``limit`` items per request and followed through ``continue`` tokens, each page decoded with
@@ -50,8 +51,10 @@ from eksmon.kube.errors import (
     KubeServerError,
     KubeTimeout,
     KubeTLSError,
+    KubeUnauthorized,
     error_for_status,
 )
+from eksmon.kube.exec_plugin import ExecPlugin
 from eksmon.kube.paths import request_attributes
 
 DEFAULT_TIMEOUT = 10.0
@@ -199,29 +202,47 @@ class KubeClient:
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
+        exec_timeout: float = DEFAULT_TIMEOUT + 5,
     ) -> KubeClient:
-        """A client for one context of a kubeconfig, loaded by ``kubernetes.config`` (exec plugins,
-        tokens, client certificates, ``certificate-authority`` files, ``KUBECONFIG``-style lists).
+        """A client for one context of a kubeconfig: cluster, CA, client certificates and static tokens
+        loaded by ``kubernetes.config``, an exec credential plugin run by :mod:`eksmon.kube.exec_plugin`
+        (bounded by ``exec_timeout``, on the first request, not here).
 
-        ``None`` reads ``KUBECONFIG`` or ``~/.kube/config``. A context that cannot be used is a
+        ``None`` reads ``KUBECONFIG`` or ``~/.kube/config`` (a list: the first file naming a context,
+        cluster or user wins, as in kubectl). A context that cannot be used is a
         :class:`KubeconfigError` naming the file and context; ``insecure-skip-tls-verify`` is refused
-        (eksmon always verifies TLS).
+        (eksmon always verifies TLS). A plugin that fails is a
+        :class:`~eksmon.kube.errors.KubeCredentialError` of the request that needed its token.
         """
         files = kubeconfig_files(kubeconfig)
         where = f"{files}: context {context}"
+        one, exec_config, user_dir = _one_context(files, context, where)
+        plugin: ExecPlugin | None = None
+        if exec_config is not None:
+            cluster = one["clusters"][0]["cluster"]
+            try:
+                plugin = ExecPlugin(
+                    exec_config,
+                    where=f"context {context}",
+                    base_dir=user_dir,
+                    cluster_info={k: cluster[k] for k in CLUSTER_INFO_KEYS if k in cluster},
+                    timeout=exec_timeout,
+                )
+            except ValueError as exc:
+                raise KubeconfigError(f"{where}: {exc}") from None
         conf = kubernetes_client().Configuration()
         from kubernetes import config as kube_config
 
         try:
-            with _LoaderLog() as said:  # the library logs exec-plugin failures instead of raising them
-                kube_config.load_kube_config(  # type: ignore[no-untyped-call]
-                    config_file=files, context=context, client_configuration=conf, persist_config=False
+            with _LoaderLog() as said:  # the library logs some credential failures instead of raising them
+                kube_config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                    one, context=context, client_configuration=conf, persist_config=False
                 )
         except (kube_config.ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
             raise KubeconfigError(f"{where}: {_first_line(exc)}") from None
-        except Exception as exc:  # noqa: BLE001 - yaml and exec-plugin errors come in many types
+        except Exception as exc:  # noqa: BLE001 - yaml and credential errors come in many types
             raise KubeconfigError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
-        if said and not conf.api_key and not conf.cert_file:
+        if said and not conf.api_key and not conf.cert_file and plugin is None:
             raise KubeconfigError(f"{where}: the user's credentials could not be obtained: {said[0]}")
         if not conf.verify_ssl:
             raise KubeconfigError(
@@ -230,10 +251,24 @@ class KubeClient:
             )
         if not str(conf.host).startswith("https://"):
             raise KubeconfigError(f"{where}: the cluster's server must be an https:// URL, got {conf.host!r}")
+        if plugin is not None:
+            provider = plugin
+
+            def refresh(configuration: Any) -> None:
+                configuration.api_key["BearerToken"] = provider()
+
+            conf.api_key_prefix["BearerToken"] = "Bearer"
+            conf.api_key["BearerToken"] = ""  # the key must exist for the hook to be asked
+            conf.refresh_api_key_hook = refresh
         self = cls.__new__(cls)
-        self._token = None
+        self._token = plugin
         self._setup(conf, timeout, page_size, max_pages, MAX_ATTEMPTS, BACKOFF_SECONDS, time.sleep)
         return self
+
+    @property
+    def plugin(self) -> ExecPlugin | None:
+        """The exec credential plugin behind this client's token (a kubeconfig context's), if any."""
+        return self._token if isinstance(self._token, ExecPlugin) else None
 
     def _setup(
         self,
@@ -407,6 +442,16 @@ class KubeClient:
                 continue
             history = getattr(getattr(resp, "retries", None), "history", ()) or ()
             message, reason = _status_of(body)
+            if resp.status == 401 and self.plugin is not None:
+                raise KubeUnauthorized(
+                    resp.status,
+                    "Unauthorized",
+                    path,
+                    f"unauthorized: the cluster did not accept the token the credential plugin "
+                    f"`{self.plugin.display}` of {self.plugin.where} printed, for GET {path} (the identity "
+                    "it signs as has no EKS access entry or aws-auth mapping, or the token is another "
+                    "cluster's)",
+                )
             raise error_for_status(
                 resp.status, path, server_message=message, server_reason=reason, attempts=len(history) + 1
             )
@@ -432,6 +477,96 @@ class _LoaderLog(logging.Handler):
     def __exit__(self, *exc: object) -> None:
         logging.getLogger().removeHandler(self)
         self._lock.release()
+
+
+CLUSTER_INFO_KEYS = ("server", "tls-server-name", "certificate-authority-data", "proxy-url")
+_PATH_KEYS = {
+    "cluster": ("certificate-authority",),
+    "user": ("client-certificate", "client-key", "tokenFile"),
+}
+
+
+def _read_kubeconfigs(files: str, where: str) -> list[tuple[Path, dict[str, Any]]]:
+    """(directory, document) of each kubeconfig file of the list, in order."""
+    import yaml
+
+    docs: list[tuple[Path, dict[str, Any]]] = []
+    for name in files.split(os.pathsep):
+        path = Path(name).expanduser() if name else None
+        if path is None or not path.is_file():
+            continue  # kubectl skips a missing file of a KUBECONFIG list
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise KubeconfigError(f"{where}: {path} cannot be read: {_first_line(exc)}") from None
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise KubeconfigError(f"{where}: {path} is not a kubeconfig (not a mapping)")
+        docs.append((path.resolve().parent, doc))
+    return docs
+
+
+def _absolute(base: Path, kind: str, inner: dict[str, Any]) -> dict[str, Any]:
+    """``inner`` with its file paths made absolute (relative to the file that holds it, as in kubectl)."""
+    inner = dict(inner)
+    for field in _PATH_KEYS[kind]:
+        value = inner.get(field)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            inner[field] = str(base / value)
+    return inner
+
+
+def _one_context(files: str, context: str, where: str) -> tuple[dict[str, Any], dict[str, Any] | None, Path]:
+    """The kubeconfig of ``context`` alone (its cluster and user, file paths made absolute), the user's
+    ``exec`` taken out of it (eksmon runs the plugin), and the directory of the file naming the user."""
+    docs = _read_kubeconfigs(files, where)
+
+    def find(kind: str, name: Any) -> tuple[Path, dict[str, Any]] | None:
+        for base, doc in docs:
+            for entry in doc.get(kind) or []:
+                if isinstance(entry, dict) and entry.get("name") == name:
+                    return base, entry
+        return None
+
+    found = find("contexts", context)
+    if found is None:
+        names = sorted(
+            {str(e.get("name")) for _, d in docs for e in d.get("contexts") or [] if isinstance(e, dict)}
+        )
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        raise KubeconfigError(f"{where}: no context named {context} (contexts: {shown or 'none'})")
+    body = found[1].get("context")
+    if not isinstance(body, dict) or not body.get("cluster"):
+        raise KubeconfigError(f"{where}: the context names no cluster")
+    parts: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for kind, key in (("cluster", "clusters"), ("user", "users")):
+        named = body.get(kind)
+        if named is None:
+            continue
+        entry = find(key, named)
+        if entry is None:
+            raise KubeconfigError(f"{where}: no {kind} named {named}")
+        base, raw = entry
+        parts[kind] = (base, {"name": named, kind: _absolute(base, kind, raw.get(kind) or {})})
+    exec_config: dict[str, Any] | None = None
+    user_dir = found[0]
+    if "user" in parts:
+        user_dir, user = parts["user"]
+        inner = user["user"]
+        if isinstance(inner.get("exec"), dict) and not any(
+            inner.get(k) for k in ("token", "tokenFile", "auth-provider")
+        ):  # the order kubernetes.config follows: a static token or auth-provider comes first
+            exec_config = inner.pop("exec")
+    one: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": context,
+        "contexts": [{"name": context, "context": body}],
+        "clusters": [parts["cluster"][1]],
+        "users": [parts["user"][1]] if "user" in parts else [],
+    }
+    return one, exec_config, user_dir
 
 
 def kubeconfig_files(kubeconfig: str | Path | None) -> str:

@@ -99,7 +99,44 @@ class KubeConnectionError(KubeError):
 
 
 class KubeListUnbounded(KubeError):
-    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``."""
+    """A list that does not end: its ``continue`` token came back, or it passed ``kubernetes.max_list_pages``.
+
+    Cluster-wide: an apiserver (or a proxy in front of it) that hands out endless continue tokens
+    does it to every list, so after one endless list the cluster is not asked again in this scan.
+    """
+
+    fix = (
+        "The cluster's API (or a proxy in front of it) kept handing out continue tokens: check it with "
+        "`kubectl get --raw '/api/v1/pods?limit=500'`. If the cluster really holds that many objects, "
+        "raise kubernetes.max_list_pages."
+    )
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
+
+
+class KubeCredentialError(KubeError):
+    """The kubeconfig user's exec credential plugin failed, hung, or printed no usable ExecCredential.
+
+    The message names the plugin's command and its trimmed stderr (never a token); ``plugin`` is the
+    command line as shown.
+    """
+
+    def __init__(
+        self, status: int | None, reason: str, path: str, message: str | None = None, plugin: str = ""
+    ) -> None:
+        self.plugin = plugin
+        self.fix = (
+            f"Run the credential plugin yourself (`{plugin}`) and fix what it says (for AWS SSO: "
+            "`aws sso login`); it must print an ExecCredential with status.token within "
+            "kubernetes.exec_timeout_seconds."
+        )
+        super().__init__(status, reason, path, message)
+
+    @property
+    def cluster_wide(self) -> bool:
+        return True
 
 
 class KubeBadBody(KubeError):
