@@ -33,6 +33,7 @@ from eksmon.aws import (
     error_code,
     error_operation,
 )
+from eksmon.clusterfilter import FilterMiss, misses
 from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
 from eksmon.errors import ScanAborted
 from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
@@ -49,9 +50,11 @@ COVERAGE_DOCS = "https://github.com/eksmon/eksmon#what-it-catches"
 RUN_TIME = "monitor.run_time"
 RUN_TIME_DOCS = "https://github.com/eksmon/eksmon#when-a-run-nears-its-time-budget"
 SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
+FILTER_MATCHES_NOTHING = "monitor.filter_matches_nothing"
+FILTER_DOCS = "https://github.com/eksmon/eksmon#three-ways-to-run-the-same-checks"
 # findings about the monitor itself, not about the fleet: reported, but not counted in OpenFindings and
 # never failing a CI job (--fail-on)
-ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME})
+ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME, FILTER_MATCHES_NOTHING})
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class ScanResult:
     duration_seconds: float
     checks: list[CheckSpec]
     thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
+    # clusters.include patterns that selected no cluster (eksmon.clusterfilter)
+    filter_misses: list[FilterMiss] = field(default_factory=list)
 
     @property
     def clusters(self) -> list[ClusterSnapshot]:
@@ -211,6 +216,36 @@ def run_time_finding(
     )
 
 
+def filter_finding(
+    miss: FilterMiss, account: str, region: str, monitor: str | None, now: datetime
+) -> Finding:
+    """The warning of a deployed monitor whose ``clusters.include`` pattern selects no cluster anywhere it
+    scans: a monitor watching nothing says so. One per pattern, on the run's first account+region pair."""
+    resource = f"filter/{miss.pattern}"
+    who = f"The {monitor} monitor" if monitor else "This scan"
+    return Finding(
+        check=FILTER_MATCHES_NOTHING,
+        severity=Severity.WARNING,
+        title=f"clusters.include pattern {miss.pattern!r} matches no cluster",
+        message=f"{who} watches no cluster through clusters.include {miss.text()}",
+        remediation="Correct the pattern in clusters.include (the eksmon context of cdk.json, then deploy), "
+        "or remove it; `eksmon scan --cluster PATTERN` tries a pattern from a laptop.",
+        docs=FILTER_DOCS,
+        account=account,
+        region=region,
+        cluster=None,
+        resource=resource,
+        fingerprint=fingerprint(FILTER_MATCHES_NOTHING, account, region, None, resource),
+        details={
+            "pattern": miss.pattern,
+            "existing_clusters": list(miss.suggestions),
+            "unlisted": list(miss.unread),
+            **({"outside": miss.outside} if miss.outside else {}),
+        },
+        observed_at=iso_utc(now),
+    )
+
+
 def _seconds_text(seconds: float) -> str:
     return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.1f}"
 
@@ -282,6 +317,7 @@ class Scanner:
         # each source's longest finished run (seconds, where), and when each unfinished run started
         self._slowest: dict[str, tuple[float, str]] = {}
         self._running: dict[tuple[str, str], float] = {}
+        self._unreached: list[tuple[str, str]] = []  # (account, region) of accounts not reached
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
@@ -340,6 +376,21 @@ class Scanner:
             time.monotonic() - started,
             self.checks,
             dict(self.thresholds),
+            self._filter_misses(regions),
+        )
+
+    def _filter_misses(self, regions: Sequence[RegionSnapshot]) -> list[FilterMiss]:
+        """The include patterns that selected no cluster in what was read (none when no check lists clusters)."""
+        if not any(c.provides is ClusterNames for c in self.region_collectors):
+            return []
+        read = [(r, r.get(ClusterNames)) for r in regions if r.has(ClusterNames)]
+        unread = [(r.account, r.region) for r in regions if not r.has(ClusterNames)] + self._unreached
+        return misses(
+            self.settings.clusters.include,
+            selected=[(r.account, r.region, n) for r, names in read for n in names.names],
+            listed=[(r.account, r.region, n) for r, names in read for n in names.listed],
+            scanned=[(r.account, r.region) for r in regions] + self._unreached,
+            unread=unread,
         )
 
     # -- targets -----------------------------------------------------------------------------------
@@ -355,7 +406,7 @@ class Scanner:
             raise ScanAborted("no AWS region: set regions in the configuration, --region, or AWS_REGION")
         config = client_config(self.settings.aws, pool=self.settings.aws.max_in_flight_per_region)
         accounts, failures = resolve_accounts(
-            base, self.settings, config, self.counter, regions[0], self.session_factory
+            base, self.settings, config, self.counter, regions[0], self.session_factory, self.io
         )
         for account in accounts:
             account.io = self.io
@@ -363,6 +414,8 @@ class Scanner:
             # an account not reached is missing from every region; the Organization's list, once
             for region in regions[:1] if source == ORGANIZATION_SOURCE else regions:
                 self._add([collection_error(account_id, region, None, source, error, self.now)])
+            if source != ORGANIZATION_SOURCE:
+                self._unreached += [(account_id, region) for region in regions]
         return [Target(a, r) for a in accounts for r in regions]
 
     # -- collection --------------------------------------------------------------------------------
