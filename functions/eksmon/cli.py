@@ -212,8 +212,9 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # be listed, the report shows those collection errors too
         if any(m.unread for m in result.filter_misses):
             print(render(result, args.format, now), file=out)
+        origin = "--cluster" if args.cluster else "clusters.include"
         for miss in result.filter_misses:
-            print(f"eksmon: --cluster {miss.text()}", file=err)
+            print(f"eksmon: {origin} {miss.text()}", file=err)
         return EXIT_USAGE
     print(render(result, args.format, now), file=out)
     return _exit_code(result.findings, args.fail_on)

@@ -98,6 +98,25 @@ def test_an_arn_restricts_to_its_account_and_region(demo_sim: Simulator, tmp_pat
     assert code == 2 and f"its region {EAST} is not scanned (add --region {EAST})" in err
 
 
+def test_a_configured_include_that_matches_nothing_is_named_as_configured(
+    demo_sim: Simulator, tmp_path
+) -> None:
+    config = tmp_path / "typo.yaml"
+    config.write_text("kubernetes: {enabled: false}\nclusters: {include: [checkout-prd]}\n")
+    code, out, err = scan(demo_sim, tmp_path, "--region", EAST, "--config", str(config))
+    assert code == 2 and out == ""
+    assert (
+        err.startswith("eksmon: clusters.include 'checkout-prd' matches no cluster")
+        and "checkout-prod" in err
+    )
+
+
+def test_the_catalogue_lists_the_filter_warning(capsys) -> None:
+    assert main(["checks", "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["monitor.filter_matches_nothing"]["severity"].startswith("warning")
+
+
 def test_a_malformed_arn_is_a_usage_error(demo_sim: Simulator, tmp_path) -> None:
     code, out, err = scan(demo_sim, tmp_path, "--cluster", "arn:aws:eks:us-east-1:1234:cluster/x")
     assert code == 2 and out == ""
