@@ -61,7 +61,7 @@ class FilterMiss:
 
     pattern: str
     suggestions: tuple[str, ...]  # existing names, closest first
-    unread: tuple[str, ...]  # "account/region" whose clusters could not be listed, where it might match
+    unread: tuple[str, ...]  # "account/region" (or words) whose clusters could not be listed: it may be there
     outside: str | None = None  # an ARN whose account or region the scan does not cover: what to do
     scope: str = ""  # " (ACCOUNT/REGION)" for an ARN
 
@@ -91,12 +91,15 @@ def misses(
     listed: Iterable[tuple[str, str, str]],
     scanned: Iterable[tuple[str, str]],
     unread: Iterable[tuple[str, str]],
+    unlisted: Sequence[str] = (),
 ) -> list[FilterMiss]:
     """The include patterns (but the catch-all) that selected no cluster.
 
     ``selected``/``listed``: (account, region, name) of the clusters selected / listed before filtering;
     ``scanned``: every (account, region) the scan covered; ``unread``: those whose clusters could not be
-    listed (a failed ListClusters, an account whose role could not be assumed, the deadline)."""
+    listed (a failed ListClusters, an account whose role could not be assumed, the deadline).
+    ``unlisted``: what else could not be listed, in words (the accounts of an Organization that could not
+    be listed): a name or glob may be there too."""
     selected, listed = list(selected), list(listed)
     scanned, unread = set(scanned), set(unread)
     out: list[FilterMiss] = []
@@ -125,7 +128,8 @@ def misses(
             FilterMiss(
                 text,
                 tuple(closest(pattern.name, names)),
-                tuple(sorted(f"{a}/{r}" for a, r in here & unread)),
+                tuple(sorted(f"{a}/{r}" for a, r in here & unread))
+                + (tuple(unlisted) if pattern.account is None else ()),
                 scope=f" ({pattern.account}/{pattern.region})" if pattern.region else "",
             )
         )

@@ -318,6 +318,7 @@ class Scanner:
         self._slowest: dict[str, tuple[float, str]] = {}
         self._running: dict[tuple[str, str], float] = {}
         self._unreached: list[tuple[str, str]] = []  # (account, region) of accounts not reached
+        self._organization_unread = False  # organizations:ListAccounts failed: accounts may be missing
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
@@ -391,6 +392,7 @@ class Scanner:
             listed=[(r.account, r.region, n) for r, names in read for n in names.listed],
             scanned=[(r.account, r.region) for r in regions] + self._unreached,
             unread=unread,
+            unlisted=["the accounts of the Organization"] if self._organization_unread else [],
         )
 
     # -- targets -----------------------------------------------------------------------------------
@@ -416,6 +418,8 @@ class Scanner:
                 self._add([collection_error(account_id, region, None, source, error, self.now)])
             if source != ORGANIZATION_SOURCE:
                 self._unreached += [(account_id, region) for region in regions]
+            else:
+                self._organization_unread = True
         return [Target(a, r) for a in accounts for r in regions]
 
     # -- collection --------------------------------------------------------------------------------

@@ -85,6 +85,14 @@ def test_a_miss_where_clusters_could_not_be_listed_says_it_may_be_there() -> Non
     assert "ml-training" not in arn_miss.suggestions  # the names of its own account and region only
 
 
+def test_a_miss_when_the_organization_could_not_be_listed_is_not_certain() -> None:
+    listed = [(A, EAST, "payments-prod")]
+    (name,) = misses(["paymnets-prod"], [], listed, [(A, EAST)], [], ["the accounts of the Organization"])
+    assert "could not be listed" in name.text() and "may be there" in name.text()
+    (arn,) = misses([ARN.replace("payments-prod", "x")], [], listed, [(A, EAST)], [], ["the Organization"])
+    assert arn.unread == ()  # an ARN names its account, which was read
+
+
 def test_an_arn_outside_the_scan_says_what_to_add() -> None:
     (region,) = _misses([ARN.replace(EAST, "ap-south-1")])
     assert region.outside == "its region ap-south-1 is not scanned (add --region ap-south-1)"
