@@ -222,12 +222,12 @@ def filter_finding(
     """The warning of a deployed monitor whose ``clusters.include`` pattern selects no cluster anywhere it
     scans: a monitor watching nothing says so. One per pattern, on the run's first account+region pair."""
     resource = f"filter/{miss.pattern}"
-    who = f"The {monitor} monitor" if monitor else "This scan"
+    who = f"The {monitor} monitor's" if monitor else "This scan's"
     return Finding(
         check=FILTER_MATCHES_NOTHING,
         severity=Severity.WARNING,
         title=f"clusters.include pattern {miss.pattern!r} matches no cluster",
-        message=f"{who} watches no cluster through clusters.include {miss.text()}",
+        message=f"{who} clusters.include {miss.text()} Nothing is watched through that pattern.",
         remediation="Correct the pattern in clusters.include (the eksmon context of cdk.json, then deploy), "
         "or remove it; `eksmon scan --cluster PATTERN` tries a pattern from a laptop.",
         docs=FILTER_DOCS,

@@ -113,7 +113,8 @@ def test_the_monitor_finding_names_the_pattern_and_the_names_that_exist() -> Non
         finding.resource == "filter/checkuot-prod"
         and finding.details["existing_clusters"][0] == "checkout-prod"
     )
-    assert finding.message.startswith("The lifecycle monitor watches no cluster through clusters.include")
+    assert finding.message.startswith("The lifecycle monitor's clusters.include 'checkuot-prod' matches no")
+    assert finding.message.endswith("Nothing is watched through that pattern.")
     assert FILTER_MATCHES_NOTHING in ABOUT_THE_MONITOR  # about the monitor, not the fleet
     other = filter_finding(_misses(["x"])[0], A, EAST, "lifecycle", now)
     assert other.fingerprint != finding.fingerprint
