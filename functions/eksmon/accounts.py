@@ -15,7 +15,16 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from eksmon.aws import ApiCallCounter, AwsAccount, limit_pages, pages
+from eksmon.aws import (
+    ApiCallCounter,
+    AwsAccount,
+    DeadlineExceeded,
+    ScanIO,
+    error_code,
+    is_throttling,
+    limit_pages,
+    pages,
+)
 from eksmon.errors import ScanAborted
 from eksmon.settings import Settings
 
@@ -27,10 +36,16 @@ def resolve_accounts(
     counter: ApiCallCounter,
     region: str,
     session_factory: Callable[..., boto3.Session] = boto3.Session,
+    io: ScanIO | None = None,
 ) -> tuple[list[AwsAccount], list[tuple[str, str, BaseException]]]:
-    """The accounts to scan, and what could not be reached: (account id, source, error)."""
+    """The accounts to scan, and what could not be reached: (account id, source, error).
+
+    ``io``: the scan's I/O layer, so that the scan's first calls (the caller identity, AssumeRole,
+    ListAccounts) wait out throttling under the same budgets and deadline as every other call."""
     sts = base.client("sts", region_name=region, config=config)
     counter.attach(sts)
+    if io is not None:
+        io.instrument(sts, "", region)  # the account is what this call tells
     try:
         identity = sts.get_caller_identity()
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError) as exc:
@@ -38,6 +53,11 @@ def resolve_accounts(
             "no AWS credentials: set AWS_PROFILE or the AWS_* variables, or run inside AWS"
         ) from exc
     except botocore.exceptions.ClientError as exc:
+        if is_throttling(exc) or isinstance(exc, DeadlineExceeded):
+            raise ScanAborted(
+                f"AWS STS in {region} was still refusing GetCallerIdentity ({error_code(exc)}) when the "
+                "throttle budget (aws.throttle_budget_seconds) or the scan's deadline ran out; try again later"
+            ) from exc
         raise ScanAborted(f"the AWS credentials do not work: {exc}") from exc
     except botocore.exceptions.BotoCoreError as exc:  # refused, unreachable, timed out: nothing can run
         raise ScanAborted(f"cannot reach AWS STS in {region}: {exc}") from exc
@@ -49,7 +69,9 @@ def resolve_accounts(
     failures: list[tuple[str, str, BaseException]] = []
     if settings.accounts.organization:
         try:
-            ids.extend(organization_accounts(base, config, counter, region, settings.aws.max_pages))
+            ids.extend(
+                organization_accounts(base, config, counter, region, settings.aws.max_pages, io, current)
+            )
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             failures.append((current, ORGANIZATION_SOURCE, exc))
     ids = [i for i in dict.fromkeys(ids) if i not in set(settings.accounts.exclude)]
@@ -80,7 +102,13 @@ def resolve_accounts(
 
 
 def organization_accounts(
-    base: boto3.Session, config: Config, counter: ApiCallCounter, region: str, max_pages: int
+    base: boto3.Session,
+    config: Config,
+    counter: ApiCallCounter,
+    region: str,
+    max_pages: int,
+    io: ScanIO | None = None,
+    account: str = "",
 ) -> list[str]:
     """Every ACTIVE account of the Organization (organizations:ListAccounts, management or delegated admin).
 
@@ -89,7 +117,9 @@ def organization_accounts(
     """
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
-    limit_pages(org, max_pages)  # made before the scan's I/O layer, which sets it on every other client
+    limit_pages(org, max_pages)
+    if io is not None:
+        io.instrument(org, account, region)
     return [
         str(a["Id"]) for a in pages(org, "list_accounts", "Accounts") if a.get("Status", "ACTIVE") == "ACTIVE"
     ]

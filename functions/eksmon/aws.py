@@ -7,13 +7,13 @@ Fleet-scale I/O (:class:`ScanIO`, one per scan) wraps every client the scan hand
 
 * **one memo per scan** -- an identical read request (same account, region, operation and
   parameters) is sent once; a second collector that makes it gets the first answer (or its error).
-  Reads several regions share (the version calendar, add-on versions) go through
-  ``CollectContext.shared``. A new read needs nothing: the memo keys on the request itself.
+  Reads several regions share (the version calendar) go through ``CollectContext.shared``. A new read needs nothing: the memo keys on the request itself.
 * **bounded per account and region** -- at most ``aws.max_in_flight_per_region`` HTTP requests of
   one account+region are in flight; each client keeps botocore's adaptive rate limiter for the
   whole scan, so every thread of a region shares one limiter per service.
-* **time budgets, not try counts** -- botocore makes ``aws.max_attempts`` attempts (a read timeout is
-  retried once by default); a call still throttled after them is retried with jittered backoff until
+* **time budgets, not try counts** -- botocore makes ``aws.max_attempts`` attempts (3 by default, as
+  the SDKs' standard retry mode: a dropped connection or read timeout is retried twice); a call still
+  throttled after them is retried with jittered backoff until
   its budget (``aws.throttle_budget_seconds``; ``critical_throttle_budget_seconds`` for ListClusters
   and DescribeCluster, which everything else waits on) or the scan's deadline runs out.
 * **nothing lost in silence** -- an answer that is not valid JSON, or that lacks the top-level member

@@ -78,9 +78,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", metavar="FILE", help="YAML configuration (see README)")
     s.add_argument("--region", action="append", default=[], metavar="R", help="region to scan (repeatable)")
     s.add_argument(
-        "--cluster", action="append", default=[], metavar="NAME", help="cluster name or glob (repeatable)"
+        "--cluster",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="cluster name, glob or ARN (repeatable); one that matches no cluster exits 2",
     )
-    s.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
+    s.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="check id or glob (repeatable); one that matches no check exits 2",
+    )
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--fail-on", choices=("critical", "warning", "never"), default="never")
     s.add_argument("--now", type=_now, help="evaluate as of this ISO 8601 instant")
@@ -185,6 +195,8 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     update: dict[str, Any] = {}
     if args.region:
         update["regions"] = list(dict.fromkeys(args.region))
+    elif arn_regions := _arn_regions(args.cluster):
+        update["regions"] = _with_arn_regions(settings, args.cluster, arn_regions)
     if args.cluster:
         update["clusters"] = settings.clusters.model_copy(update={"include": args.cluster})
     if args.no_kubernetes:
@@ -196,10 +208,8 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             {**settings.model_dump(), **{k: _dump(v) for k, v in update.items()}}, "command line"
         )
     registry = load()
-    for pattern in args.check:
-        if not registry.select([pattern]):
-            print(f"eksmon: --check {pattern!r} matches no check; see `eksmon checks`", file=err)
-            return EXIT_USAGE
+    if _unknown_checks(registry, args.check, err):
+        return EXIT_USAGE
     now = args.now or datetime.now(UTC)
     progress = _progress(err) if args.format != "json" and err.isatty() else None
     deadline = Deadline(args.timeout or settings.aws.scan_timeout_seconds)
@@ -217,8 +227,47 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_ABORTED
     if progress:
         err.write("\r\033[K")
+    if result.filter_misses:
+        # a filter that selected nothing is a mistake to fix, not an all-clear; when some clusters could not
+        # be listed, the report shows those collection errors too
+        if any(m.unread for m in result.filter_misses):
+            print(render(result, args.format, now), file=out)
+        origin = "--cluster" if args.cluster else "clusters.include"
+        for miss in result.filter_misses:
+            print(f"eksmon: {origin} {miss.text()}", file=err)
+        return EXIT_USAGE
     print(render(result, args.format, now), file=out)
     return _exit_code(result.findings, args.fail_on)
+
+
+def _unknown_checks(registry: Any, patterns: Sequence[str], err: TextIO) -> bool:
+    """Say which --check matches no check, with the closest ids; True when one does not."""
+    from eksmon.clusterfilter import closest
+
+    unknown = [p for p in patterns if not registry.select([p])]
+    for pattern in unknown:
+        near = ", ".join(closest(pattern, [c.id for c in registry.select()]))
+        print(
+            f"eksmon: --check {pattern!r} matches no check; closest: {near} (see `eksmon checks`)", file=err
+        )
+    return bool(unknown)
+
+
+def _arn_regions(patterns: Sequence[str]) -> list[str]:
+    from eksmon.clusterfilter import ARN
+
+    return list(dict.fromkeys(m["region"] for p in patterns if (m := ARN.match(p))))
+
+
+def _with_arn_regions(settings: Any, patterns: Sequence[str], arn_regions: list[str]) -> list[str]:
+    """Without --region, a cluster ARN's region is scanned; only those when every --cluster is an ARN."""
+    if all(p.startswith("arn:") for p in patterns):
+        return arn_regions
+    import boto3
+
+    current = boto3.Session().region_name or os.environ.get("AWS_REGION")
+    regions = list(settings.regions) or ([current] if current else [])
+    return list(dict.fromkeys([*regions, *arn_regions]))
 
 
 def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -341,7 +390,14 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
 def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
-    from eksmon.engine import COVERAGE, COVERAGE_DOCS, RUN_TIME, RUN_TIME_DOCS
+    from eksmon.engine import (
+        COVERAGE,
+        COVERAGE_DOCS,
+        FILTER_DOCS,
+        FILTER_MATCHES_NOTHING,
+        RUN_TIME,
+        RUN_TIME_DOCS,
+    )
     from eksmon.links import ANCHOR_ALERTS, readme_url
     from eksmon.runner import TEST_CHECK
 
@@ -358,6 +414,13 @@ def _monitor_rows() -> list[dict[str, Any]]:
             "Checks that could not be evaluated",
             "info, at most one per cluster: the checks an optional source has no data for, each with the reason",
             COVERAGE_DOCS,
+        ),
+        (
+            FILTER_MATCHES_NOTHING,
+            "A cluster filter that selects nothing",
+            "warning, one per pattern: a deployed monitor's clusters.include pattern selects no cluster "
+            "anywhere it scans (eksmon scan exits 2 instead)",
+            FILTER_DOCS,
         ),
         (
             RUN_TIME,

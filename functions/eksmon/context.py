@@ -63,9 +63,9 @@ class CollectContext:
         return self.region_snapshot_cache().get(key, make)
 
     def shared(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """A value every region of this account reads the same (the version calendar, add-on versions):
-        made once per scan, by whichever region asks first; a failure is shared too (each region
-        that reads it reports it)."""
+        """A value made once per account and scan (the version calendar, the same in every region; a key
+        that names the region makes it once per account and region, e.g. add-on versions): made by
+        whichever scope asks first; a failure is shared too (each scope that reads it reports it)."""
         io = self.aws.io
         if io is None:
             return self.memo(key, make)

@@ -33,9 +33,10 @@ from eksmon.aws import (
     error_code,
     error_operation,
 )
+from eksmon.clusterfilter import FilterMiss, misses
 from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
 from eksmon.errors import ScanAborted
-from eksmon.links import ANCHOR_COVERAGE, ANCHOR_RUN_TIME, readme_url
+from eksmon.links import ANCHOR_COVERAGE, ANCHOR_FILTERS, ANCHOR_RUN_TIME, readme_url
 from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
 from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
@@ -50,9 +51,11 @@ COVERAGE_DOCS = readme_url(ANCHOR_COVERAGE)
 RUN_TIME = "monitor.run_time"
 RUN_TIME_DOCS = readme_url(ANCHOR_RUN_TIME)
 SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
+FILTER_MATCHES_NOTHING = "monitor.filter_matches_nothing"
+FILTER_DOCS = readme_url(ANCHOR_FILTERS)
 # findings about the monitor itself, not about the fleet: reported, but not counted in OpenFindings and
 # never failing a CI job (--fail-on)
-ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME})
+ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME, FILTER_MATCHES_NOTHING})
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class ScanResult:
     duration_seconds: float
     checks: list[CheckSpec]
     thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
+    # clusters.include patterns that selected no cluster (eksmon.clusterfilter)
+    filter_misses: list[FilterMiss] = field(default_factory=list)
 
     @property
     def clusters(self) -> list[ClusterSnapshot]:
@@ -212,6 +217,36 @@ def run_time_finding(
     )
 
 
+def filter_finding(
+    miss: FilterMiss, account: str, region: str, monitor: str | None, now: datetime
+) -> Finding:
+    """The warning of a deployed monitor whose ``clusters.include`` pattern selects no cluster anywhere it
+    scans: a monitor watching nothing says so. One per pattern, on the run's first account+region pair."""
+    resource = f"filter/{miss.pattern}"
+    who = f"The {monitor} monitor's" if monitor else "This scan's"
+    return Finding(
+        check=FILTER_MATCHES_NOTHING,
+        severity=Severity.WARNING,
+        title=f"clusters.include pattern {miss.pattern!r} matches no cluster",
+        message=f"{who} clusters.include {miss.text()} Nothing is watched through that pattern.",
+        remediation="Correct the pattern in clusters.include (the eksmon context of cdk.json, then deploy), "
+        "or remove it; `eksmon scan --cluster PATTERN` tries a pattern from a laptop.",
+        docs=FILTER_DOCS,
+        account=account,
+        region=region,
+        cluster=None,
+        resource=resource,
+        fingerprint=fingerprint(FILTER_MATCHES_NOTHING, account, region, None, resource),
+        details={
+            "pattern": miss.pattern,
+            "existing_clusters": list(miss.suggestions),
+            "unlisted": list(miss.unread),
+            **({"outside": miss.outside} if miss.outside else {}),
+        },
+        observed_at=iso_utc(now),
+    )
+
+
 def _seconds_text(seconds: float) -> str:
     return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.1f}"
 
@@ -283,6 +318,8 @@ class Scanner:
         # each source's longest finished run (seconds, where), and when each unfinished run started
         self._slowest: dict[str, tuple[float, str]] = {}
         self._running: dict[tuple[str, str], float] = {}
+        self._unreached: list[tuple[str, str]] = []  # (account, region) of accounts not reached
+        self._organization_unread = False  # organizations:ListAccounts failed: accounts may be missing
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> ScanResult:
@@ -341,6 +378,22 @@ class Scanner:
             time.monotonic() - started,
             self.checks,
             dict(self.thresholds),
+            self._filter_misses(regions),
+        )
+
+    def _filter_misses(self, regions: Sequence[RegionSnapshot]) -> list[FilterMiss]:
+        """The include patterns that selected no cluster in what was read (none when no check lists clusters)."""
+        if not any(c.provides is ClusterNames for c in self.region_collectors):
+            return []
+        read = [(r, r.get(ClusterNames)) for r in regions if r.has(ClusterNames)]
+        unread = [(r.account, r.region) for r in regions if not r.has(ClusterNames)] + self._unreached
+        return misses(
+            self.settings.clusters.include,
+            selected=[(r.account, r.region, n) for r, names in read for n in names.names],
+            listed=[(r.account, r.region, n) for r, names in read for n in names.listed],
+            scanned=[(r.account, r.region) for r in regions] + self._unreached,
+            unread=unread,
+            unlisted=["the accounts of the Organization"] if self._organization_unread else [],
         )
 
     # -- targets -----------------------------------------------------------------------------------
@@ -356,7 +409,7 @@ class Scanner:
             raise ScanAborted("no AWS region: set regions in the configuration, --region, or AWS_REGION")
         config = client_config(self.settings.aws, pool=self.settings.aws.max_in_flight_per_region)
         accounts, failures = resolve_accounts(
-            base, self.settings, config, self.counter, regions[0], self.session_factory
+            base, self.settings, config, self.counter, regions[0], self.session_factory, self.io
         )
         for account in accounts:
             account.io = self.io
@@ -364,6 +417,10 @@ class Scanner:
             # an account not reached is missing from every region; the Organization's list, once
             for region in regions[:1] if source == ORGANIZATION_SOURCE else regions:
                 self._add([collection_error(account_id, region, None, source, error, self.now)])
+            if source != ORGANIZATION_SOURCE:
+                self._unreached += [(account_id, region) for region in regions]
+            else:
+                self._organization_unread = True
         return [Target(a, r) for a in accounts for r in regions]
 
     # -- collection --------------------------------------------------------------------------------

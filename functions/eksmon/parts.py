@@ -16,6 +16,7 @@ class ClusterNames:
     """Clusters of one account+region that the configuration includes."""
 
     names: tuple[str, ...]
+    listed: tuple[str, ...] = ()  # every cluster ListClusters returned, before the filter (for its misses)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from eksmon.accounts import ORGANIZATION_SOURCE, organization_accounts
 from eksmon.aws import ApiCallCounter, Deadline, client_config
 from eksmon.context import Services
 from eksmon.counters import CounterStore
-from eksmon.engine import ScanResult, scan
+from eksmon.engine import ScanResult, filter_finding, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError, ScanAborted
 from eksmon.links import ANCHOR_ALERTS, readme_url
@@ -158,6 +158,8 @@ def run_monitor(
         services=services,
         deadline=Deadline(budget),
     )
+    if parsed.partition is None:  # a fan-out partition sees part of the fleet: a miss there proves nothing
+        result.findings += _filter_findings(monitor, result, now)
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
     emitted = emit(monitor_points(monitor, result, now))
     if failures:
@@ -176,6 +178,14 @@ def run_monitor(
         api_calls=s["api_calls"],
         duration_seconds=s["duration_seconds"],
     )
+
+
+def _filter_findings(monitor: Monitor, result: ScanResult, now: datetime) -> list[Finding]:
+    """A clusters.include pattern that selects no cluster anywhere the monitor scans: a warning each."""
+    if not result.regions:
+        return []
+    first = result.regions[0]
+    return [filter_finding(m, first.account, first.region, monitor, now) for m in result.filter_misses]
 
 
 def _sns(env: MonitorEnvironment, session_factory: Callable[..., boto3.Session]) -> Any:

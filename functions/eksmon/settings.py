@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from eksmon.clusterfilter import parse as parse_pattern
 from eksmon.environment import ENV_CONFIG
 from eksmon.errors import ConfigError
 from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
@@ -72,8 +73,17 @@ class FanoutSettings(_Model):
 
 
 class ClusterFilter(_Model):
-    include: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns of cluster names")
+    include: list[str] = Field(
+        default_factory=lambda: ["*"], description="cluster names, globs of names, or cluster ARNs"
+    )
     exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_pattern(text)  # an ARN that is not an EKS cluster's is an error, not a pattern
+        return value
 
 
 class KubernetesVpc(_Model):
@@ -173,11 +183,11 @@ class AwsSettings(_Model):
         "adaptive", description="botocore's retry mode; adaptive paces each account+region's client"
     )
     max_attempts: int = Field(
-        2,
+        3,
         ge=1,
         le=20,
-        description="botocore's attempts per call for a transient error (5xx, reset, read timeout): "
-        "2 retries a read timeout once; throttling goes on under the throttle budgets",
+        description="botocore's attempts per call for a transient error (5xx, dropped connection, read "
+        "timeout): 3, as the SDKs' standard retry mode makes; throttling goes on under the throttle budgets",
     )
     connect_timeout: float = Field(5.0, gt=0)
     read_timeout: float = Field(20.0, gt=0)

@@ -35,7 +35,7 @@ import botocore.exceptions
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from eksmon.context import COLLECTION_ERROR
-from eksmon.engine import RUN_TIME, ScanResult
+from eksmon.engine import FILTER_MATCHES_NOTHING, RUN_TIME, ScanResult
 from eksmon.models import Finding, Severity, iso_utc
 from eksmon.parts import ClusterNames
 from eksmon.publish.changes import Change, ChangeKind
@@ -428,8 +428,10 @@ class Coverage:
             snap = found
         if f.check == COLLECTION_ERROR:
             return True  # the scope was scanned and the source did not fail again
-        if f.check == RUN_TIME:
-            return True  # a run that scanned the pair measured itself: below the share, it is over
+        if f.check in (RUN_TIME, FILTER_MATCHES_NOTHING):
+            return (
+                True  # a run that scanned the pair measured itself (and its filters): not again, it is over
+            )
         spec = self.checks.get(f.check)
         if spec is None or (f.account, f.region, f.cluster, spec.id) in self.failed_checks:
             return False  # not one of this run's checks, or it crashed on this scope

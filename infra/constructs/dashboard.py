@@ -23,6 +23,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from eksmon.clusterfilter import parse
 from eksmon.publish.metrics import PUBLISHED_SEVERITIES
 from eksmon.settings import Settings
 from infra.constants import (
@@ -51,7 +52,8 @@ _COLOUR = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 
 def dashboard_clusters(settings: Settings) -> list[str]:
     """Cluster names the configuration spells out (include patterns without wildcards), capped."""
-    names = [n for n in settings.clusters.include if not any(c in n for c in "*?[")]
+    names = [parse(n).name for n in settings.clusters.include]  # a cluster ARN: its name
+    names = [n for n in names if not any(c in n for c in "*?[")]
     names = [n for n in names if n not in set(settings.clusters.exclude)]
     return sorted(dict.fromkeys(names))[:DASHBOARD_CLUSTERS_MAX]
 

@@ -130,11 +130,12 @@ def test_two_throttles_per_operation_and_region_cost_seconds_not_a_minute(
 
 
 # -- 2. a hung call is bounded ---------------------------------------------------------------------------
-def test_a_hung_get_metric_data_is_retried_once_and_reported(demo_sim: Simulator, calm, tmp_path) -> None:
+def test_a_hung_get_metric_data_is_retried_and_reported(demo_sim: Simulator, calm, tmp_path) -> None:
     demo_sim.fault("monitoring", operation="GetMetricData", region=WEST, kind="hang")
     code, doc, err, elapsed = scan_json(demo_sim, tmp_path)
     assert code == 0, err
-    # read timeout 1 s, retried once: both CloudWatch readers of the region fail; one root cause, one error
+    # read timeout 1 s, tried aws.max_attempts (3) times: both CloudWatch readers of the region fail;
+    # one root cause, one error
     assert errors(doc) == [(WEST, None, "source/cloudwatch:GetMetricData", "ReadTimeoutError")]
     # the control-plane metrics of the region are lost; its quotas are counted instead of read from AWS/Usage
     # (and with them the coverage notes that said which series a cluster lacks)

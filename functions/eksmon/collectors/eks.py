@@ -6,10 +6,10 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from eksmon.aws import pages
+from eksmon.clusterfilter import included
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterInfo, ClusterNames, HealthIssue
 from eksmon.registry import collector
@@ -119,12 +119,9 @@ def describe_nodegroup(eks: Any, cluster: str, name: str) -> dict[str, Any]:
 @collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
 def list_clusters(ctx: CollectContext) -> ClusterNames:
     flt = ctx.settings.clusters
-    names = [
-        n
-        for n in _pages(ctx.client("eks"), "list_clusters", "clusters")
-        if any(fnmatchcase(n, p) for p in flt.include) and not any(fnmatchcase(n, p) for p in flt.exclude)
-    ]
-    return ClusterNames(tuple(sorted(names)))
+    listed = sorted(_pages(ctx.client("eks"), "list_clusters", "clusters"))
+    names = [n for n in listed if included(flt.include, flt.exclude, n, ctx.account, ctx.region)]
+    return ClusterNames(tuple(names), tuple(listed))
 
 
 @collector(provides=VersionCalendar, scope="region", iam_actions=("eks:DescribeClusterVersions",))
@@ -213,9 +210,9 @@ def addons(ctx: CollectContext) -> Addons:
         compatible: bool | None = None
         latest: str | None = None
         if target is not None:
-            try:  # the same in every region: read once per account and scan
+            try:  # add-on builds differ by region: read once per account and region
                 supported = ctx.shared(
-                    ("addon-versions", name), functools.partial(_addon_versions, eks, name)
+                    ("addon-versions", ctx.region, name), functools.partial(_addon_versions, eks, name)
                 )
             except Exception as exc:  # noqa: BLE001 - this add-on's compatibility stays unknown, reported
                 ctx.report_region(

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import boto3
+from waitress.channel import ClientDisconnected
 from waitress.server import create_server
 from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Request, Response
@@ -91,14 +92,16 @@ class Extension:
     seed_order: int = 50
 
 
-FaultKind = Literal["error", "hang", "truncate", "endless_token"]
+FaultKind = Literal["error", "hang", "truncate", "endless_token", "drop"]
 
 
 @dataclass
 class Fault:
     """``kind``: ``error`` answers ``code``/``status``; ``hang`` holds the request ``delay`` seconds (or
     until the simulator is reset) before answering; ``truncate`` answers 200 with the first half of
-    the real body; ``endless_token`` adds a fresh next token to every page of a list.
+    the real body; ``endless_token`` adds a fresh next token to every page of a list; ``drop`` closes
+    the connection without an answer (the client sees the connection reset, as when a load balancer
+    drops it).
     ``probability`` answers that share of matching requests (``seed`` makes it repeatable);
     ``until`` (seconds after the fault is made) ends it."""
 
@@ -359,6 +362,10 @@ class Simulator:
                 time.sleep(self.latency)
             if fault is not None and fault.kind == "hang":
                 release.wait(fault.delay)
+            if fault is not None and fault.kind == "drop":
+                # waitress closes the connection without writing a response when the application
+                # raises its ClientDisconnected
+                raise ClientDisconnected("dropped by the simulator")
             if fault is not None and fault.kind == "error":
                 return error_response(req, fault.code, fault.message, fault.status)(environ, start_response)
             if fault is not None and fault.kind == "endless_token":
