@@ -156,6 +156,7 @@ def run_monitor(
         session_factory=session_factory,
         services=services,
         deadline=Deadline(budget),
+        window_minutes=settings.schedules.metrics_window(),  # the time since the previous run
     )
     published, failures = _notify(monitor, env, settings, result, now, session_factory)
     emitted = emit(monitor_points(monitor, result, now))

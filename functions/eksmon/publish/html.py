@@ -318,7 +318,7 @@ def _capacity_rows(result: ScanResult, now: datetime) -> list[tuple[ClusterSnaps
     for snap in sorted(result.clusters, key=lambda c: (c.region, c.name)):
         tier = cluster_tier(snap)
         try:
-            seats, pods = peaks(snap, now, 15)
+            seats, pods = peaks(snap, now)
         except MissingData:
             seats, pods = None, None
         cap = tier.capacity
