@@ -98,7 +98,7 @@ def apiserver_error_rate(
     yield Problem(
         severity,
         "apiserver/5xx",
-        f"The apiservers of cluster {snap.name} {what} (peak {peak:,.0f} a minute). "
+        f"The apiservers of cluster {snap.name} {what}; the peak was {peak:,.0f} a minute. "
         "Controllers retry and fall behind; kubectl and deployments fail intermittently; if it goes on, "
         "nodes can miss lease renewals.",
         "Look at the apiserver audit and api logs in CloudWatch Logs for the failing verbs and resources; "
