@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from eksmon.cli import main
+from eksmon.engine import scan
 from eksmon.settings import Schedules, Settings
-from eksmon.sim.fleet import DEMO_REGIONS
+from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
 from eksmon.sim.server import Simulator
 from tests.integration.deployed import deploy, invoke
 
@@ -76,3 +78,46 @@ def test_the_lambda_reads_its_schedules_period(
         if m["MessageAttributes"]["cluster"]["Value"] == "ml-training"
     ]
     assert any("failed with 5xx" in m for m in ml) is found
+
+
+def _requests(sim: Simulator, window_minutes: int) -> list[dict[str, Any]]:
+    """Every GetMetricData request (its queries and time range) one metrics scan sends."""
+    sent: list[dict[str, Any]] = []
+
+    def factory(**kwargs: Any) -> Any:
+        session = sim.session_factory()(**kwargs)
+        session.events.register(
+            "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: sent.append(params)
+        )
+        return session
+
+    scan(
+        Settings(regions=list(DEMO_REGIONS)),
+        DEMO_NOW,
+        monitor="metrics",
+        session_factory=factory,
+        window_minutes=window_minutes,
+    )
+    return sent
+
+
+def test_a_longer_window_reads_the_same_metrics_in_as_many_calls(demo_sim: Simulator) -> None:
+    """GetMetricData bills each metric requested: an hour, or a day at 5-minute points, costs what 15 minutes did."""
+    by_window = {minutes: _requests(demo_sim, minutes) for minutes in (15, 60, 1440)}
+    queries = {
+        m: sorted(q["Id"] for r in sent for q in r["MetricDataQueries"]) for m, sent in by_window.items()
+    }
+    assert queries[15] == queries[60] == queries[1440]
+    assert len(by_window[15]) == len(by_window[60]) == len(by_window[1440])
+    periods = {
+        m: {
+            q["MetricStat"]["Period"] for r in sent for q in r["MetricDataQueries"] if q["Id"].startswith("w")
+        }
+        for m, sent in by_window.items()
+    }
+    assert periods == {15: {60}, 60: {60}, 1440: {300}}
+    spans = {
+        m: max(r["EndTime"] - r["StartTime"] for r in sent if r["MetricDataQueries"][0]["Id"].startswith("w"))
+        for m, sent in by_window.items()
+    }
+    assert spans == {15: timedelta(minutes=15), 60: timedelta(hours=1), 1440: timedelta(days=1)}
