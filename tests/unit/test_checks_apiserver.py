@@ -19,7 +19,7 @@ from eksmon.collectors.control_plane_metrics import (
     REQUESTS,
     REQUESTS_5XX,
     REQUESTS_429,
-    aligned_sums,
+    aligned_points,
 )
 from eksmon.errors import ConfigError
 from eksmon.models import Severity
@@ -82,10 +82,10 @@ def test_error_rate_partial_answer_never_inflates_the_rate() -> None:
         per_minute(REQUESTS_5XX, 10),
     )
     assert list(apiserver_error_rate(s, E, NOW)) == []
-    errors, requests, minutes = aligned_sums(
-        per_minute(REQUESTS_5XX, 10), series(REQUESTS, [2000] * 3), NOW, 15
+    counts = aligned_points(
+        per_minute(REQUESTS_5XX, 10), series(REQUESTS, [2000] * 3), NOW - timedelta(minutes=15), NOW
     )
-    assert (errors, requests, minutes) == (30, 6000, 3)
+    assert [v for _, v in counts] == [(10, 2000)] * 3
 
 
 @pytest.mark.parametrize(

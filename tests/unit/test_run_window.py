@@ -120,14 +120,15 @@ def test_the_stretch_length_is_configurable() -> None:
     assert p.severity is Severity.CRITICAL and p.details["burst_minutes"] == 5
 
 
-def test_a_stretch_needs_its_own_minimum_of_requests() -> None:
-    # a quiet cluster: 10 requests a minute, one minute all 5xx; no 15-minute stretch reaches 100 requests
-    # with a rate that means anything... the whole hour (600 requests) does: 10 / 600 = 1.67 %
-    requests = per_minute(REQUESTS, 10, HOUR)
-    errors = burst(REQUESTS_5XX, 10, length=1)
+def test_a_quiet_cluster_is_judged_over_the_whole_window_when_no_stretch_has_enough_requests() -> None:
+    # 5 requests a minute: 75 in any 15 minutes (under min_requests, 100), 300 in the hour, 5 of them 5xx
+    requests = per_minute(REQUESTS, 5, HOUR)
+    errors = burst(REQUESTS_5XX, 5, length=1)
     (p,) = apiserver_error_rate(hourly(requests, errors), E, NOW)
-    assert p.details["worst_window_percent"] == pytest.approx(6.67, abs=0.01)
-    few = ApiserverErrorRateThresholds(min_requests=601)
+    assert p.details["percent"] == 1.67 and p.details["worst_window_percent"] is None
+    assert p.details["worst_window_start"] is None and "5 of 300 requests" in p.message
+    assert "(1.67 %) in the last 60 minutes" in p.message
+    few = ApiserverErrorRateThresholds(min_requests=301)
     assert list(apiserver_error_rate(hourly(requests, errors), few, NOW)) == []
 
 
@@ -161,7 +162,7 @@ def test_throttling_names_the_worst_stretch_when_429s_are_spread() -> None:
 
 
 def test_latency_burst_between_runs_is_found_against_its_slo() -> None:
-    slow = burst(LATENCY_METRICS["GET"], 1.5, stat="Average")  # 0.05 s baseline would be 0: fine here
+    slow = burst(LATENCY_METRICS["GET"], 1.5, stat="Average")
     (p,) = apiserver_latency(hourly(slow), ApiserverLatencyThresholds(), NOW)
     assert p.details["p99_seconds"] == 1.5 and p.details["window_p99_seconds"] == 0.375
     assert p.details["worst_window_start"] == "2026-11-26T11:19:00Z"

@@ -26,6 +26,7 @@ the checks fall back to ``/metrics`` instead of being skipped.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -197,14 +198,17 @@ def worst_stretch(
     span = timedelta(minutes=max(minutes, period / 60))
     last_end = ordered[-1][0] + timedelta(seconds=period)
     starts = [i for i, (t, _) in enumerate(ordered) if t + span <= last_end] or [0]
-    best: Stretch[V] | None = None
+    times = [t for t, _ in ordered]
+    best: tuple[float, int, int] | None = None  # (score, first, past the last)
     for i in starts:
-        start = ordered[i][0]
-        inside = tuple(p for p in ordered[i:] if p[0] < start + span)
-        value = score(inside)
-        if value is not None and (best is None or value >= best.score):
-            best = Stretch(value, start, inside[-1][0] + timedelta(seconds=period), inside)
-    return best
+        j = bisect.bisect_left(times, times[i] + span, lo=i)
+        value = score(ordered[i:j])
+        if value is not None and (best is None or value >= best[0]):
+            best = (value, i, j)
+    if best is None:
+        return None
+    top, i, j = best
+    return Stretch(top, times[i], times[j - 1] + timedelta(seconds=period), tuple(ordered[i:j]))
 
 
 def mean(points: Sequence[Point]) -> float | None:
@@ -226,26 +230,6 @@ def aligned_points(
     top = dict(numerator.between(start, end)) if numerator else {}
     base = denominator.between(start, end) if denominator else ()
     return tuple((t, (top.get(t, 0.0), v)) for t, v in base)
-
-
-def window_points(series: Series | None, now: datetime, minutes: float) -> tuple[Point, ...]:
-    """The points of the last ``minutes`` before ``now`` (ends at ``now``, as every window does)."""
-    if series is None:
-        return ()
-    return series.between(now - timedelta(minutes=minutes), now)
-
-
-def aligned_sums(
-    numerator: Series | None, denominator: Series | None, now: datetime, minutes: float
-) -> tuple[float, float, int]:
-    """(numerator sum, denominator sum, minutes) over the minutes where the denominator has a point.
-
-    A minute with no numerator point counts as 0 (CloudWatch publishes no zero-count points); a
-    numerator point without a denominator point is dropped, so a partial answer never inflates a rate.
-    """
-    base = dict(window_points(denominator, now, minutes))
-    top = dict(window_points(numerator, now, minutes))
-    return sum(top.get(t, 0.0) for t in base), sum(base.values()), len(base)
 
 
 # -- collection ---------------------------------------------------------------------------------------
@@ -472,12 +456,10 @@ __all__ = [
     "Series",
     "Stretch",
     "aligned_points",
-    "aligned_sums",
     "control_plane_cloudwatch",
     "history_period",
     "mean",
     "total",
     "window_period",
-    "window_points",
     "worst_stretch",
 ]
