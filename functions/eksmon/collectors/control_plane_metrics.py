@@ -88,7 +88,7 @@ PEAK_PERIOD = 3600
 WINDOW_PERIOD = 60
 LONG_WINDOW_PERIOD = 300
 # 500 queries of 180 1-minute points are 90,000 datapoints: one GetMetricData page (it returns at most
-# 100,800), so a window up to 3 hours takes no more calls than the old 15 minutes; beyond, 5-minute points
+# 100,800), so a window up to 3 hours takes no more calls than 15 minutes would; beyond, 5-minute points
 # keep a day's window at 288 points a series (2 pages of 500 queries)
 MAX_ONE_MINUTE_WINDOW = 180
 DEFAULT_BURST_MINUTES = 15

@@ -346,7 +346,7 @@ def _capacity_rows(result: ScanResult, now: datetime) -> list[tuple[ClusterSnaps
 
 
 def _capacity_section(result: ScanResult, now: datetime) -> str:
-    """Peak seats in use over the last 15 minutes against each cluster's tier (standard: the 1,200 hint)."""
+    """Peak seats in use since the previous run (the scan's window) against each cluster's tier (standard: the 1,200 hint)."""
     rows = _capacity_rows(result, now)
     if not rows:
         return '<p class="nodata">No clusters scanned.</p>'
