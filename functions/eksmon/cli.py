@@ -44,6 +44,21 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _window(text: str) -> int:
+    from eksmon.settings import MAX_WINDOW_MINUTES
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WINDOW_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"--window: {text!r} is not a whole number of minutes in 1..{MAX_WINDOW_MINUTES} (the CloudWatch "
+            "checks read this much, ending at --now; default 60)"
+        )
+    return value
+
+
 def _group(text: str) -> str:
     from eksmon.rbac import group_name
 
@@ -104,6 +119,14 @@ def parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help="stop reading after this long and report what was read (default: aws.scan_timeout_seconds, 600)",
+    )
+    s.add_argument(
+        "--window",
+        type=_window,
+        default=60,
+        metavar="MINUTES",
+        help="minutes of CloudWatch data the error, throttling, latency, webhook and capacity checks read, "
+        "ending at --now; a burst anywhere in them is judged (default: 60, the metrics monitor's hour)",
     )
     s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
 
@@ -221,6 +244,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
             services=_services(args, settings),
             deadline=deadline,
+            window_minutes=args.window,
         )
     except ScanAborted as exc:
         print(f"eksmon: cannot scan: {exc}", file=err)

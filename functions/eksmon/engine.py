@@ -288,14 +288,18 @@ class Scanner:
         registry: Registry | None = None,
         deadline: Deadline | None = None,
         monitor: str | None = None,
+        window_minutes: int | None = None,
     ) -> None:
         self.settings = settings
         self.monitor = monitor
         self.checks = list(checks)
         # validated once per scan, not once per check and cluster
         self.thresholds = {spec.id: settings.thresholds_for(spec) for spec in self.checks}
+        # the CloudWatch window is the scan's: the time since the previous run (no check sets one)
         self.needs = functools.reduce(
-            CollectionNeeds.merge, (t.collection_needs() for t in self.thresholds.values()), CollectionNeeds()
+            CollectionNeeds.merge,
+            (t.collection_needs() for t in self.thresholds.values()),
+            CollectionNeeds(window_minutes=window_minutes),
         )
         self.now = now
         self.session_factory = session_factory
@@ -744,16 +748,28 @@ def scan(
     services: Services | None = None,
     progress: ProgressFn | None = None,
     deadline: Deadline | None = None,
+    window_minutes: int | None = None,
 ) -> ScanResult:
     """Select the checks (by id/glob, monitor, minus disabled) and scan with them.
 
     ``deadline``: when the scan stops reading (default: ``aws.scan_timeout_seconds`` from now).
+    ``window_minutes``: the time since the previous run, which the CloudWatch checks evaluate, ending at
+    ``now`` (default: an hour, the metrics monitor's schedule).
     """
     registry = load()
     checks = registry.select(patterns, settings.checks.disabled, monitor)
     with fewer_gc_passes(), one_cpu(settings.aws.single_cpu):
         return Scanner(
-            settings, checks, now, session_factory, services, progress, registry, deadline, monitor
+            settings,
+            checks,
+            now,
+            session_factory,
+            services,
+            progress,
+            registry,
+            deadline,
+            monitor,
+            window_minutes,
         ).run()
 
 

@@ -157,6 +157,7 @@ def run_monitor(
         session_factory=session_factory,
         services=services,
         deadline=Deadline(budget),
+        window_minutes=settings.schedules.metrics_window(),  # the time since the previous run
     )
     if parsed.partition is None:  # a fan-out partition sees part of the fleet: a miss there proves nothing
         result.findings += _filter_findings(monitor, result, now)

@@ -23,6 +23,17 @@ from eksmon.registry import MONITORS, CheckSpec, Thresholds, load
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+# The CloudWatch checks' window: the time since the previous run (eksmon scan --window, the metrics schedule)
+DEFAULT_WINDOW_MINUTES = 60
+MAX_WINDOW_MINUTES = 1440
+
+
+def rate_minutes(expression: str) -> int | None:
+    """The period of a ``rate(...)`` schedule in minutes; None for ``cron(...)`` (no fixed period)."""
+    found = _RATE.match(expression)
+    return int(found.group(1)) * _RATE_MINUTES[found.group(2).rstrip("s")] if found else None
 
 
 class _Model(BaseModel):
@@ -167,13 +178,51 @@ class Schedules(_Model):
     quotas: str = "rate(6 hours)"
     metrics: str = "rate(1 hour)"
     kubernetes: str = "rate(1 hour)"
+    window_minutes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_WINDOW_MINUTES,
+        description="minutes of CloudWatch data the metrics monitor's checks read each run (all the time "
+        "since the previous run); default: the period of `metrics`; required when `metrics` is a cron(...)",
+    )
 
-    @field_validator("*")
+    @field_validator("lifecycle", "quotas", "metrics", "kubernetes")
     @classmethod
     def _expression(cls, value: str) -> str:
         if not _SCHEDULE.match(value):
             raise ValueError(f"{value!r} is not an EventBridge Scheduler rate(...) or cron(...) expression")
         return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Schedules:
+        # A cron's runs need not be evenly spaced (weekdays only, business hours): eksmon does not guess
+        # the longest gap between two of them, the user says it.
+        period = rate_minutes(self.metrics)
+        if self.window_minutes is None and period is None:
+            raise ValueError(
+                f"metrics: {self.metrics} has no fixed period, and the metrics monitor reads all the time "
+                "since its previous run: set schedules.window_minutes to the longest time between two of "
+                "its runs, in minutes, or schedule it with rate(...)"
+            )
+        if self.window_minutes is None and period is not None and period > MAX_WINDOW_MINUTES:
+            raise ValueError(
+                f"metrics: {self.metrics} runs less often than daily, and the metrics monitor reads at most "
+                f"{MAX_WINDOW_MINUTES} minutes (a day) of CloudWatch data a run: schedule it at least daily"
+            )
+        if self.window_minutes is not None and period is not None and self.window_minutes < period:
+            raise ValueError(
+                f"window_minutes: {self.window_minutes} is shorter than the period of metrics "
+                f"({self.metrics}, {period} minutes): {period - self.window_minutes} minutes of each period "
+                "would never be evaluated; leave it unset to read the whole period"
+            )
+        return self
+
+    def metrics_window(self) -> int:
+        """Minutes the metrics monitor's CloudWatch checks read each run: the time since its previous run."""
+        if self.window_minutes is not None:
+            return self.window_minutes
+        period = rate_minutes(self.metrics)
+        return period if period is not None else DEFAULT_WINDOW_MINUTES  # cron: refused by _window
 
 
 class AwsSettings(_Model):
@@ -364,4 +413,14 @@ def settings_from_json(text: str, source: str = ENV_CONFIG) -> Settings:
     return parse_settings(data, source=source)
 
 
-__all__ = ["MONITORS", "ConfigError", "Settings", "load_settings", "parse_settings", "settings_from_json"]
+__all__ = [
+    "DEFAULT_WINDOW_MINUTES",
+    "MAX_WINDOW_MINUTES",
+    "MONITORS",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+    "parse_settings",
+    "rate_minutes",
+    "settings_from_json",
+]

@@ -145,6 +145,25 @@ def test_settings_round_trip_through_the_environment(synthesized: Synthesized, s
         )
 
 
+def test_the_metrics_function_reads_the_period_its_schedule_runs_it_at(synthesized: Synthesized) -> None:
+    """The metrics Lambda derives its CloudWatch window from the schedule in its environment: the same
+    expression the Scheduler runs it at, so a run reads all the time since the previous one."""
+    from eksmon.settings import rate_minutes, settings_from_json
+
+    (schedule,) = [
+        s["Properties"]["ScheduleExpression"]
+        for s in synthesized.resources("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["ScheduleExpression"] == TEST_SETTINGS["schedules"]["metrics"]
+    ]
+    (function,) = [
+        f
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == HANDLER.format(monitor="metrics")
+    ]
+    config = settings_from_json(function["Properties"]["Environment"]["Variables"]["EKSMON_CONFIG"])
+    assert config.schedules.metrics_window() == rate_minutes(schedule) == 5
+
+
 def test_each_function_logs_to_its_own_group_with_retention(
     synthesized: Synthesized, plans: list[Any]
 ) -> None:

@@ -56,10 +56,13 @@ def cloudwatch(
     cluster: str = NAME,
     error: str | None = None,
     present: bool = True,
+    window_minutes: int = 15,
+    end: datetime = NOW,
 ) -> ControlPlaneCloudWatch:
+    """The part as the collector fills it: its window is the run's (``window_minutes`` ending at ``end``)."""
     clusters = {cluster: ClusterSeries(cluster, {s.metric: s for s in window}, size)} if present else {}
     return ControlPlaneCloudWatch(
-        NOW, NOW - timedelta(minutes=15), NOW - timedelta(hours=24), clusters, error=error
+        end, end - timedelta(minutes=window_minutes), end - timedelta(hours=24), clusters, error=error
     )
 
 

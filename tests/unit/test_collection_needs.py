@@ -14,30 +14,32 @@ REGISTRY = load()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 # threshold fields that set how much is collected -> the need each one must be reported as
 WINDOW_FIELDS = {
-    "window_minutes": "window_minutes",
     "lookback_hours": "lookback_hours",
     "scrape_samples": "scrape_samples",
     "lookback_days": "peak_days",
 }
 
 
-def _needs(config: dict[str, object], patterns: tuple[str, ...] = ()) -> CollectionNeeds:
+def _needs(
+    config: dict[str, object], patterns: tuple[str, ...] = (), window_minutes: int | None = None
+) -> CollectionNeeds:
     settings = parse_settings(config)
-    return Scanner(settings, REGISTRY.select(patterns), NOW, registry=REGISTRY).needs
+    return Scanner(
+        settings, REGISTRY.select(patterns), NOW, registry=REGISTRY, window_minutes=window_minutes
+    ).needs
 
 
-def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
+def test_the_engine_passes_the_scans_window_and_the_largest_look_backs_of_the_selected_checks() -> None:
     needs = _needs(
         {
             "checks": {
                 "thresholds": {
-                    "apiserver.error_rate": {"window_minutes": 60},
-                    "apiserver.latency": {"window_minutes": 30},
                     "etcd.db_growth": {"lookback_hours": 72},
                     "version.deprecated_api_in_use": {"scrape_samples": 5},
                 }
             }
-        }
+        },
+        window_minutes=60,
     )
     # control_plane.tier_oversized reads 14 days of hourly maxima; auth.break_glass names its admin policies
     assert needs == CollectionNeeds(
@@ -53,9 +55,14 @@ def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
 
 
 def test_a_check_left_out_of_the_scan_does_not_widen_what_is_read() -> None:
-    config = {"checks": {"thresholds": {"apiserver.error_rate": {"window_minutes": 600}}}}
-    assert _needs(config, ("apiserver.latency",)).window_minutes == 15  # the latency check's default
+    config = {"checks": {"thresholds": {"etcd.db_growth": {"lookback_hours": 300}}}}
+    assert _needs(config, ("apiserver.latency",)).lookback_hours is None
     assert _needs(config, ("version.*",)) == CollectionNeeds(scrape_samples=3)
+
+
+def test_the_window_is_the_scans_and_no_check_sets_its_own() -> None:
+    assert _needs({}, ("apiserver.*",), window_minutes=45).window_minutes == 45
+    assert _needs({}, ("apiserver.*",)).window_minutes is None  # the collector's default: an hour
 
 
 def test_merge_keeps_the_largest_of_each_and_ignores_none() -> None:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field
 
+from eksmon.checks._window import BurstThresholds, RunWindow, run_window, span, stretch_details, worst
 from eksmon.collectors.apiserver_scrape import ApiserverMetrics
 from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_WINDOW_MINUTES,
     WEBHOOK_DURATION,
     ControlPlaneCloudWatch,
-    window_points,
+    Stretch,
+    mean,
 )
 from eksmon.models import Problem, Severity, iso_utc
 from eksmon.parts import ClusterInfo
-from eksmon.registry import CollectionNeeds, Thresholds, check
+from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#monitoring-admission-webhooks"
@@ -27,22 +29,36 @@ REMEDIATION = (
 )
 
 
-class WebhookLatencyThresholds(Thresholds):
+class WebhookLatencyThresholds(BurstThresholds):
     warning_seconds: float = Field(1.0, gt=0, description="warn at this p99 or more")
-    window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
     min_requests: int = Field(20, ge=1, description="a webhook with fewer calls in /metrics is not judged")
 
-    def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(window_minutes=self.window_minutes)
+
+@dataclass(frozen=True, slots=True)
+class _Vended:
+    p99: float  # the higher of the window's average and its worst stretch's
+    window: RunWindow
+    burst: Stretch[float] | None
+
+    def when(self) -> str:
+        if self.burst is not None and self.burst.score >= self.p99 and self.burst.start > self.window.start:
+            return f"{span(self.burst, self.window)} (the worst stretch of the last {self.window.minutes} minutes)"
+        return f"on average over the last {self.window.minutes} minutes"
 
 
-def _vended_p99(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | None:
-    """The AWS/EKS webhook p99 averaged over the window; None when the cluster has no such points."""
-    series = snap.get(ControlPlaneCloudWatch).cluster(snap.name)
+def _vended_p99(snap: ClusterSnapshot, now: datetime, burst_minutes: int) -> _Vended | None:
+    """The AWS/EKS webhook p99 since the previous run (its worst stretch when higher); None without points."""
+    cloudwatch = snap.get(ControlPlaneCloudWatch)
+    series = cloudwatch.cluster(snap.name)
     if series is None:
         return None
-    points = window_points(series.series(WEBHOOK_DURATION), now, minutes)
-    return sum(v for _, v in points) / len(points) if points else None
+    window = run_window(cloudwatch, now)
+    points = window.points(series.series(WEBHOOK_DURATION))
+    whole = mean(points)
+    if whole is None:
+        return None
+    burst = worst(points, window, burst_minutes, mean)
+    return _Vended(max(whole, burst.score if burst else whole), window, burst)
 
 
 @check(
@@ -53,15 +69,15 @@ def _vended_p99(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | N
     # names the slow webhook when /metrics was read; AWS/EKS alone still gives a finding (by cluster name)
     uses=(ClusterInfo, ApiserverMetrics),
     docs=DOCS,
-    severity_rules="warning >= 1 s p99: per webhook from /metrics while AWS/EKS's webhook p99 over the window "
-    "(15 min) is also >= 1 s (or the cluster has no vended metrics); one cluster-wide finding when only "
+    severity_rules="warning >= 1 s p99: per webhook from /metrics while AWS/EKS's webhook p99 since the "
+    "previous run (or its worst 15 minutes) is also >= 1 s (or the cluster has no vended metrics); one cluster-wide finding when only "
     "AWS/EKS has it",
     thresholds=WebhookLatencyThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS", "kube-apiserver /metrics"),
 )
 def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: datetime) -> Iterator[Problem]:
-    vended = _vended_p99(snap, now, t.window_minutes)
-    if vended is not None and vended < t.warning_seconds:
+    vended = _vended_p99(snap, now, t.burst_minutes)
+    if vended is not None and vended.p99 < t.warning_seconds:
         return  # fast right now: lifetime histograms in /metrics may still remember an old slow spell
     scrape = (
         snap.get(ApiserverMetrics) if snap.has(ApiserverMetrics) else ApiserverMetrics(skipped="not read")
@@ -74,7 +90,7 @@ def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: dat
     since = scrape.oldest_start()
     for h, p99 in slow:
         now_text = (
-            f" AWS/EKS puts the cluster's webhook p99 at {vended:.2f} s over the last {t.window_minutes} minutes."
+            f" AWS/EKS puts the cluster's webhook p99 at {vended.p99:.2f} s {vended.when()}."
             if vended is not None
             else ""
         )
@@ -90,8 +106,9 @@ def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: dat
                 "webhook": h.name,
                 "p99_seconds": round(p99, 3),
                 "calls": int(h.count),
-                "vended_p99_seconds": round(vended, 3) if vended is not None else None,
-                "window_minutes": t.window_minutes,
+                "vended_p99_seconds": round(vended.p99, 3) if vended is not None else None,
+                "window_minutes": vended.window.minutes if vended is not None else None,
+                **stretch_details(vended.burst if vended else None, t.burst_minutes),
                 "source": "/metrics",
             },
             title=f"Webhook {h.name} p99 {p99:.2f} s on {snap.name}",
@@ -100,8 +117,8 @@ def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: dat
         yield Problem(
             Severity.WARNING,
             "admission-webhooks",
-            f"Admission webhooks on cluster {snap.name} answer in {vended:.2f} s at the 99th percentile, on "
-            f"average over the last {t.window_minutes} minutes (AWS/EKS {WEBHOOK_DURATION}). "
+            f"Admission webhooks on cluster {snap.name} answer in {vended.p99:.2f} s at the 99th percentile "
+            f"{vended.when()} (AWS/EKS {WEBHOOK_DURATION}). "
             + (
                 "/metrics could not be read to name the webhook."
                 if scrape.error or scrape.skipped or not scrape.samples
@@ -110,11 +127,12 @@ def webhook_latency(snap: ClusterSnapshot, t: WebhookLatencyThresholds, now: dat
             REMEDIATION,
             {
                 "webhook": None,
-                "p99_seconds": round(vended, 3),
-                "window_minutes": t.window_minutes,
+                "p99_seconds": round(vended.p99, 3),
+                **vended.window.details,
+                **stretch_details(vended.burst, t.burst_minutes),
                 "source": "AWS/EKS",
             },
-            title=f"Admission webhooks of {snap.name}: p99 {vended:.2f} s",
+            title=f"Admission webhooks of {snap.name}: p99 {vended.p99:.2f} s",
         )
 
 

@@ -7,40 +7,43 @@ from datetime import datetime
 
 from pydantic import Field
 
+from eksmon.checks._window import BurstThresholds, RunWindow, run_window, span, stretch_details, worst
 from eksmon.collectors.apiserver_scrape import ApiserverMetrics, WebhookRejection
 from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_WINDOW_MINUTES,
     WEBHOOK_REJECTIONS,
     ControlPlaneCloudWatch,
-    window_sum,
+    Stretch,
+    total,
 )
 from eksmon.models import Problem, Severity, iso_utc
-from eksmon.registry import CollectionNeeds, Thresholds, check
+from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#monitoring-admission-webhooks"
 CALLING_WEBHOOK_ERROR = "calling_webhook_error"
 
 
-class WebhookRejectionsThresholds(Thresholds):
-    window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
+class WebhookRejectionsThresholds(BurstThresholds):
     min_rejections: int = Field(1, ge=1, description="warn from this many failed calls of one webhook")
 
-    def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(window_minutes=self.window_minutes)
 
-
-def cluster_window_rejections(snap: ClusterSnapshot, now: datetime, minutes: int) -> float | None:
-    """AWS/EKS apiserver_admission_webhook_rejection_count over the window; None when unknown.
+def cluster_window_rejections(
+    snap: ClusterSnapshot, now: datetime, burst_minutes: int
+) -> tuple[float, RunWindow, Stretch[float] | None] | None:
+    """AWS/EKS apiserver_admission_webhook_rejection_count since the previous run, the window and its
+    worst stretch; None when unknown.
 
     A cluster that publishes vended metrics but has no rejection point in the window had none (0).
     """
     if not snap.has(ControlPlaneCloudWatch):
         return None
-    series = snap.get(ControlPlaneCloudWatch).cluster(snap.name)
+    cloudwatch = snap.get(ControlPlaneCloudWatch)
+    series = cloudwatch.cluster(snap.name)
     if series is None or not series.vended:
         return None
-    return window_sum(series.series(WEBHOOK_REJECTIONS), now, minutes) or 0.0
+    window = run_window(cloudwatch, now)
+    points = window.points(series.series(WEBHOOK_REJECTIONS))
+    return total(points) or 0.0, window, worst(points, window, burst_minutes, total)
 
 
 @check(
@@ -50,7 +53,7 @@ def cluster_window_rejections(snap: ClusterSnapshot, now: datetime, minutes: int
     needs=(ApiserverMetrics, ControlPlaneCloudWatch),
     docs=DOCS,
     severity_rules='warning per webhook with rejections of error_type="calling_webhook_error" in /metrics, '
-    "while AWS/EKS shows rejections in the window (15 min) or the cluster has no vended metrics",
+    "while AWS/EKS shows rejections since the previous run or the cluster has no vended metrics",
     thresholds=WebhookRejectionsThresholds,
     sources=("kube-apiserver /metrics", "cloudwatch:GetMetricData AWS/EKS"),
 )
@@ -64,7 +67,8 @@ def webhook_rejections(
             failing.setdefault(r.name, []).append(r)
     if not failing:
         return
-    in_window = cluster_window_rejections(snap, now, t.window_minutes)
+    vended = cluster_window_rejections(snap, now, t.burst_minutes)
+    in_window = vended[0] if vended else None
     if in_window == 0:
         return  # the failures are old (the counters live as long as the apiserver): none right now
     since = scrape.oldest_start()
@@ -76,12 +80,14 @@ def webhook_rejections(
             continue
         operations = sorted({r.operation for r in rows if r.operation})
         kinds = sorted({r.type for r in rows if r.type})
-        now_text = (
-            f" AWS/EKS counted {in_window:,.0f} webhook rejections in the cluster in the last "
-            f"{t.window_minutes} minutes, so it is happening now."
-            if in_window is not None
-            else ""
-        )
+        now_text = ""
+        if vended is not None:
+            _, window, burst = vended
+            most = f", the most {span(burst, window)}" if burst is not None and burst.score else ""
+            now_text = (
+                f" AWS/EKS counted {in_window:,.0f} webhook rejections in the cluster in the last "
+                f"{window.minutes} minutes{most}: it is not an old failure the counters remember."
+            )
         yield Problem(
             Severity.WARNING,
             f"webhook/{name}",
@@ -101,6 +107,8 @@ def webhook_rejections(
                 "operations": operations,
                 "types": kinds,
                 "window_rejections": int(in_window) if in_window is not None else None,
+                "window_minutes": vended[1].minutes if vended else None,
+                **stretch_details(vended[2] if vended else None, t.burst_minutes),
                 "replicas_sampled": replicas,
                 "since": iso_utc(since) if since else None,
             },

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from pydantic import Field, model_validator
 
+from eksmon.checks._window import BurstThresholds, run_window, span, stretch_details, worst
 from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_WINDOW_MINUTES,
     REQUESTS,
     REQUESTS_5XX,
     ControlPlaneCloudWatch,
-    aligned_sums,
-    window_points,
+    aligned_points,
 )
-from eksmon.models import Problem, Severity, iso_utc
+from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
-from eksmon.registry import CollectionNeeds, Thresholds, check
+from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html"
 
+Counts = Sequence[tuple[datetime, tuple[float, float]]]
 
-class ApiserverErrorRateThresholds(Thresholds):
+
+class ApiserverErrorRateThresholds(BurstThresholds):
     warning_percent: float = Field(1.0, gt=0, le=100)
     critical_percent: float = Field(5.0, gt=0, le=100)
-    window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
     min_requests: int = Field(
-        100, ge=1, description="fewer requests in the window: no rate (a few errors of few requests is noise)"
+        100,
+        ge=1,
+        description="fewer requests in the window (or the stretch): no rate (a few errors of few requests is noise)",
     )
 
     @model_validator(mode="after")
@@ -36,9 +38,6 @@ class ApiserverErrorRateThresholds(Thresholds):
         if self.critical_percent < self.warning_percent:
             raise ValueError("critical_percent must not be below warning_percent")
         return self
-
-    def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 @check(
@@ -49,32 +48,56 @@ class ApiserverErrorRateThresholds(Thresholds):
     # read by cluster name: a failed DescribeCluster does not hide it (ClusterInfo is only collected)
     uses=(ClusterInfo,),
     docs=DOCS,
-    severity_rules="warning >= 1 %, critical >= 5 % of requests answered 5xx over the window (15 min)",
+    severity_rules="warning >= 1 %, critical >= 5 % of requests answered 5xx, over the time since the "
+    "previous run or its worst 15 minutes",
     thresholds=ApiserverErrorRateThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS apiserver_request_total, apiserver_request_total_5XX",),
 )
 def apiserver_error_rate(
     snap: ClusterSnapshot, t: ApiserverErrorRateThresholds, now: datetime
 ) -> Iterator[Problem]:
-    series = snap.get(ControlPlaneCloudWatch).cluster(snap.name)
+    cloudwatch = snap.get(ControlPlaneCloudWatch)
+    series = cloudwatch.cluster(snap.name)
     if series is None:
         return
-    errors, requests, minutes = aligned_sums(
-        series.series(REQUESTS_5XX), series.series(REQUESTS), now, t.window_minutes
-    )
-    if requests < t.min_requests or errors <= 0:
+    window = run_window(cloudwatch, now)
+    counts = aligned_points(series.series(REQUESTS_5XX), series.series(REQUESTS), window.start, window.end)
+    errors = sum(e for _, (e, _r) in counts)
+    requests = sum(r for _, (_e, r) in counts)
+    # no stretch's rate exceeds the highest single point's: a healthy window needs no sliding
+    if errors <= 0 or max((100.0 * e / r for _, (e, r) in counts if r > 0), default=0.0) < t.warning_percent:
         return
-    percent = round(100.0 * errors / requests, 2)
-    if percent < t.warning_percent:
+
+    def score(points: Counts) -> float | None:
+        n = sum(r for _, (_e, r) in points)
+        return 100.0 * sum(e for _, (e, _r) in points) / n if n >= t.min_requests else None
+
+    whole = score(counts)
+    burst = worst(counts, window, t.burst_minutes, score)
+    judged = max((p for p in (whole, burst.score if burst else None) if p is not None), default=None)
+    if judged is None or round(judged, 2) < t.warning_percent:
         return
+    percent = round(judged, 2)
     severity = Severity.CRITICAL if percent >= t.critical_percent else Severity.WARNING
-    peak = max((v for _, v in window_points(series.series(REQUESTS_5XX), now, t.window_minutes)), default=0)
-    start = now - timedelta(minutes=t.window_minutes)
+    peak = max((e for _, (e, _r) in counts), default=0)
+    overall = f"{whole:.2f} %" if whole is not None else "too few requests to tell"
+    if burst is None or (whole is not None and round(burst.score, 2) <= round(whole, 2)):
+        what = (
+            f"answered {errors:,.0f} of {requests:,.0f} requests with a 5xx error ({overall}) in the last "
+            f"{window.minutes} minutes"
+        )
+    else:
+        b_errors = sum(e for _, (e, _r) in burst.points)
+        b_requests = sum(r for _, (_e, r) in burst.points)
+        what = (
+            f"answered {b_errors:,.0f} of {b_requests:,.0f} requests with a 5xx error ({burst.score:.2f} %) "
+            f"{span(burst, window)}, the worst {t.burst_minutes} minutes of the last {window.minutes} "
+            f"({overall} over the whole window)"
+        )
     yield Problem(
         severity,
         "apiserver/5xx",
-        f"The apiservers of cluster {snap.name} answered {errors:,.0f} of {requests:,.0f} requests with a 5xx "
-        f"error ({percent:.2f} %) in the last {t.window_minutes} minutes (peak {peak:,.0f} a minute). "
+        f"The apiservers of cluster {snap.name} {what}; the peak was {peak:,.0f} a minute. "
         "Controllers retry and fall behind; kubectl and deployments fail intermittently; if it goes on, "
         "nodes can miss lease renewals.",
         "Look at the apiserver audit and api logs in CloudWatch Logs for the failing verbs and resources; "
@@ -82,13 +105,14 @@ def apiserver_error_rate(
         "or an etcd that is full (etcd.* findings). Open an AWS Support case if it persists.",
         {
             "percent": percent,
+            "window_percent": round(whole, 2) if whole is not None else None,
+            "worst_window_percent": round(burst.score, 2) if burst else None,
             "errors_5xx": int(errors),
             "requests": int(requests),
-            "window_minutes": t.window_minutes,
-            "minutes_with_data": minutes,
+            **window.details,
+            "minutes_with_data": len(counts),
             "peak_5xx_per_minute": int(peak),
-            "from": iso_utc(start),
-            "to": iso_utc(now),
+            **stretch_details(burst, t.burst_minutes),
         },
         title=f"apiserver of {snap.name}: {percent:.1f} % of requests failed with 5xx",
     )

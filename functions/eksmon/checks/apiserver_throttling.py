@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import Field
 
+from eksmon.checks._window import BurstThresholds, run_window, span, stretch_details, worst
 from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_WINDOW_MINUTES,
     REQUESTS,
     REQUESTS_429,
     ControlPlaneCloudWatch,
-    aligned_sums,
-    window_points,
-    window_sum,
+    aligned_points,
+    total,
 )
-from eksmon.models import Problem, Severity, iso_utc
+from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
-from eksmon.registry import CollectionNeeds, Thresholds, check
+from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 
 DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/scale-control-plane.html"
 
 
-class ApiserverThrottlingThresholds(Thresholds):
-    window_minutes: int = Field(DEFAULT_WINDOW_MINUTES, ge=1, le=1440, description="ends at now")
+class ApiserverThrottlingThresholds(BurstThresholds):
     min_throttled: int = Field(1, ge=1, description="warn from this many 429 answers in the window")
-
-    def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(window_minutes=self.window_minutes)
 
 
 @check(
@@ -40,30 +35,39 @@ class ApiserverThrottlingThresholds(Thresholds):
     # read by cluster name: a failed DescribeCluster does not hide it (ClusterInfo is only collected)
     uses=(ClusterInfo,),
     docs=DOCS,
-    severity_rules="warning when 429s are returned over the window (15 min)",
+    severity_rules="warning when 429s were returned since the previous run (naming its worst 15 minutes)",
     thresholds=ApiserverThrottlingThresholds,
     sources=("cloudwatch:GetMetricData AWS/EKS apiserver_request_total_429",),
 )
 def apiserver_throttling(
     snap: ClusterSnapshot, t: ApiserverThrottlingThresholds, now: datetime
 ) -> Iterator[Problem]:
-    series = snap.get(ControlPlaneCloudWatch).cluster(snap.name)
+    cloudwatch = snap.get(ControlPlaneCloudWatch)
+    series = cloudwatch.cluster(snap.name)
     if series is None:
         return
-    throttled = window_sum(series.series(REQUESTS_429), now, t.window_minutes) or 0.0
+    window = run_window(cloudwatch, now)
+    points = window.points(series.series(REQUESTS_429))
+    throttled = total(points) or 0.0
     if throttled < t.min_throttled:
         return
-    aligned, requests, _ = aligned_sums(
-        series.series(REQUESTS_429), series.series(REQUESTS), now, t.window_minutes
-    )
+    counts = aligned_points(series.series(REQUESTS_429), series.series(REQUESTS), window.start, window.end)
+    aligned = sum(n for _, (n, _r) in counts)
+    requests = sum(r for _, (_n, r) in counts)
     percent = round(100.0 * aligned / requests, 2) if requests > 0 else None
     share = f" ({percent:.2f} % of {requests:,.0f} requests)" if percent is not None else ""
-    peak = max((v for _, v in window_points(series.series(REQUESTS_429), now, t.window_minutes)), default=0)
+    peak = max((v for _, v in points), default=0)
+    burst = worst(points, window, t.burst_minutes, total)
+    most = (
+        f"; the most, {burst.score:,.0f}, {span(burst, window)}"
+        if burst is not None and burst.score < throttled
+        else ""
+    )
     yield Problem(
         Severity.WARNING,
         "apiserver/429",
         f"The apiservers of cluster {snap.name} refused {throttled:,.0f} requests with 429 Too Many Requests"
-        f"{share} in the last {t.window_minutes} minutes (peak {peak:,.0f} a minute). API Priority and "
+        f"{share} in the last {window.minutes} minutes{most} (peak {peak:,.0f} a minute). API Priority and "
         "Fairness is shedding load: the clients whose requests are refused retry and slow down, and "
         "controllers in the same priority level wait behind them.",
         "Find the flows being rejected: `kubectl get --raw /metrics | grep apiserver_flowcontrol_rejected_requests_total` "
@@ -75,9 +79,9 @@ def apiserver_throttling(
             "requests": int(requests) if requests else None,
             "percent": percent,
             "peak_429_per_minute": int(peak),
-            "window_minutes": t.window_minutes,
-            "from": iso_utc(now - timedelta(minutes=t.window_minutes)),
-            "to": iso_utc(now),
+            "worst_window_429": int(burst.score) if burst else None,
+            **window.details,
+            **stretch_details(burst, t.burst_minutes),
         },
         title=f"apiserver of {snap.name} throttled {throttled:,.0f} requests (429)",
     )

@@ -2,7 +2,8 @@
 
 On a Provisioned Control Plane tier: the peak seats in use (AWS/EKS
 ``apiserver_flowcontrol_current_executing_seats``, Maximum of 1-minute points) and the peak pods
-scheduled per second (``scheduler_schedule_attempts_SCHEDULED``, Sum per minute / 60) over the window,
+scheduled per second (``scheduler_schedule_attempts_SCHEDULED``, Sum per minute / 60) since the
+previous run (the run's window: a peak anywhere in it counts),
 against the tier's API request concurrency and pod scheduling rate. In standard mode, an info hint
 when the peaks reach what a tier would guarantee.
 """
@@ -15,17 +16,16 @@ from datetime import datetime
 from pydantic import Field, model_validator
 
 from eksmon.checks._tiers import cluster_tier
+from eksmon.checks._window import RunWindowThresholds, run_window
 from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_WINDOW_MINUTES,
     SCHEDULED,
     SEATS,
     ControlPlaneCloudWatch,
-    window_points,
 )
 from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated
 from eksmon.parts import ClusterInfo
-from eksmon.registry import CollectionNeeds, Thresholds, check
+from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import (
     STANDARD_PODS_PER_SECOND_HINT,
@@ -39,12 +39,9 @@ DOCS = "https://docs.aws.amazon.com/eks/latest/userguide/eks-provisioned-control
 LIVE = frozenset({"ACTIVE", "UPDATING"})
 
 
-class ControlPlaneCapacityThresholds(Thresholds):
+class ControlPlaneCapacityThresholds(RunWindowThresholds):
     warning_percent: float = Field(80.0, gt=0, le=100, description="of the tier's seats or scheduling rate")
     critical_percent: float = Field(95.0, gt=0, le=100)
-    window_minutes: float = Field(
-        DEFAULT_WINDOW_MINUTES, ge=1, le=180, description="the peaks are of this window"
-    )
     standard_seats: float = Field(
         STANDARD_SEATS_HINT, gt=0, description="standard mode: hint (info) at this many seats in use"
     )
@@ -58,18 +55,22 @@ class ControlPlaneCapacityThresholds(Thresholds):
             raise ValueError("critical_percent must not be below warning_percent")
         return self
 
-    def collection_needs(self) -> CollectionNeeds:
-        return CollectionNeeds(window_minutes=self.window_minutes)
 
+def peaks(snap: ClusterSnapshot, now: datetime) -> tuple[float | None, float | None]:
+    """(peak seats, peak pods/s) since the previous run; None where CloudWatch has no point.
 
-def peaks(snap: ClusterSnapshot, now: datetime, minutes: float) -> tuple[float | None, float | None]:
-    """(peak seats, peak pods/s) of the window; None where CloudWatch has no point."""
-    series = snap.get(ControlPlaneCloudWatch).cluster(snap.name)
-    seats = window_points(series.series(SEATS) if series else None, now, minutes)
-    scheduled = window_points(series.series(SCHEDULED) if series else None, now, minutes)
+    A SCHEDULED point is the Sum of its period (a minute; 5 minutes in a window over 3 hours, where the
+    peak rate is then that of the busiest 5 minutes).
+    """
+    cloudwatch = snap.get(ControlPlaneCloudWatch)
+    window = run_window(cloudwatch, now)
+    series = cloudwatch.cluster(snap.name)
+    seats = window.points(series.series(SEATS) if series else None)
+    scheduled_series = series.series(SCHEDULED) if series else None
+    scheduled = window.points(scheduled_series)
     return (
         max(v for _, v in seats) if seats else None,
-        max(v for _, v in scheduled) / 60.0 if scheduled else None,
+        max(v for _, v in scheduled) / scheduled_series.period if scheduled and scheduled_series else None,
     )
 
 
@@ -108,10 +109,11 @@ def control_plane_capacity(
     if tier.capacity is None:
         yield _unknown_tier(snap.name, tier.name)
         return
-    seats, pods = peaks(snap, now, t.window_minutes)
+    seats, pods = peaks(snap, now)
+    minutes = run_window(cloudwatch, now).minutes
     if seats is None and pods is None:
         yield Unevaluated(
-            f"CloudWatch has no {SEATS} or {SCHEDULED} point in the last {t.window_minutes:g} minutes "
+            f"CloudWatch has no {SEATS} or {SCHEDULED} point in the last {minutes} minutes "
             "(AWS/EKS vended metrics need Kubernetes 1.28+ on a recent platform version)"
         )
         return
@@ -122,10 +124,10 @@ def control_plane_capacity(
         "seats_capacity": cap.seats,
         "scheduling_peak_per_second": round(pods, 2) if pods is not None else None,
         "scheduling_capacity_per_second": cap.pods_per_second,
-        "window_minutes": t.window_minutes,
+        "window_minutes": minutes,
     }
     if not cap.provisioned:
-        yield from _standard_hint(snap.name, seats, pods, t, details, tier.api_tiers)
+        yield from _standard_hint(snap.name, seats, pods, t, details, tier.api_tiers, minutes)
         return
     seats_pct, pods_pct = _pct(seats, cap.seats), _pct(pods, cap.pods_per_second)
     worst = max(p for p in (seats_pct, pods_pct, 0.0) if p is not None)
@@ -142,7 +144,7 @@ def control_plane_capacity(
         severity,
         "control-plane",
         f"Cluster {snap.name} runs on Provisioned Control Plane {tier.name} and peaked at "
-        f"{' and '.join(parts)} over the last {t.window_minutes:g} minutes. Past the tier's seats, API Priority "
+        f"{' and '.join(parts)} over the last {minutes} minutes. Past the tier's seats, API Priority "
         "and Fairness queues and then rejects requests (HTTP 429); past its scheduling rate, pods wait "
         "Pending.",
         (
@@ -166,6 +168,7 @@ def _standard_hint(
     t: ControlPlaneCapacityThresholds,
     details: Mapping[str, object],
     api: tuple[TierCapacity, ...],
+    minutes: int,
 ) -> Iterator[Problem]:
     busy_seats = seats is not None and seats >= t.standard_seats
     busy_pods = pods is not None and pods >= t.standard_pods_per_second
@@ -189,7 +192,7 @@ def _standard_hint(
         Severity.INFO,
         "control-plane",
         f"Cluster {cluster} runs its control plane in standard mode, which scales on demand without a "
-        f"guarantee, and peaked at {peak} over the last {t.window_minutes:g} minutes -- the load a "
+        f"guarantee, and peaked at {peak} over the last {minutes} minutes -- the load a "
         f"Provisioned Control Plane tier is sold for; {advice}.",
         "If the cluster cannot tolerate the control plane scaling up under load (large batch or AI "
         "jobs, scale events), consider a Provisioned Control Plane tier; otherwise no action is needed.",

@@ -3,16 +3,20 @@
 One region-scoped collector reads every cluster of an account+region in as few ``GetMetricData``
 calls as it can (at most 500 queries a call, every ``NextToken`` followed):
 
-1. the request, error, latency and webhook series of the evaluation window (1-minute points),
+1. the request, error, latency and webhook series of the evaluation window: every minute since the
+   previous run (the schedule's period; ``eksmon scan --window``), at 1-minute points up to 3 hours
+   and 5-minute points beyond (:func:`window_period`),
 2. the etcd size history of the growth look-back (AWS/EKS, ``Maximum``) and, in the same call, the
    hourly maxima of the seats in use and of the pods scheduled over the tier look-back (14 days, for
    ``control_plane.tier_oversized``): the call's range is the longer of the two look-backs,
 3. only for the clusters that have no AWS/EKS size series: the same history from ContainerInsights
    (enhanced observability), whose ``ClusterName``-only rollup carries the size too.
 
-The windows come from the scan's checks (``ctx.needs``: the largest window and look-back their
-thresholds ask for), so the data fetched always covers what the checks evaluate, and every window
-ends at ``ctx.now`` (``--now``). Checks slice the series themselves, so they stay pure.
+The evaluation window is the scan's (``ctx.needs.window_minutes``), the look-backs the largest the
+scan's checks ask for, so the data fetched always covers what the checks evaluate, and every window
+ends at ``ctx.now`` (``--now``). The checks judge the whole window and its worst stretch
+(:func:`worst_stretch`) from these series themselves, so they stay pure. A longer window costs no
+more: GetMetricData bills each metric requested, whatever its number of points.
 
 CloudWatch answers are taken as they come: ``PartialData`` is followed through ``NextToken``; a
 series still incomplete at the end, or answered ``InternalError``/``Forbidden``, is kept and flagged
@@ -22,11 +26,12 @@ the checks fall back to ``/metrics`` instead of being skipped.
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import botocore.exceptions
 
@@ -34,6 +39,7 @@ from eksmon.aws import EndlessPages
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterNames
 from eksmon.registry import collector
+from eksmon.settings import DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES
 from eksmon.tiers import STANDARD_DB_BYTES
 
 AWS_EKS = "AWS/EKS"
@@ -80,7 +86,12 @@ WINDOW_METRICS: tuple[tuple[str, str], ...] = (
 PEAK_METRICS: tuple[str, ...] = (SEATS, SCHEDULED)
 PEAK_PERIOD = 3600
 WINDOW_PERIOD = 60
-DEFAULT_WINDOW_MINUTES = 15
+LONG_WINDOW_PERIOD = 300
+# 500 queries of 180 1-minute points are 90,000 datapoints: one GetMetricData page (it returns at most
+# 100,800), so a window up to 3 hours takes no more calls than 15 minutes would; beyond, 5-minute points
+# keep a day's window at 288 points a series (2 pages of 500 queries)
+MAX_ONE_MINUTE_WINDOW = 180
+DEFAULT_BURST_MINUTES = 15
 DEFAULT_LOOKBACK_HOURS = 24.0
 MAX_HISTORY_POINTS = 1440  # the history's period grows with the look-back to stay under this
 
@@ -143,32 +154,82 @@ class ControlPlaneCloudWatch:
     def cluster(self, name: str) -> ClusterSeries | None:
         return self.clusters.get(name)
 
+    @property
+    def window_minutes(self) -> int:
+        """Minutes of the evaluation window (the time since the previous run), as read."""
+        return round((self.end - self.window_start).total_seconds() / 60)
+
 
 # -- window arithmetic shared by the checks (pure) -----------------------------------------------------
-def window_points(series: Series | None, now: datetime, minutes: float) -> tuple[Point, ...]:
-    """The points of the last ``minutes`` before ``now`` (ends at ``now``, as every window does)."""
-    if series is None:
-        return ()
-    return series.between(now - timedelta(minutes=minutes), now)
+V = TypeVar("V")
 
 
-def window_sum(series: Series | None, now: datetime, minutes: float) -> float | None:
-    """Sum of the window's points; None when the series has no point in it."""
-    points = window_points(series, now, minutes)
+def window_period(minutes: float) -> int:
+    """Seconds per point of the evaluation window's series (see MAX_ONE_MINUTE_WINDOW)."""
+    return WINDOW_PERIOD if minutes <= MAX_ONE_MINUTE_WINDOW else LONG_WINDOW_PERIOD
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch(Generic[V]):
+    """The worst stretch of a window: ``score`` of the points from ``start`` to ``end``."""
+
+    score: float
+    start: datetime
+    end: datetime
+    points: tuple[tuple[datetime, V], ...]
+
+
+def worst_stretch(
+    points: Sequence[tuple[datetime, V]],
+    minutes: float,
+    period: int,
+    score: Callable[[Sequence[tuple[datetime, V]]], float | None],
+) -> Stretch[V] | None:
+    """The stretch of ``minutes`` whose ``score`` is highest; None when no stretch scores.
+
+    Stretches start at every point and hold the points that begin within ``minutes`` of it, so a burst is
+    seen whole wherever it falls in the window, not cut by fixed boundaries. Only whole stretches count
+    (one near the window's end is not judged on its first minutes alone); when the points span less than
+    ``minutes``, they are one stretch. ``end`` is when the last point's period ends. Ties go to the latest.
+    """
+    ordered = sorted(points, key=lambda p: p[0])
+    if not ordered:
+        return None
+    span = timedelta(minutes=max(minutes, period / 60))
+    last_end = ordered[-1][0] + timedelta(seconds=period)
+    starts = [i for i, (t, _) in enumerate(ordered) if t + span <= last_end] or [0]
+    times = [t for t, _ in ordered]
+    best: tuple[float, int, int] | None = None  # (score, first, past the last)
+    for i in starts:
+        j = bisect.bisect_left(times, times[i] + span, lo=i)
+        value = score(ordered[i:j])
+        if value is not None and (best is None or value >= best[0]):
+            best = (value, i, j)
+    if best is None:
+        return None
+    top, i, j = best
+    return Stretch(top, times[i], times[j - 1] + timedelta(seconds=period), tuple(ordered[i:j]))
+
+
+def mean(points: Sequence[Point]) -> float | None:
+    return sum(v for _, v in points) / len(points) if points else None
+
+
+def total(points: Sequence[Point]) -> float | None:
     return sum(v for _, v in points) if points else None
 
 
-def aligned_sums(
-    numerator: Series | None, denominator: Series | None, now: datetime, minutes: float
-) -> tuple[float, float, int]:
-    """(numerator sum, denominator sum, minutes) over the minutes where the denominator has a point.
+def aligned_points(
+    numerator: Series | None, denominator: Series | None, start: datetime, end: datetime
+) -> tuple[tuple[datetime, tuple[float, float]], ...]:
+    """(t, (numerator, denominator)) at every point of the denominator in [start, end].
 
     A minute with no numerator point counts as 0 (CloudWatch publishes no zero-count points); a
     numerator point without a denominator point is dropped, so a partial answer never inflates a rate.
     """
-    base = dict(window_points(denominator, now, minutes))
-    top = dict(window_points(numerator, now, minutes))
-    return sum(top.get(t, 0.0) for t in base), sum(base.values()), len(base)
+    top = dict(numerator.between(start, end)) if numerator else {}
+    base = denominator.between(start, end) if denominator else ()
+    return tuple((t, (top.get(t, 0.0), v)) for t, v in base)
 
 
 # -- collection ---------------------------------------------------------------------------------------
@@ -224,6 +285,7 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
     lookback = ctx.needs.lookback_hours or DEFAULT_LOOKBACK_HOURS
     peak_days = ctx.needs.peak_days or 0  # control_plane.tier_oversized's look-back of hourly maxima
     lookback = max(lookback, 24 * peak_days)
+    window = min(window, MAX_WINDOW_MINUTES)
     window_start = end - timedelta(minutes=window)
     history_start = end - timedelta(hours=lookback)
     names = ctx.get(ClusterNames).names
@@ -235,7 +297,7 @@ def control_plane_cloudwatch(ctx: CollectContext) -> ControlPlaneCloudWatch:
     fetch = _Fetch(max_pages=ctx.settings.aws.max_pages)
     try:
         window_queries = list(
-            _queries(names, [(AWS_EKS, m, s, WINDOW_PERIOD) for m, s in WINDOW_METRICS], prefix="w")
+            _queries(names, [(AWS_EKS, m, s, window_period(window)) for m, s in WINDOW_METRICS], "w")
         )
         _get(cw, window_queries, window_start, end, fetch)
         eks_size = list(
@@ -372,9 +434,12 @@ def _size(queries: Iterable[_Query], fetch: _Fetch, cluster: str) -> Series | No
 __all__ = [
     "AWS_EKS",
     "CONTAINER_INSIGHTS",
+    "DEFAULT_BURST_MINUTES",
+    "DEFAULT_WINDOW_MINUTES",
     "ETCD_QUOTA_BYTES",
     "ETCD_SIZE_METRICS",
     "LATENCY_METRICS",
+    "MAX_WINDOW_MINUTES",
     "PEAK_METRICS",
     "PEAK_PERIOD",
     "REQUESTS",
@@ -389,9 +454,12 @@ __all__ = [
     "ClusterSeries",
     "ControlPlaneCloudWatch",
     "Series",
-    "aligned_sums",
+    "Stretch",
+    "aligned_points",
     "control_plane_cloudwatch",
     "history_period",
-    "window_points",
-    "window_sum",
+    "mean",
+    "total",
+    "window_period",
+    "worst_stretch",
 ]

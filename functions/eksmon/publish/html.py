@@ -318,7 +318,7 @@ def _capacity_rows(result: ScanResult, now: datetime) -> list[tuple[ClusterSnaps
     for snap in sorted(result.clusters, key=lambda c: (c.region, c.name)):
         tier = cluster_tier(snap)
         try:
-            seats, pods = peaks(snap, now, 15)
+            seats, pods = peaks(snap, now)
         except MissingData:
             seats, pods = None, None
         cap = tier.capacity
@@ -346,7 +346,7 @@ def _capacity_rows(result: ScanResult, now: datetime) -> list[tuple[ClusterSnaps
 
 
 def _capacity_section(result: ScanResult, now: datetime) -> str:
-    """Peak seats in use over the last 15 minutes against each cluster's tier (standard: the 1,200 hint)."""
+    """Peak seats in use since the previous run (the scan's window) against each cluster's tier (standard: the 1,200 hint)."""
     rows = _capacity_rows(result, now)
     if not rows:
         return '<p class="nodata">No clusters scanned.</p>'
