@@ -131,8 +131,8 @@ NO_SUBSCRIBER_WARNING_ID: Final = "eksmon:no-subscriber"
 NO_SUBSCRIBER: Final = (
     "Nobody is subscribed: findings and alarms go to the SNS topic only. Set notifications.emails or "
     "notifications.slack (workspace_id and channel_id, or webhook_secret_arn) in the eksmon context of "
-    "cdk.json (or subscribe to the TopicArn output yourself), deploy, then check the path with "
-    "`eksmon notify-test --topic-arn <TopicArn>`."
+    "cdk.json (or subscribe to the AlertTopicArn output yourself), deploy, then check the path with "
+    "`eksmon notify-test --topic-arn <AlertTopicArn>`."
 )
 
 # -- IAM -----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import botocore.exceptions
 
 from eksmon.aws import error_code
 
+ALERT_TOPIC = "AlertTopicArn"
 DASHBOARD_URL = "DashboardUrl"
 FINDINGS_TABLE = "FindingsTableName"
 # one per monitor that reads the Kubernetes API: KubernetesRoleArn<Monitor>, e.g. KubernetesRoleArnMetrics

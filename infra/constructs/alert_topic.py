@@ -19,6 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from eksmon.stack_outputs import ALERT_TOPIC
 from infra.constants import DLQ_RETENTION, KEY_DESCRIPTION, TOPIC_DISPLAY_NAME
 from infra.nag import acknowledge
 
@@ -32,8 +33,10 @@ class AlertTopic(Construct):
         self.topic = self._build_topic(self.key)
         self._delivery_dead_letters: sqs.Queue | None = None
         self._build_email_subscriptions(emails)
-        # `cdk deploy` prints it: what `eksmon notify-test --topic-arn` and extra subscriptions need
-        CfnOutput(self, "TopicArn", value=self.topic.topic_arn, description="eksmon findings topic")
+        # `cdk deploy` prints it: what `eksmon notify-test --topic-arn` and extra subscriptions need; a
+        # fixed key at the stack's top level, like the other outputs (eksmon.stack_outputs)
+        output = CfnOutput(self, "TopicArn", value=self.topic.topic_arn, description="eksmon findings topic")
+        output.override_logical_id(ALERT_TOPIC)
 
     def _build_key(self) -> kms.Key:
         return kms.Key(self, "Key", description=KEY_DESCRIPTION, enable_key_rotation=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from eksmon.registry import load
-from eksmon.stack_outputs import DASHBOARD_URL, FINDINGS_TABLE, KUBERNETES_ROLE_PREFIX
+from eksmon.stack_outputs import ALERT_TOPIC, DASHBOARD_URL, FINDINGS_TABLE, KUBERNETES_ROLE_PREFIX
 from infra.constants import MONITOR_ROLE_PATH
 from infra.constructs.kubernetes_access import kubernetes_monitors
 from tests.infra.support import Synthesized
@@ -91,3 +91,8 @@ def test_each_monitor_role_that_reads_kubernetes_is_an_output(
             and f["Properties"]["Handler"] == f"eksmon.handlers.{monitor}.handler"
         ]
         assert len(used_by) == 1
+
+
+def test_the_alert_topic_has_a_fixed_output_key(template: Any) -> None:
+    topic = only(template.find_resources("AWS::SNS::Topic"))
+    template.has_output(ALERT_TOPIC, {"Value": {"Ref": topic}})
