@@ -95,6 +95,7 @@ _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _LABEL_NAME = rf'(?:{_NAME}|"[^"\\]*(?:\\.[^"\\]*)*")'
 _LABEL = re.compile(rf"[ \t]*({_LABEL_NAME})[ \t]*=[ \t]*{_QUOTED}[ \t]*(,)?")
 _CLOSE = re.compile(r"[ \t]*\}")
+_EMPTY_WITH_COMMA = re.compile(r"\{[ \t]*,[ \t]*\}")
 # An OpenMetrics exemplar after the value and timestamp: `` # {labels} value [ts]``, ignored unread.
 _EXEMPLAR = r"[ \t]+#[ \t]*\{.*"
 # The whole rest of a well-formed sample line in one match: {labels} value [timestamp] [exemplar].
@@ -145,6 +146,11 @@ class ParsedMetrics:
         return self.samples.get(family, [])
 
 
+def _quoted_form(name: str) -> bytes:
+    """How a name is written between quotes (Prometheus escapes backslash, quote and newline)."""
+    return name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").encode()
+
+
 def _alternation(names: list[bytes]) -> bytes:
     """A regex for exactly these names as a trie (``ab|ac`` -> ``a(?:b|c)``); longer names first."""
     branches: dict[bytes, list[bytes]] = {}
@@ -182,6 +188,9 @@ def _parse_float(token: str) -> float:
 def _parse_labels(text: str) -> tuple[dict[str, str], int]:
     """Parse ``{...}`` at the start of ``text``; return the labels and the index after ``}``."""
     labels: dict[str, str] = {}
+    empty = _EMPTY_WITH_COMMA.match(text)
+    if empty is not None:  # "{,}": prometheus_client reads it as no labels
+        return labels, empty.end()
     pos = 1
     while True:
         close = _CLOSE.match(text, pos)
@@ -199,11 +208,20 @@ def _parse_labels(text: str) -> tuple[dict[str, str], int]:
             raise _BadLine(f"duplicate label {name!r}")
         labels[name] = value
         pos = match.end()
-        if match.group(3) is None:  # no comma: the set must end here
-            close = _CLOSE.match(text, pos)
-            if close is None:
-                raise _BadLine("invalid label set")
-            return labels, close.end()
+        # No comma: the set ends here, or (as Prometheus reads it) the next label follows
+        # after a blank, ``{a="b" c="d"}``.
+        if match.group(3) is None and _CLOSE.match(text, pos) is None and text[pos - 1] not in " \t":
+            raise _BadLine("invalid label set")
+
+
+def _after_quoted_name(rest: str) -> str:
+    """``{"name", a="b"} 1`` or ``{"name"} 1``: what follows the name, as a plain line's ``{a="b"} 1``."""
+    rest = rest.lstrip(" \t")
+    if rest.startswith(","):
+        return "{" + rest[1:]
+    if rest.startswith("}"):
+        return "{" + rest
+    raise _BadLine("invalid label set")
 
 
 def _parse_sample_rest(name: str, rest: str) -> Sample:
@@ -294,11 +312,11 @@ class _Parser:
             wanted = (
                 rb'[ \t]*(?:(?P<type>#[ \t]*TYPE[ \t]+)(?P<tq>")?|(?P<brace>\{)[ \t]*")?'
                 rb"(?P<name>"
-                + _alternation([n.encode() for n in names])
+                + _alternation(sorted({_quoted_form(n) for n in names} | {n.encode() for n in names}))
                 + rb")(?P<suffix>"
                 + suffixes
                 + rb")?"
-                rb'(?(tq)"|(?(brace)"|(?=[ \t{\r\n])))'
+                rb'(?(tq)"|(?(brace)"|(?![a-zA-Z0-9_:])))'
             )
         # One alternation, not one per form: each line that is not wanted costs a few byte compares.
         # A line starting with "{" that is not wanted is a sample with a quoted name: only counted.
@@ -430,8 +448,10 @@ class _Parser:
             self.result.quoted_name_lines += 1
         line_start = match.start() + 1
         line_end = buf.find(b"\n", match.end())
-        quoted = match.group("brace") is not None
+        quoted = match.group("brace") is not None or match.group("tq") is not None
         name = match.group("name").decode()
+        if quoted and "\\" in name:
+            name = _ESCAPE.sub(_unescape_one, name)
         if line_end - line_start > self.max_line_bytes:
             self.invalidate(f"a line of {name} is longer than {self.max_line_bytes} bytes")
             self.error_at(
@@ -451,14 +471,8 @@ class _Parser:
             family = self.family_of(name, suffix)
             if family is None:
                 return
-            if quoted:  # {"name", a="b"} 1 or {"name"} 1: what follows the name is the label set
-                rest = rest.lstrip(" \t")
-                if rest.startswith(","):
-                    rest = "{" + rest[1:]
-                elif rest.startswith("}"):
-                    rest = "{" + rest
-                else:
-                    raise _BadLine("invalid label set")
+            if quoted:
+                rest = _after_quoted_name(rest)
             sample = _parse_sample_rest(name + suffix, rest)
         except (_BadLine, UnicodeDecodeError) as exc:
             reason = "invalid UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
