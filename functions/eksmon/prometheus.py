@@ -75,6 +75,7 @@ DEFAULT_MAX_LINE_BYTES = 1 << 20
 # Reading stops past this many bytes (the largest real /metrics seen are tens of MB).
 DEFAULT_MAX_BODY_BYTES = 256 << 20
 # A comment, a metric name, or a quoted one ({"name", ... or {"name"}; not JSON's {"key": ...).
+_HEAD_BYTES = 4096  # how much of a first line without newline is enough to judge it
 _FIRST_LINE = re.compile(rb'[ \t\r\n]*(?:#|[a-zA-Z_:]|\{[ \t]*"(?:[^"\\\n]|\\.)*"[ \t]*[,}])')
 
 _SUFFIXES_BY_TYPE: dict[str, frozenset[str]] = {
@@ -348,11 +349,15 @@ class _Parser:
         pending: list[bytes] = [b"\n"]
         pending_len = 1
         skipping = False  # inside an over-long line: drop bytes up to the next newline
+        head: bytes | None = b""  # the body's start, until its first line can be judged
         for chunk in chunks:
             if not chunk:
                 continue
-            if not result.bytes:
-                self.looks_like_text(chunk)
+            if head is not None:  # the first line is judged whole, however small the first chunks
+                head += chunk
+                if len(head) >= _HEAD_BYTES or b"\n" in head.lstrip(b" \t\r\n"):
+                    self.looks_like_text(head)
+                    head = None
             result.bytes += len(chunk)
             if result.bytes > self.max_body_bytes:
                 self.invalidate(f"body larger than {self.max_body_bytes} bytes; reading stopped there")
@@ -378,6 +383,8 @@ class _Parser:
             self.scan(buf, end)
             pending = [buf[end:]]
             pending_len = len(pending[0])
+        if head:
+            self.looks_like_text(head + b"\n")
         self.finish(b"".join(pending)[1:], skipping)
         return result
 
@@ -394,7 +401,7 @@ class _Parser:
             reason = "the first line is neither a comment nor a metric name"
         else:
             head = first.lstrip(b" \t\r\n")
-            end = head.find(b"\n", 0, 4096)
+            end = head.find(b"\n", 0, _HEAD_BYTES)
             try:
                 if end >= 0:  # a first line cut by the chunk is not judged
                     head[:end].decode()
