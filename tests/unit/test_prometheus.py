@@ -712,3 +712,100 @@ def test_text_that_is_not_the_exposition_format_is_named(body: bytes, reason: st
 
 def test_blank_lines_before_the_first_metric_are_fine() -> None:
     assert parse([b"\n\n  \n", b"# TYPE up gauge\nup 1\n"], ["up"]).invalid is None
+
+
+# --- what real producers write ---------------------------------------------------------------------
+DEPRECATED = "apiserver_requested_deprecated_apis"
+PSP = (
+    f'{DEPRECATED}{{group="policy",removed_release="1.25",resource="podsecuritypolicies",version="v1beta1"}}'
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'{PSP} 1 # {{trace_id="4bf92f3577b34da6a3ce929d0e0e4736"}} 1 1700000000.123',
+        f'{PSP} 1 1700000000000 # {{trace_id="x y }} z"}} 0.5',
+        f"{PSP} 1 1700000000.5",
+        f"{PSP} 1 1.7e9",
+        f"{PSP}\t1\t#\t{{}}\t1",
+    ],
+    ids=["exemplar", "exemplar-after-timestamp", "float-timestamp", "float-timestamp-exponent", "tabs"],
+)
+def test_exemplars_and_float_timestamps_are_ignored_and_the_sample_kept(line: str) -> None:
+    # Given an OpenMetrics-style sample of a family eksmon reads, with the fast and the slow path
+    for text in (line, line.replace("{group", "{ group")):  # a blank sends the line the slow way
+        result = parse_text(f"# TYPE {DEPRECATED} gauge\n{text}\n", [DEPRECATED])
+        # Then the sample is read; a float timestamp (OpenMetrics' seconds) is dropped, not misread
+        (sample,) = result.get(DEPRECATED)
+        assert sample.value == 1.0 and sample.labels["resource"] == "podsecuritypolicies"
+        assert sample.timestamp_ms == (1700000000000 if "000000000 #" in text else None)
+        assert result.errors == []
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (f"{PSP} 1 #", "invalid exemplar"),
+        (f"{PSP} 1 # trace 1", "invalid exemplar"),
+        (f"{PSP} 1 nan_ts", "invalid timestamp"),
+        (f"{PSP} 1 Inf", "invalid timestamp"),
+    ],
+)
+def test_a_broken_exemplar_or_timestamp_is_still_an_error(line: str, reason: str) -> None:
+    result = parse_text(f"{line}\n", [DEPRECATED])
+    assert result.samples == {}
+    assert result.errors[0].startswith(f"line 1 ({DEPRECATED}): {reason}")
+
+
+def test_a_duplicate_label_is_an_error_as_in_prometheus_not_last_wins() -> None:
+    # Given a deprecated-API sample naming "group" twice (client_golang never writes it; Prometheus'
+    # TSDB refuses it: label name "group" is not unique)
+    result = parse_text(f'{DEPRECATED}{{group="policy",group="apps",version="v1beta1"}} 1\n', [DEPRECATED])
+    # Then no sample is invented, and the line is reported with its family and number.
+    assert result.samples == {}
+    assert result.errors[0].startswith(f"line 1 ({DEPRECATED}): duplicate label 'group'")
+    assert result.error_families == {DEPRECATED: 1}
+
+
+def test_nul_and_any_utf8_in_label_values_are_read() -> None:
+    body = (
+        b'other_family{a="\x00"} 1\n'
+        + PSP.encode().replace(b'resource="', b'resource="\x00\xe2\x82\xac ')
+        + b" 1\n"
+    )
+    result = parse([body], [DEPRECATED])
+    assert result.invalid is None and result.errors == []
+    assert [s.labels["resource"] for s in result.get(DEPRECATED)] == ["\x00€ podsecuritypolicies"]
+
+
+def test_prometheus_3_quoted_names_of_a_wanted_family_are_read_and_others_counted() -> None:
+    # Given Prometheus 3 text: quoted metric names, quoted label names, and a quoted TYPE
+    text = (
+        f'# TYPE "{DEPRECATED}" gauge\n'
+        f'{{"{DEPRECATED}", group="policy", "removed.release"="1.25"}} 1\n'
+        f'{{ "{DEPRECATED}" }} 2\n'
+        '{"otel.scope.info", "otel.scope.name"="x"} 1\n'
+        '{"http.server.duration_bucket", le="+Inf"} 3\n'
+    )
+    result = parse_text(text, [DEPRECATED])
+    # Then the wanted family's samples are read with their labels unquoted,
+    assert rows(result.get(DEPRECATED)) == [
+        (DEPRECATED, (("group", "policy"), ("removed.release", "1.25")), "1.0", None),
+        (DEPRECATED, (), "2.0", None),
+    ]
+    assert result.types == {DEPRECATED: "gauge"}
+    # and every quoted-name sample line is counted, the other families' ones only counted.
+    assert result.quoted_name_lines == 4 and result.selected_lines == 3 and result.lines == 5
+
+
+def test_a_wanted_name_followed_by_junk_is_that_familys_error() -> None:
+    # "name\x00{...}" is not another metric: it is a broken line of the wanted family
+    result = parse([f'{DEPRECATED}\x00{{group="x"}} 1\n{DEPRECATED}_other 1\n'.encode()], [DEPRECATED])
+    assert result.samples == {} and result.error_families == {DEPRECATED: 1}
+
+
+def test_lines_of_other_families_are_counted_not_parsed() -> None:
+    text = "garbage{{{ 1\nup 1\n" + f"{PSP} 1\n" + "x{bad 2\n"
+    result = parse_text(text, [DEPRECATED])
+    assert result.errors == [] and result.lines == 4 and result.selected_lines == 1
