@@ -132,7 +132,8 @@ def test_a_line_that_cannot_be_parsed_is_a_collection_error_naming_family_and_li
     assert f"line {line_no} (apiserver_requested_deprecated_apis): {reason}" in error.message
     assert error.details["first_lines"][0].startswith(f"line {line_no} (apiserver_requested_deprecated_apis)")
     # every sample read the broken line; the other families' lines were only counted
-    assert error.details["unparsable_lines"] == error.details["samples_read"] == 3
+    assert error.details["unparsable_lines"] == 1 and len(error.details["first_lines"]) == 1
+    assert error.details["samples_with_errors"] == error.details["samples_read"] == 3
     assert error.details["lines_of_other_families_skipped"] > 10_000
     # and the rest of the body was used: the etcd size still comes from /metrics.
     unevaluated = [

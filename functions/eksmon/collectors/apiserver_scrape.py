@@ -315,12 +315,13 @@ def _report_unparsable(ctx: CollectContext, read: list[ReplicaSample]) -> None:
         return
     families = sorted({f for s in bad for f in s.error_families})
     worst = max(bad, key=lambda s: s.parse_errors)
-    first = [e for s in bad for e in s.first_errors][:3]
-    count = sum(s.parse_errors for s in bad)
+    # each replica serves the same broken line: said once
+    first = list(dict.fromkeys(e for s in bad for e in s.first_errors))[:3]
+    count = worst.parse_errors
     message = (
         f"{count} line{'s' if count != 1 else ''} of {', '.join(families)} in /metrics could not be "
-        f"parsed ({len(bad)} of {len(read)} samples); their samples were left out and the findings "
-        f"they feed may be missing; {'; '.join(first)}"
+        f"parsed (in {len(bad)} of {len(read)} samples); their samples were left out and the findings "
+        f"they feed may be missing: {'; '.join(first)}"
     )
     ctx.report(
         "kubernetes:/metrics",
@@ -332,7 +333,7 @@ def _report_unparsable(ctx: CollectContext, read: list[ReplicaSample]) -> None:
             "first_lines": first,
             "samples_with_errors": len(bad),
             "samples_read": len(read),
-            # of the sample with the most errors: what was parsed, and what was only counted
+            # of the sample with the most unparsable lines: what was parsed, and what was only counted
             "lines": worst.lines,
             "lines_parsed": worst.selected_lines,
             "lines_of_other_families_skipped": worst.lines - worst.selected_lines,
