@@ -450,13 +450,16 @@ class _Parser:
 
     def line(self, buf: bytes, match: re.Match[bytes]) -> None:
         """Parse one line that starts with a selected family's name (or its ``# TYPE``)."""
+        raw_name, raw_suffix, type_prefix, brace, type_quote = match.group(
+            "name", "suffix", "type", "brace", "tq"
+        )
         self.result.selected_lines += 1
-        if match.group("brace") is not None:
+        if brace is not None:
             self.result.quoted_name_lines += 1
         line_start = match.start() + 1
         line_end = buf.find(b"\n", match.end())
-        quoted = match.group("brace") is not None or match.group("tq") is not None
-        name = match.group("name").decode()
+        quoted = brace is not None or type_quote is not None
+        name = raw_name.decode()
         if quoted and "\\" in name:
             name = _ESCAPE.sub(_unescape_one, name)
         if line_end - line_start > self.max_line_bytes:
@@ -467,12 +470,11 @@ class _Parser:
             return
         if buf[line_end - 1 : line_end] == b"\r":
             line_end -= 1
-        raw_suffix = match.group("suffix")
         suffix = raw_suffix.decode() if raw_suffix is not None else ""
         family: str | None = name
         try:
             rest = buf[match.end() : line_end].decode()
-            if match.group("type") is not None:
+            if type_prefix is not None:
                 self.type_line(name, suffix, rest)
                 return
             family = self.family_of(name, suffix)
