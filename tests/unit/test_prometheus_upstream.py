@@ -41,6 +41,25 @@ def all_rows(result: ParsedMetrics) -> list[Row]:
     return sorted(r for samples in result.samples.values() for r in rows(samples))
 
 
+def as_prometheus_3_stores(result: ParsedMetrics) -> list[Row]:
+    """Prometheus 3 stores a summary's ``quantile`` and a histogram's ``le`` as canonical floats
+    (``"0"`` -> ``"0.0"``), so that one bucket written two ways is one series. eksmon keeps label
+    values as written, like prometheus_client, and reads ``le`` with float() where it uses it (same
+    buckets); to compare with what promparse_test.go lists, those two labels are canonicalised here."""
+
+    def canonical(value: str) -> str:
+        number = float(value)
+        return "+Inf" if number == math.inf else "-Inf" if number == -math.inf else repr(number)
+
+    out: list[Row] = []
+    for family, samples in result.samples.items():
+        key = {"summary": "quantile", "histogram": "le"}.get(result.types.get(family, ""))
+        for name, labels, value, ts in rows(samples):
+            fixed = tuple((k, canonical(v) if k == key else v) for k, v in labels)
+            out.append((name, fixed, value, ts))
+    return sorted(out)
+
+
 def read(path: Path, families: list[str]) -> ParsedMetrics:
     data = path.read_bytes()
     result = parse([data], families)
@@ -57,7 +76,7 @@ def read(path: Path, families: list[str]) -> ParsedMetrics:
 
 
 def test_the_fixtures_are_all_there() -> None:
-    assert len(list(PROMPARSE.glob("*.prom"))) == 28
+    assert len(list(PROMPARSE.glob("*.prom"))) == 30
     assert len(list(CLIENT.glob("*.prom"))) == 47
     assert (FIXTURES / "SOURCES.md").is_file() and (FIXTURES / "LICENSE").is_file()
 
@@ -65,7 +84,7 @@ def test_the_fixtures_are_all_there() -> None:
 # -- prometheus/prometheus: TestPromParse and TestUTF8PromParse ---------------------------------------
 GC = "go_gc_duration_seconds"
 GC_LINES = [
-    ({"quantile": "0"}, 4.9351e-05),
+    ({"quantile": "0.0"}, 4.9351e-05),
     ({"quantile": "0.25"}, 7.424100000000001e-05),
     ({"quantile": "0.5", "a": "b"}, 8.3835e-05),
     ({"quantile": "0.8", "a": "b"}, 8.3835e-05),
@@ -74,19 +93,29 @@ GC_LINES = [
 
 
 def test_prom_parse_gives_the_samples_prometheus_lists() -> None:
+    http = "prometheus_http_request_duration_seconds"
     families = [
         GC,
+        http,
         "wind_speed",
         "some:aggregate:rate5m",
         "go_goroutines",
+        "some_counter_total",
         "_metric_starting_with_underscore",
         "testmetric",
+        "type_and_unit_test1",
+        "type_and_unit_test2",
         "null_byte_metric",
     ]
     result = read(PROMPARSE / "TestPromParse.prom", families)
     assert result.errors == [] and result.invalid is None
     expected = [
         *(row(GC, labels, value) for labels, value in GC_LINES),
+        row(http + "_bucket", {"handler": "/", "le": "1.0"}, 423),
+        row(http + "_bucket", {"handler": "/", "le": "2.0"}, 1423),
+        row(http + "_bucket", {"handler": "/", "le": "+Inf"}, 1423),
+        row(http + "_sum", {"handler": "/"}, 2000),
+        row(http + "_count", {"handler": "/"}, 1423),
         row("wind_speed", {"A": "2", "c": "3"}, 12345),
         *(row(GC, {"quantile": "1.0", "a": "b"}, 8.3835e-05) for _ in range(4)),
         # no comma between the labels: Prometheus reads it (its test notes it as probably unintended)
@@ -94,13 +123,23 @@ def test_prom_parse_gives_the_samples_prometheus_lists() -> None:
         row(GC + "_count", {}, 99),
         row("some:aggregate:rate5m", {"a_b": "c"}, 1),
         row("go_goroutines", {}, 33, 123123),
+        row("some_counter_total", {}, 12),
         row("_metric_starting_with_underscore", {}, 1),
         row("testmetric", {"_label_starting_with_underscore": "foo"}, 1),
         row("testmetric", {"label": '"bar"'}, 1),
+        row("testmetric", {"le": "10"}, 1),  # no TYPE: not a histogram, kept as written
+        row("type_and_unit_test1", {"__type__": "counter"}, 123),
+        row("type_and_unit_test2", {"__type__": "counter"}, 123),
         row("null_byte_metric", {"a": "abc\x00"}, 1),  # the body's last line, without newline
     ]
-    assert all_rows(result) == sorted(expected)
-    assert result.types == {GC: "summary", "go_goroutines": "gauge"}
+    assert as_prometheus_3_stores(result) == sorted(expected)
+    assert result.types == {
+        GC: "summary",
+        http: "histogram",
+        "go_goroutines": "gauge",
+        "some_counter_total": "counter",
+        "type_and_unit_test1": "gauge",
+    }
 
 
 def test_utf8_prom_parse_gives_the_samples_prometheus_lists() -> None:
@@ -114,7 +153,7 @@ def test_utf8_prom_parse_gives_the_samples_prometheus_lists() -> None:
         row(gc + "_count", {}, 99),
         row(heiz, {"strange©™\n'quoted' \"name\"": "6"}, 10.0),
     ]
-    assert all_rows(result) == sorted(expected)
+    assert as_prometheus_3_stores(result) == sorted(expected)
     assert result.types == {gc: "summary"}
     assert result.quoted_name_lines == 11
 
@@ -132,10 +171,10 @@ PROM_REJECTS: dict[str, tuple[str, str]] = {
     "TestPromParseErrors-07": ("a", 'strconv.ParseFloat: parsing "true"'),
     "TestPromParseErrors-08": ("something_weird", "expected label value"),
     "TestPromParseErrors-09": ("empty_label_name", "expected label name"),
-    "TestPromParseErrors-10": ("foo", "unsupported character in float"),
     "TestPromParseErrors-11": ("foo", "unsupported character in float"),
     "TestPromParseErrors-12": ("foo", "unsupported character in float"),
-    "TestPromParseErrors-13": ("foo", "expected next entry after timestamp"),
+    "TestPromParseErrors-13": ("foo", "unsupported character in float"),
+    "TestPromParseErrors-14": ("foo", "expected next entry after timestamp"),
     "TestPromNullByteHandling-04": ("a", "expected label value"),
     "TestPromNullByteHandling-05": ("a", "expected label value"),
     "TestPromNullByteHandling-06": ("a", "expected equal"),
@@ -143,13 +182,17 @@ PROM_REJECTS: dict[str, tuple[str, str]] = {
     "TestPromNullByteHandling-08": ("a", "expected next entry after timestamp"),
 }
 # A sample without a metric name: as a body's first line, the body is not the format (the caller
-# reports it); further down it would belong to no family eksmon reads, and be skipped.
-PROM_REJECTS_BODY = {"TestPromParseErrors-14": "metric name not set"}
+# reports it); further down it belongs to no family eksmon reads, and is skipped (counted).
+PROM_REJECTS_BODY = {
+    "TestPromParseErrors-10": "expected equal",
+    "TestPromParseErrors-15": "metric name not set",
+    "TestPromParseBareIdentifierInBraces": "(must not panic)",
+}
 # Rejected by Prometheus, not an error here, on purpose: eksmon reads named families only, and these
 # comments name none. They are skipped like any line of a family eksmon does not read.
 LENIENT: dict[str, str] = {
-    "TestPromParseErrors-15": "a TYPE comment naming no metric",
-    "TestPromParseErrors-16": "a HELP comment naming no metric",
+    "TestPromParseErrors-16": "a TYPE comment naming no metric",
+    "TestPromParseErrors-17": "a HELP comment naming no metric",
 }
 PROM_ACCEPTS_NUL: dict[str, Row] = {
     "TestPromNullByteHandling-00": row("null_byte_metric", {"a": "abc\x00"}, 1),
