@@ -14,6 +14,7 @@ eksmon parses only the families it is asked for, so each case asks for the famil
 
 from __future__ import annotations
 
+import gzip
 import math
 from pathlib import Path
 
@@ -295,3 +296,41 @@ def test_what_client_python_rejects_is_a_reported_error(case: str) -> None:
 def test_client_python_nan_is_nan() -> None:
     result = read(CLIENT / "test_nan.prom", ["a"])
     assert math.isnan(result.get("a")[0].value)
+
+
+# -- prometheus/prometheus: model/textparse/testdata ---------------------------------------------------
+TESTDATA = FIXTURES / "testdata"
+
+
+def test_alltypes_237_families_give_prometheus_clients_samples() -> None:
+    # Given Prometheus's own 237-family text body (every metric type), streamed in 64 KiB chunks
+    text = gzip.decompress((TESTDATA / "alltypes.237mfs.prom.txt.gz").read_bytes()).decode()
+    families, expected = client_samples(text)
+    assert len(families) == 2 * 237  # each family, and its name + "_total"
+    data = text.encode()
+    result = parse([data[i : i + 65536] for i in range(0, len(data), 65536)], families)
+    # Then every sample is prometheus_client's, and nothing is an error.
+    ours = sorted((n.removesuffix("_total"), labels, value, ts) for n, labels, value, ts in all_rows(result))
+    assert ours == expected
+    assert result.errors == [] and result.invalid is None
+
+
+def test_an_openmetrics_body_with_exemplars_and_eof_loses_no_sample() -> None:
+    # Given Prometheus's OpenMetrics test body: exemplars with float timestamps, _created lines, # EOF
+    data = (TESTDATA / "alltypes.5mfs.om.txt").read_bytes()
+    lines = data.decode().splitlines()
+    families = sorted({line.split()[2] for line in lines if line.startswith("# TYPE ")})
+    # When it is read as text
+    result = parse([data], families)
+    # Then every sample line gives a sample (exemplars ignored), none is an error, # EOF is seen.
+    samples = [line for line in lines if line and not line.startswith("#")]
+    assert sum(len(s) for s in result.samples.values()) == len(samples)
+    assert any(" # {" in line for line in samples)
+    assert result.errors == [] and result.saw_eof and not result.truncated
+    bucket = "rpc_durations_histogram_seconds_bucket"
+    (first,) = [
+        s
+        for s in result.get("rpc_durations_histogram_seconds")
+        if s.labels.get("le") == "-0.0002899999999999998"
+    ]
+    assert (first.name, first.value, first.timestamp_ms) == (bucket, 3.0, None)
