@@ -22,12 +22,21 @@ What real producers write is read, not only the strict 0.0.4 grammar:
 * a timestamp that is not an integer (OpenMetrics writes seconds as a float) is ignored, the
   sample kept; an integer timestamp is milliseconds, as Prometheus reads it;
 * ``# EOF`` is a comment: lines after it are read like any other;
-* a last line without its newline is read;
+* a last line without its newline is read (a connection dropped mid-body raises in the transport:
+  a body that arrives whole is what the server wrote);
 * label values may hold any UTF-8 and NUL (Prometheus and ``prometheus_client`` accept them);
   escapes follow Prometheus: ``\\\\``, ``\\"`` and ``\\n``; any other backslash pair is kept as
   written (as ``prometheus_client`` does);
 * Prometheus 3's quoted names: ``{"name", label="v"} 1``, ``{"name"} 1``, ``# TYPE "name" counter``
-  and quoted label names (``{"my.label"="v"}``).
+  and quoted label names (``{"my.label"="v"}``); a wanted name needing escapes is found too;
+* labels separated by a blank instead of a comma (Prometheus reads them) and ``{,}`` (as
+  prometheus_client does). Label values are kept as written: Prometheus 3 stores a summary's
+  ``quantile`` and a histogram's ``le`` as canonical floats, eksmon reads ``le`` with float().
+
+Why not prometheus_client's parser: it parses every line (bench/bench_prometheus.py: about 70-100x
+slower on a 50 MB body), it is only a dev dependency (the Lambda layer stays small), and its text
+parser misreads an exemplar as a timestamp. Its and Prometheus's own test inputs are run through
+this parser (tests/unit/test_prometheus_upstream.py).
 
 A label named twice on one line is an error, not "last one wins": Prometheus refuses such a sample
 (its TSDB answers ``label name "x" is not unique: invalid sample``), and client_golang, which writes
