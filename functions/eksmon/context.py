@@ -80,11 +80,19 @@ class CollectContext:
             raise RuntimeError("region memo missing")
         return memo  # type: ignore[no-any-return]
 
-    def report(self, source: str, exc: BaseException, message: str | None = None) -> None:
-        """A non-fatal problem reading a source: reported, and the collector goes on."""
-        self._errors.append(
-            collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
-        )
+    def report(
+        self,
+        source: str,
+        exc: BaseException,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """A non-fatal problem reading a source: reported, and the collector goes on. ``details`` are
+        added to the finding's (what the user needs to find the problem, e.g. a line number)."""
+        error = collection_error(self.account, self.region, self.cluster, source, exc, self.now, message)
+        if details:
+            error.details.update(details)
+        self._errors.append(error)
 
     def report_region(self, source: str, exc: BaseException, message: str | None = None) -> None:
         """A problem of a source the whole account+region shares (one finding however many clusters

@@ -16,26 +16,54 @@ A family name selects the samples of that name and, for histograms and summaries
 those suffixes are accepted too, unless the suffixed name has a ``# TYPE`` of its own). Counters
 also get ``_total``/``_created`` (the OpenMetrics naming), gauge histograms ``_bucket``/``_gsum``/``_gcount``.
 
-Bad input never raises: a garbled line of a selected family is skipped and counted in ``errors``
-(the first ``max_errors`` messages carry line numbers). The parser's limits are explicit, and the
-first one broken is named in ``invalid`` (the caller reports it; the samples are not to be trusted):
+What real producers write is read, not only the strict 0.0.4 grammar:
+
+* an OpenMetrics exemplar after the value (`` # {trace_id="..."} 0.5 [ts]``) is ignored;
+* a timestamp that is not an integer (OpenMetrics writes seconds as a float) is ignored, the
+  sample kept; an integer timestamp is milliseconds, as Prometheus reads it;
+* ``# EOF`` is a comment: lines after it are read like any other;
+* a last line without its newline is read (a connection dropped mid-body raises in the transport:
+  a body that arrives whole is what the server wrote);
+* label values may hold any UTF-8 and NUL (Prometheus and ``prometheus_client`` accept them);
+  escapes follow Prometheus: ``\\\\``, ``\\"`` and ``\\n``; any other backslash pair is kept as
+  written (as ``prometheus_client`` does);
+* Prometheus 3's quoted names: ``{"name", label="v"} 1``, ``{"name"} 1``, ``# TYPE "name" counter``
+  and quoted label names (``{"my.label"="v"}``); a wanted name needing escapes is found too;
+* labels separated by a blank instead of a comma (Prometheus reads them) and ``{,}`` (as
+  prometheus_client does). Label values are kept as written: Prometheus 3 stores a summary's
+  ``quantile`` and a histogram's ``le`` as canonical floats, eksmon reads ``le`` with float().
+
+Why not prometheus_client's parser: it parses every line (bench/bench_prometheus.py: about 70-100x
+slower on a 50 MB body), it is only a dev dependency (the Lambda layer stays small), and its text
+parser misreads an exemplar as a timestamp. Its and Prometheus's own test inputs are run through
+this parser (tests/unit/test_prometheus_upstream.py).
+
+A label named twice on one line is an error, not "last one wins": Prometheus refuses such a sample
+(its TSDB answers ``label name "x" is not unique: invalid sample``), and client_golang, which writes
+kube-apiserver's ``/metrics``, never emits one; so it is a corrupt line, and reported.
+
+Bad input never raises: a line of a selected family that still cannot be read is skipped and
+counted in ``errors`` (each message names the line number and the family; the first
+``max_errors`` are kept) and ``error_families``. Lines of other families are never parsed, only
+counted (``lines``, and ``quoted_name_lines`` for samples written with a quoted name). The parser's
+limits are explicit, and the first one broken is named in ``invalid`` (the caller reports it; the
+samples are not to be trusted):
 
 * a line longer than ``max_line_bytes`` (1 MiB; selected or not -- kube-apiserver's longest are a
   few KiB), so a body without newlines is never buffered whole;
 * a body larger than ``max_body_bytes`` (256 MiB): reading stops there;
-* text that is not the exposition format: a NUL byte anywhere, or a first line that is neither a
-  comment nor a metric name, or is not UTF-8.
+* text that is not the exposition format: a first line that is neither a comment nor a metric
+  name (quoted or not), or is not UTF-8.
 
 Only the body size stops the reading; the other limits leave the parse as it would be without
 them (garbled lines skipped and counted), with ``invalid`` saying the body cannot be trusted.
- A body that ends without a final newline is
-``truncated`` and its partial last line is not parsed. OpenMetrics' ``# EOF`` ends the exposition.
-Escapes in label values follow Prometheus: ``\\\\``, ``\\"`` and ``\\n``; any other backslash pair
-is kept as written (as ``prometheus_client`` does).
+A body cut by a limit, or whose last line (without newline) of a selected family does not parse,
+is ``truncated``: an absent family proves nothing then.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -55,7 +83,9 @@ __all__ = [
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 # Reading stops past this many bytes (the largest real /metrics seen are tens of MB).
 DEFAULT_MAX_BODY_BYTES = 256 << 20
-_FIRST_LINE = re.compile(rb"[ \t\r\n]*(?:#|[a-zA-Z_:])")
+# A comment, a metric name, or a quoted one ({"name", ... or {"name"}; not JSON's {"key": ...).
+_HEAD_BYTES = 4096  # how much of a first line without newline is enough to judge it
+_FIRST_LINE = re.compile(rb'[ \t\r\n]*(?:#|[a-zA-Z_:]|\{[ \t]*"(?:[^"\\\n]|\\.)*"[ \t]*[,}])')
 
 _SUFFIXES_BY_TYPE: dict[str, frozenset[str]] = {
     "counter": frozenset({"_total", "_created"}),
@@ -71,15 +101,21 @@ _KNOWN_TYPES = frozenset({*_SUFFIXES_BY_TYPE, "gauge", "untyped", "unknown", "st
 
 _NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
-_LABEL = re.compile(rf"[ \t]*({_NAME})[ \t]*=[ \t]*{_QUOTED}[ \t]*(,)?")
+# A label name, plain or quoted (Prometheus 3: ``{"my.label"="v"}``).
+_LABEL_NAME = rf'(?:{_NAME}|"[^"\\]*(?:\\.[^"\\]*)*")'
+_LABEL = re.compile(rf"[ \t]*({_LABEL_NAME})[ \t]*=[ \t]*{_QUOTED}[ \t]*(,)?")
 _CLOSE = re.compile(r"[ \t]*\}")
-# The whole rest of a well-formed sample line in one match: {labels} value [timestamp].
+_EMPTY_WITH_COMMA = re.compile(r"\{[ \t]*,[ \t]*\}")
+# An OpenMetrics exemplar after the value and timestamp: `` # {labels} value [ts]``, ignored unread.
+_EXEMPLAR = r"[ \t]+#[ \t]*\{.*"
+# The whole rest of a well-formed sample line in one match: {labels} value [timestamp] [exemplar].
+# Quoted label names are left to the step-by-step parser (rare, and their names need unquoting).
 # Lines it refuses go through the step-by-step parser, which says what is wrong (or accepts them).
 # No two runs of [ \t]* may touch: backtracking between them would be quadratic on long blanks.
 _PAIR_SHAPE = rf'[ \t]*{_NAME}[ \t]*=[ \t]*"[^"\\]*(?:\\.[^"\\]*)*"'
 _SAMPLE_REST = re.compile(
     rf"[ \t]*(?:\{{((?:{_PAIR_SHAPE}[ \t]*,)*(?:{_PAIR_SHAPE}(?:[ \t]*,)?)?)[ \t]*\}}[ \t]*)?"
-    rf"(\S+)(?:[ \t]+(\S+))?[ \t]*"
+    rf"(\S+)(?:[ \t]+([^\s#]\S*))?(?:{_EXEMPLAR})?[ \t]*"
 )
 # Searched for (findall) in a label set _SAMPLE_REST has checked. No leading blanks: a search
 # trying every position of a long blank run would be quadratic.
@@ -108,6 +144,9 @@ class ParsedMetrics:
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
+    error_families: dict[str, int] = field(default_factory=dict)  # unreadable lines per family
+    selected_lines: int = 0  # lines of the families asked for (the others are only counted)
+    quoted_name_lines: int = 0  # samples written with a quoted name, ``{"name", ...}`` (any family)
     truncated: bool = False
     saw_eof: bool = False
     invalid: str | None = None  # the first limit broken (line length, body size, not the format)
@@ -115,6 +154,11 @@ class ParsedMetrics:
     def get(self, family: str) -> list[Sample]:
         """The samples of one family, or an empty list."""
         return self.samples.get(family, [])
+
+
+def _quoted_form(name: str) -> bytes:
+    """How a name is written between quotes (Prometheus escapes backslash, quote and newline)."""
+    return name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").encode()
 
 
 def _alternation(names: list[bytes]) -> bytes:
@@ -154,6 +198,9 @@ def _parse_float(token: str) -> float:
 def _parse_labels(text: str) -> tuple[dict[str, str], int]:
     """Parse ``{...}`` at the start of ``text``; return the labels and the index after ``}``."""
     labels: dict[str, str] = {}
+    empty = _EMPTY_WITH_COMMA.match(text)
+    if empty is not None:  # "{,}": prometheus_client reads it as no labels
+        return labels, empty.end()
     pos = 1
     while True:
         close = _CLOSE.match(text, pos)
@@ -163,17 +210,28 @@ def _parse_labels(text: str) -> tuple[dict[str, str], int]:
         if match is None:
             raise _BadLine("invalid label set")
         name, value = match.group(1), match.group(2)
+        if name.startswith('"'):
+            name = _ESCAPE.sub(_unescape_one, name[1:-1])
         if "\\" in value:
             value = _ESCAPE.sub(_unescape_one, value)
         if name in labels:
             raise _BadLine(f"duplicate label {name!r}")
         labels[name] = value
         pos = match.end()
-        if match.group(3) is None:  # no comma: the set must end here
-            close = _CLOSE.match(text, pos)
-            if close is None:
-                raise _BadLine("invalid label set")
-            return labels, close.end()
+        # No comma: the set ends here, or (as Prometheus reads it) the next label follows
+        # after a blank, ``{a="b" c="d"}``.
+        if match.group(3) is None and _CLOSE.match(text, pos) is None and text[pos - 1] not in " \t":
+            raise _BadLine("invalid label set")
+
+
+def _after_quoted_name(rest: str) -> str:
+    """``{"name", a="b"} 1`` or ``{"name"} 1``: what follows the name, as a plain line's ``{a="b"} 1``."""
+    rest = rest.lstrip(" \t")
+    if rest.startswith(","):
+        return "{" + rest[1:]
+    if rest.startswith("}"):
+        return "{" + rest
+    raise _BadLine("invalid label set")
 
 
 def _parse_sample_rest(name: str, rest: str) -> Sample:
@@ -198,10 +256,16 @@ def _parse_sample_rest(name: str, rest: str) -> Sample:
     return _parse_sample_slowly(name, rest)
 
 
-def _parse_timestamp(token: str) -> int:
-    if "_" in token:  # int() takes "1_000"; Prometheus does not
+def _parse_timestamp(token: str) -> int | None:
+    """Integer milliseconds; a finite float (OpenMetrics' seconds) is ignored: None. ValueError else."""
+    if "_" in token:  # int() and float() take "1_000"; Prometheus does not
         raise ValueError(token)
-    return int(token)
+    try:
+        return int(token)
+    except ValueError:
+        if math.isfinite(float(token)):
+            return None
+        raise
 
 
 def _parse_sample_slowly(name: str, rest: str) -> Sample:
@@ -210,6 +274,13 @@ def _parse_sample_slowly(name: str, rest: str) -> Sample:
     if text.startswith("{"):
         labels, end = _parse_labels(text)
         text = text[end:]
+    # An exemplar starts at a "#" after a blank (a regex search for blanks + "#" would retry every
+    # position of a long blank run: quadratic).
+    hash_at = text.find("#")
+    if hash_at > 0 and text[hash_at - 1] in " \t":
+        if not text[hash_at + 1 :].lstrip(" \t").startswith("{"):
+            raise _BadLine("invalid exemplar: expected ' # {labels} value' after the value")
+        text = text[:hash_at]
     tokens = text.split()
     if not tokens:
         raise _BadLine("no value")
@@ -241,34 +312,43 @@ class _Parser:
         self.max_body_bytes = max_body_bytes
         self.result = ParsedMetrics()
         self.separately_typed: set[str] = set()
-        self.reported_after_eof = False
-        self.eof_line = 0
         # One search per buffer finds every wanted line (and # EOF). Names are factored as a trie so
         # that the other lines, most of which also start with "apiserver_", fail after a few bytes.
+        # A wanted name is found plain (``name{...`` or ``# TYPE name``) or quoted, as Prometheus 3
+        # writes names that need it (``{"name", ...`` or ``# TYPE "name"``).
         wanted = rb"(?!)"  # matches nothing: no family asked for
         if names:
             suffixes = b"|".join(s.encode() for s in _ALL_SUFFIXES)
-            wanted = rb"[ \t]*(?P<type>#[ \t]*TYPE[ \t]+)?(?P<name>" + _alternation(
-                [n.encode() for n in names]
+            wanted = (
+                rb'[ \t]*(?:(?P<type>#[ \t]*TYPE[ \t]+)(?P<tq>")?|(?P<brace>\{)[ \t]*")?'
+                rb"(?P<name>"
+                + _alternation(sorted({_quoted_form(n) for n in names} | {n.encode() for n in names}))
+                + rb")(?P<suffix>"
+                + suffixes
+                + rb")?"
+                rb'(?(tq)"|(?(brace)"|(?![a-zA-Z0-9_:])))'
             )
-            wanted += rb")(?P<suffix>" + suffixes + rb")?(?=[ \t{\r\n])"
-        self.pattern = re.compile(rb"\n(?:(?P<eof># EOF(?=\r?\n))|" + wanted + rb")")
+        # One alternation, not one per form: each line that is not wanted costs a few byte compares.
+        # A line starting with "{" that is not wanted is a sample with a quoted name: only counted.
+        self.pattern = re.compile(rb"\n(?:(?P<eof># EOF(?=\r?\n))|" + wanted + rb"|(?P<other>\{))")
 
     # -- errors -----------------------------------------------------------------------------------
-    def error(self, line_no: int, reason: str, line: bytes | None) -> None:
-        self.result.error_count += 1
-        if len(self.result.errors) < self.max_errors:
-            message = f"line {line_no}: {reason}"
+    def error(self, line_no: int, family: str, reason: str, line: bytes | None) -> None:
+        result = self.result
+        result.error_count += 1
+        result.error_families[family] = result.error_families.get(family, 0) + 1
+        if len(result.errors) < self.max_errors:
+            message = f"line {line_no} ({family}): {reason}"
             if line is not None:
                 quoted = line[:_MAX_QUOTED].decode("utf-8", "replace")
                 message += f": {quoted!r}" + ("..." if len(line) > _MAX_QUOTED else "")
-            self.result.errors.append(message)
+            result.errors.append(message)
 
-    def error_at(self, buf: bytes, line_start: int, line_end: int, reason: str) -> None:
+    def error_at(self, buf: bytes, line_start: int, line_end: int, family: str, reason: str) -> None:
         line_no = 0
         if len(self.result.errors) < self.max_errors:  # counting is only needed for a message
             line_no = self.result.lines + buf.count(b"\n", 0, line_start)
-        self.error(line_no, reason, buf[line_start:line_end])
+        self.error(line_no, family, reason, buf[line_start:line_end])
 
     # -- the stream -------------------------------------------------------------------------------
     def feed(self, chunks: Iterable[bytes]) -> ParsedMetrics:
@@ -278,23 +358,20 @@ class _Parser:
         pending: list[bytes] = [b"\n"]
         pending_len = 1
         skipping = False  # inside an over-long line: drop bytes up to the next newline
-        ends_with_newline = True
+        head: bytes | None = b""  # the body's start, until its first line can be judged
         for chunk in chunks:
             if not chunk:
                 continue
-            if not result.bytes:
-                self.looks_like_text(chunk)
+            if head is not None:  # the first line is judged whole, however small the first chunks
+                head += chunk
+                if len(head) >= _HEAD_BYTES or b"\n" in head.lstrip(b" \t\r\n"):
+                    self.looks_like_text(head)
+                    head = None
             result.bytes += len(chunk)
-            if result.invalid is None and b"\x00" in chunk:
-                self.invalidate("not the Prometheus text format: a NUL byte in the body")
             if result.bytes > self.max_body_bytes:
                 self.invalidate(f"body larger than {self.max_body_bytes} bytes; reading stopped there")
                 result.truncated = True
                 return result
-            ends_with_newline = chunk.endswith(b"\n")
-            if result.saw_eof:
-                self.after_eof(chunk)
-                continue
             last_nl = chunk.rfind(b"\n")
             if last_nl < 0:
                 if not skipping:
@@ -315,7 +392,9 @@ class _Parser:
             self.scan(buf, end)
             pending = [buf[end:]]
             pending_len = len(pending[0])
-        self.finish(b"".join(pending)[1:], skipping, ends_with_newline)
+        if head:
+            self.looks_like_text(head + b"\n")
+        self.finish(b"".join(pending)[1:], skipping)
         return result
 
     def invalidate(self, reason: str) -> None:
@@ -331,7 +410,7 @@ class _Parser:
             reason = "the first line is neither a comment nor a metric name"
         else:
             head = first.lstrip(b" \t\r\n")
-            end = head.find(b"\n", 0, 4096)
+            end = head.find(b"\n", 0, _HEAD_BYTES)
             try:
                 if end >= 0:  # a first line cut by the chunk is not judged
                     head[:end].decode()
@@ -346,74 +425,76 @@ class _Parser:
         """A line grew past the limit before its newline came: the body breaks a limit."""
         self.invalidate(f"line {self.result.lines + 1} is longer than {self.max_line_bytes} bytes")
         match = self.pattern.match(partial)
-        if match is not None and match.group("name") is not None:
+        if match is not None and (family := match.group("name")) is not None:
             self.error(
-                self.result.lines + 1, f"line longer than {self.max_line_bytes} bytes skipped", partial[1:]
+                self.result.lines + 1,
+                family.decode(),
+                f"line longer than {self.max_line_bytes} bytes skipped",
+                partial[1:],
             )
 
-    def finish(self, tail: bytes, skipping: bool, ends_with_newline: bool) -> None:
+    def finish(self, tail: bytes, skipping: bool) -> None:
+        """The end of the body: an over-long line cut, or a last line without its newline (read)."""
         result = self.result
-        if result.saw_eof:  # what came after # EOF was counted and reported as it came
-            if not ends_with_newline:
-                result.lines += 1
-            return
         if skipping:
             result.lines += 1
             result.truncated = True
         elif tail:
-            result.lines += 1
-            if tail.rstrip(b"\r") == b"# EOF":  # OpenMetrics allows the last newline to be missing
-                result.saw_eof = True
-            else:
+            errors = result.error_count
+            self.scan(b"\n" + tail + b"\n", len(tail) + 1)
+            if result.error_count > errors:  # most likely cut in the middle: absence proves nothing
                 result.truncated = True
-
-    def after_eof(self, data: bytes) -> None:
-        self.result.lines += data.count(b"\n")
-        if data.strip() and not self.reported_after_eof:
-            self.reported_after_eof = True
-            self.error(self.eof_line, "content after # EOF ignored", None)
 
     def scan(self, buf: bytes, end: int) -> None:
         """Handle the complete lines of ``buf``: ``buf[0]`` and ``buf[end]`` are newlines."""
         result = self.result
         for match in self.pattern.finditer(buf, 0, end + 1):
-            if match.group("eof") is not None:
-                eof = match.start()
-                result.lines += buf.count(b"\n", 0, eof + 1)
-                result.saw_eof = True
-                self.eof_line = result.lines
-                self.after_eof(buf[buf.find(b"\n", eof + 1) + 1 :])
-                return
-            self.line(buf, match)
+            if match.group("name") is not None:
+                self.line(buf, match)
+            elif match.group("eof") is not None:
+                result.saw_eof = True  # a comment: what follows is read like the rest
+            else:
+                result.quoted_name_lines += 1
         result.lines += buf.count(b"\n", 0, end)
 
     def line(self, buf: bytes, match: re.Match[bytes]) -> None:
         """Parse one line that starts with a selected family's name (or its ``# TYPE``)."""
+        raw_name, raw_suffix, type_prefix, brace, type_quote = match.group(
+            "name", "suffix", "type", "brace", "tq"
+        )
+        self.result.selected_lines += 1
+        if brace is not None:
+            self.result.quoted_name_lines += 1
         line_start = match.start() + 1
         line_end = buf.find(b"\n", match.end())
+        quoted = brace is not None or type_quote is not None
+        name = raw_name.decode()
+        if quoted and "\\" in name:
+            name = _ESCAPE.sub(_unescape_one, name)
         if line_end - line_start > self.max_line_bytes:
-            self.invalidate(
-                f"a line of {match.group('name').decode()} is longer than {self.max_line_bytes} bytes"
+            self.invalidate(f"a line of {name} is longer than {self.max_line_bytes} bytes")
+            self.error_at(
+                buf, line_start, line_end, name, f"line longer than {self.max_line_bytes} bytes skipped"
             )
-            self.error_at(buf, line_start, line_end, f"line longer than {self.max_line_bytes} bytes skipped")
             return
         if buf[line_end - 1 : line_end] == b"\r":
             line_end -= 1
-        name = match.group("name").decode()
-        raw_suffix = match.group("suffix")
         suffix = raw_suffix.decode() if raw_suffix is not None else ""
+        family: str | None = name
         try:
             rest = buf[match.end() : line_end].decode()
-            if match.group("type") is not None:
+            if type_prefix is not None:
                 self.type_line(name, suffix, rest)
                 return
             family = self.family_of(name, suffix)
             if family is None:
                 return
+            if quoted:
+                rest = _after_quoted_name(rest)
             sample = _parse_sample_rest(name + suffix, rest)
         except (_BadLine, UnicodeDecodeError) as exc:
             reason = "invalid UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
-            self.error_at(buf, line_start, line_end, reason)
+            self.error_at(buf, line_start, line_end, family or name, reason)
             return
         samples = self.result.samples.get(family)
         if samples is None:

@@ -413,7 +413,12 @@ def test_truncated_metrics_never_claims_the_etcd_metric_is_missing(sim: Simulato
     add(sim, "cut", metrics=body[:cut])
     result = run(sim)
     assert not [f for f in result.findings if f.check == "etcd.db_size"]
-    assert not errors(result)
+    # the cut last line is named, not passed over in silence
+    (error,) = errors(result)
+    assert error.details["error_code"] == "UnparsableMetricsLines"
+    assert error.details["families"] == ["apiserver_storage_size_bytes"]
+    line_no = body[:cut].count(b"\n") + 1
+    assert f"line {line_no} (apiserver_storage_size_bytes): invalid label set" in error.message
 
 
 def test_garbled_metrics_is_a_collection_error_naming_metrics_and_why(sim: Simulator) -> None:

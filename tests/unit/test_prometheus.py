@@ -237,31 +237,48 @@ def test_chunk_boundaries_at_every_byte_offset_change_nothing() -> None:
         assert snapshot(parse(pieces, SMALL_FAMILIES)) == whole, cuts
 
 
-def test_a_body_cut_short_keeps_only_its_complete_lines() -> None:
-    # Given the small body cut off after every possible byte (a connection dropped mid-body)
+def test_a_body_ending_anywhere_reads_its_last_line_or_reports_it() -> None:
+    # Given the small body ended after every possible byte, so that its last line has no newline
+    # (a connection dropped mid-body raises in the transport; a body that arrives whole is what
+    # the server wrote)
     data = SMALL.encode()
     for cut in range(len(data) + 1):
         body = data[:cut]
         complete = body[: body.rfind(b"\n") + 1]
+        tail = body[len(complete) :]
         # When it is parsed
         result = parse(chunked(body, 7), SMALL_FAMILIES)
-        # Then it is marked truncated exactly when it stops inside a line,
-        assert result.truncated == (not body.endswith(b"\n") and body != b""), cut
-        # and the partial last line is never read as a sample.
-        expected = snapshot(parse([complete], SMALL_FAMILIES))
-        assert snapshot(result)["samples"] == expected["samples"], cut
-        assert result.lines == complete.count(b"\n") + (1 if result.truncated else 0)
+        # Then it is exactly the complete lines' parse plus the last line parsed on its own
+        expected = parse([complete], SMALL_FAMILIES)
+        last = parse([tail + b"\n"], SMALL_FAMILIES)
+        for family in SMALL_FAMILIES:
+            assert rows(result.get(family)) == rows(expected.get(family)) + rows(last.get(family)), cut
+        assert result.error_count == expected.error_count + last.error_count, cut
+        assert result.lines == body.count(b"\n") + (1 if tail else 0), cut
+        # and only a last line of a wanted family that does not parse marks the body truncated.
+        assert result.truncated == (last.error_count > 0), cut
 
 
-def test_a_partial_last_line_that_looks_like_a_sample_is_not_taken() -> None:
-    # Given a body whose last line lost its end: "...} 1234" could have been "...} 12345678"
-    body = b'apiserver_storage_size_bytes{storage_cluster_id="etcd-0"} 1234'
+def test_a_last_line_without_newline_is_read() -> None:
+    # Given a body whose last line has no newline (hand-written exporters often end so)
+    body = b'# TYPE apiserver_requested_deprecated_apis gauge\napiserver_requested_deprecated_apis{group="policy",version="v1beta1",resource="podsecuritypolicies",removed_release="1.25"} 1'
     # When it is parsed
+    result = parse([body], ["apiserver_requested_deprecated_apis"])
+    # Then its sample is taken, and the body is whole.
+    assert [s.labels["resource"] for s in result.get("apiserver_requested_deprecated_apis")] == [
+        "podsecuritypolicies"
+    ]
+    assert not result.truncated and result.errors == [] and result.lines == 2
+
+
+def test_a_last_line_cut_inside_its_label_set_is_an_error_and_the_body_truncated() -> None:
+    body = b'up 1\napiserver_storage_size_bytes{storage_cluster_id="etc'
     result = parse([body], ETCD_SIZE)
-    # Then there is no sample, and the caller can tell the body is incomplete.
-    assert result.truncated
-    assert result.samples == {}
-    assert result.lines == 1
+    assert result.samples == {} and result.truncated
+    assert result.errors == [
+        "line 2 (apiserver_storage_size_bytes): invalid label set: "
+        "'apiserver_storage_size_bytes{storage_cluster_id=\"etc'"
+    ]
 
 
 # --- values, labels, timestamps ------------------------------------------------------------------
@@ -310,26 +327,33 @@ def test_special_and_scientific_values() -> None:
     # does not, and no exporter writes them; the line is counted as an error rather than misread).
     assert math.isnan(values[0])
     assert values[1:] == [math.inf, -math.inf, math.inf, 1.5e6, 2e-3, 0.0, 42.0, 0.5]
-    assert result.error_count == 1 and result.errors[0].startswith("line 9: invalid value '0x1p-2'")
+    assert result.error_count == 1 and result.errors[0].startswith(
+        "line 9 (apiserver_storage_size_bytes): invalid value '0x1p-2'"
+    )
 
 
 def test_timestamps_are_integer_milliseconds() -> None:
-    # Given samples with and without a timestamp, one negative, one not an integer
+    # Given samples with and without a timestamp, one negative, two not integers, one not a number
     text = (
         "apiserver_storage_size_bytes 1 1700000000123\n"
         "apiserver_storage_size_bytes 2\n"
         "apiserver_storage_size_bytes 3 -1000\n"
         "apiserver_storage_size_bytes 4 1700000000.5\n"
+        "apiserver_storage_size_bytes 5 1.7e9\n"
+        "apiserver_storage_size_bytes 6 soon\n"
     )
     result = parse_text(text, ETCD_SIZE)
-    # Then the integer ones are kept in ms, and the fractional one is a reported bad line.
+    # Then the integer ones are kept in ms, a float one (OpenMetrics' seconds) keeps its sample
+    # without a timestamp, and only the one that is no number is a reported bad line.
     assert [(s.value, s.timestamp_ms) for s in result.get("apiserver_storage_size_bytes")] == [
         (1.0, 1700000000123),
         (2.0, None),
         (3.0, -1000),
+        (4.0, None),
+        (5.0, None),
     ]
     assert result.error_count == 1
-    assert result.errors[0].startswith("line 4: invalid timestamp")
+    assert result.errors[0].startswith("line 6 (apiserver_storage_size_bytes): invalid timestamp")
 
 
 def test_crlf_line_endings_give_the_same_samples() -> None:
@@ -459,8 +483,10 @@ def test_garbled_lines_of_a_selected_family_are_reported_and_skipped() -> None:
     assert [s.labels for s in result.get("apiserver_request_total")] == [{"code": "200"}, {"code": "201"}]
     # and each bad line is counted and reported with its line number.
     assert [e.split(":")[0] for e in result.errors] == [
-        f"line {n}" for n in (3, 4, 5, 6, 7, 8, 9, 10, 11, 14)
+        *(f"line {n} (apiserver_request_total)" for n in (3, 4, 5, 6, 7, 8, 9, 10, 11)),
+        "line 14 (apiserver_storage_size_bytes)",
     ]
+    assert result.error_families == {"apiserver_request_total": 9, "apiserver_storage_size_bytes": 1}
     assert result.error_count == 10
     assert "duplicate label 'code'" in result.errors[5]
     assert "invalid UTF-8" in result.errors[6]
@@ -470,7 +496,7 @@ def test_garbled_lines_of_a_selected_family_are_reported_and_skipped() -> None:
 def test_error_messages_are_capped_but_all_errors_counted() -> None:
     result = parse([GARBLED], ["apiserver_request_total"], max_errors=3)
     assert result.error_count == 9
-    assert [e.split(":")[0] for e in result.errors] == ["line 3", "line 4", "line 5"]
+    assert [e.split(" ")[1] for e in result.errors] == ["3", "4", "5"]
 
 
 def test_random_damage_never_raises_and_never_depends_on_chunking() -> None:
@@ -518,21 +544,22 @@ def test_binary_garbage_is_survived() -> None:
 # --- OpenMetrics # EOF ---------------------------------------------------------------------------
 
 
-def test_eof_ends_the_exposition() -> None:
-    # Given an OpenMetrics body with its # EOF marker, and something after it
+def test_eof_is_a_comment_and_what_follows_it_is_read() -> None:
+    # Given an OpenMetrics # EOF marker with samples after it (bodies concatenated by a proxy or a
+    # sidecar, or a producer mixing formats)
     text = "apiserver_storage_size_bytes 1\n# EOF\napiserver_storage_size_bytes 2\n"
     result = parse_text(text, ETCD_SIZE)
-    # Then the body is known complete, and what follows # EOF is not taken but reported.
+    # Then # EOF is seen, and the samples after it are read like the others.
     assert result.saw_eof and not result.truncated
-    assert [s.value for s in result.get("apiserver_storage_size_bytes")] == [1.0]
-    assert result.error_count == 1 and "after # EOF" in result.errors[0]
+    assert [s.value for s in result.get("apiserver_storage_size_bytes")] == [1.0, 2.0]
+    assert result.error_count == 0 and result.lines == 3
 
 
 def test_eof_is_found_and_counted_the_same_however_the_body_is_cut() -> None:
     # Given OpenMetrics bodies ending at # EOF, or with lines (complete or not) after it
     for text in (
         "# TYPE apiserver_storage_size_bytes gauge\napiserver_storage_size_bytes 1\n# EOF\n",
-        "apiserver_storage_size_bytes 1\r\n# EOF\r\nafter 1\n\napiserver_storage_size_bytes 2",
+        "apiserver_storage_size_bytes 1\r\n# EOF\r\nafter 1\n\nother_bytes 2",
     ):
         data = text.encode()
         whole = snapshot(parse([data], ETCD_SIZE))
@@ -611,7 +638,9 @@ def test_an_over_long_selected_line_is_an_error_however_it_is_chunked() -> None:
         # Then that line is skipped and reported, and reading goes on after it.
         assert [s.value for s in result.get("apiserver_request_total")] == [2.0], size
         assert result.error_count == 1, size
-        assert result.errors[0].startswith("line 2: line longer than 1024 bytes"), size
+        assert result.errors[0].startswith("line 2 (apiserver_request_total): line longer than 1024 bytes"), (
+            size
+        )
         assert result.lines == 3, size
 
 
@@ -672,10 +701,9 @@ def test_a_body_past_the_size_limit_stops_being_read() -> None:
     [
         (random.Random(1).randbytes(20_000), "not the Prometheus text format"),
         (b'{"kind": "Status"}\n', "not the Prometheus text format: the first line is neither"),
-        (b"# HELP up x\nup 1\x00\n", "not the Prometheus text format: a NUL byte in the body"),
         (b"up\xff\xfe 1\nup 2\n", "not the Prometheus text format: the first line is not UTF-8"),
     ],
-    ids=["random", "json", "nul", "latin"],
+    ids=["random", "json", "latin"],
 )
 def test_text_that_is_not_the_exposition_format_is_named(body: bytes, reason: str) -> None:
     result = parse(chunked(body, 4096), ETCD_SIZE)
@@ -684,3 +712,100 @@ def test_text_that_is_not_the_exposition_format_is_named(body: bytes, reason: st
 
 def test_blank_lines_before_the_first_metric_are_fine() -> None:
     assert parse([b"\n\n  \n", b"# TYPE up gauge\nup 1\n"], ["up"]).invalid is None
+
+
+# --- what real producers write ---------------------------------------------------------------------
+DEPRECATED = "apiserver_requested_deprecated_apis"
+PSP = (
+    f'{DEPRECATED}{{group="policy",removed_release="1.25",resource="podsecuritypolicies",version="v1beta1"}}'
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'{PSP} 1 # {{trace_id="4bf92f3577b34da6a3ce929d0e0e4736"}} 1 1700000000.123',
+        f'{PSP} 1 1700000000000 # {{trace_id="x y }} z"}} 0.5',
+        f"{PSP} 1 1700000000.5",
+        f"{PSP} 1 1.7e9",
+        f"{PSP}\t1\t#\t{{}}\t1",
+    ],
+    ids=["exemplar", "exemplar-after-timestamp", "float-timestamp", "float-timestamp-exponent", "tabs"],
+)
+def test_exemplars_and_float_timestamps_are_ignored_and_the_sample_kept(line: str) -> None:
+    # Given an OpenMetrics-style sample of a family eksmon reads, with the fast and the slow path
+    for text in (line, line.replace("{group", "{ group")):  # a blank sends the line the slow way
+        result = parse_text(f"# TYPE {DEPRECATED} gauge\n{text}\n", [DEPRECATED])
+        # Then the sample is read; a float timestamp (OpenMetrics' seconds) is dropped, not misread
+        (sample,) = result.get(DEPRECATED)
+        assert sample.value == 1.0 and sample.labels["resource"] == "podsecuritypolicies"
+        assert sample.timestamp_ms == (1700000000000 if "000000000 #" in text else None)
+        assert result.errors == []
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (f"{PSP} 1 #", "invalid exemplar"),
+        (f"{PSP} 1 # trace 1", "invalid exemplar"),
+        (f"{PSP} 1 nan_ts", "invalid timestamp"),
+        (f"{PSP} 1 Inf", "invalid timestamp"),
+    ],
+)
+def test_a_broken_exemplar_or_timestamp_is_still_an_error(line: str, reason: str) -> None:
+    result = parse_text(f"{line}\n", [DEPRECATED])
+    assert result.samples == {}
+    assert result.errors[0].startswith(f"line 1 ({DEPRECATED}): {reason}")
+
+
+def test_a_duplicate_label_is_an_error_as_in_prometheus_not_last_wins() -> None:
+    # Given a deprecated-API sample naming "group" twice (client_golang never writes it; Prometheus'
+    # TSDB refuses it: label name "group" is not unique)
+    result = parse_text(f'{DEPRECATED}{{group="policy",group="apps",version="v1beta1"}} 1\n', [DEPRECATED])
+    # Then no sample is invented, and the line is reported with its family and number.
+    assert result.samples == {}
+    assert result.errors[0].startswith(f"line 1 ({DEPRECATED}): duplicate label 'group'")
+    assert result.error_families == {DEPRECATED: 1}
+
+
+def test_nul_and_any_utf8_in_label_values_are_read() -> None:
+    body = (
+        b'other_family{a="\x00"} 1\n'
+        + PSP.encode().replace(b'resource="', b'resource="\x00\xe2\x82\xac ')
+        + b" 1\n"
+    )
+    result = parse([body], [DEPRECATED])
+    assert result.invalid is None and result.errors == []
+    assert [s.labels["resource"] for s in result.get(DEPRECATED)] == ["\x00€ podsecuritypolicies"]
+
+
+def test_prometheus_3_quoted_names_of_a_wanted_family_are_read_and_others_counted() -> None:
+    # Given Prometheus 3 text: quoted metric names, quoted label names, and a quoted TYPE
+    text = (
+        f'# TYPE "{DEPRECATED}" gauge\n'
+        f'{{"{DEPRECATED}", group="policy", "removed.release"="1.25"}} 1\n'
+        f'{{ "{DEPRECATED}" }} 2\n'
+        '{"otel.scope.info", "otel.scope.name"="x"} 1\n'
+        '{"http.server.duration_bucket", le="+Inf"} 3\n'
+    )
+    result = parse_text(text, [DEPRECATED])
+    # Then the wanted family's samples are read with their labels unquoted,
+    assert rows(result.get(DEPRECATED)) == [
+        (DEPRECATED, (("group", "policy"), ("removed.release", "1.25")), "1.0", None),
+        (DEPRECATED, (), "2.0", None),
+    ]
+    assert result.types == {DEPRECATED: "gauge"}
+    # and every quoted-name sample line is counted, the other families' ones only counted.
+    assert result.quoted_name_lines == 4 and result.selected_lines == 3 and result.lines == 5
+
+
+def test_a_wanted_name_followed_by_junk_is_that_familys_error() -> None:
+    # "name\x00{...}" is not another metric: it is a broken line of the wanted family
+    result = parse([f'{DEPRECATED}\x00{{group="x"}} 1\n{DEPRECATED}_other 1\n'.encode()], [DEPRECATED])
+    assert result.samples == {} and result.error_families == {DEPRECATED: 1}
+
+
+def test_lines_of_other_families_are_counted_not_parsed() -> None:
+    text = "garbage{{{ 1\nup 1\n" + f"{PSP} 1\n" + "x{bad 2\n"
+    result = parse_text(text, [DEPRECATED])
+    assert result.errors == [] and result.lines == 4 and result.selected_lines == 1

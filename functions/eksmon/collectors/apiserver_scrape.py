@@ -14,7 +14,12 @@ which deprecated APIs were requested, which admission webhooks fail or are slow.
   is handed to the engine (``ctx.kubernetes_unreachable``): one ``monitor.collection_error`` for the
   cluster (``source/kubernetes``), and an empty part, so CloudWatch-based checks still run.
   Other failures (403 naming the missing permission, a slow answer) are a collection error for
-  ``/metrics`` and an empty part, so CloudWatch-based checks still run. A truncated or garbled body is used for what it holds and flagged, never trusted for absence.
+  ``/metrics`` and an empty part, so CloudWatch-based checks still run. A truncated or garbled body
+  is used for what it holds and flagged, never trusted for absence.
+* A line of a family read here that cannot be parsed (the parser already takes exemplars, float
+  timestamps, quoted names...) is never a silent absence: one collection error for the cluster
+  (``UnparsableMetricsLines``) names the families and the first lines by number; the other
+  lines are used. Lines of other families are not parsed, only counted (in that error's details).
 """
 
 from __future__ import annotations
@@ -172,6 +177,10 @@ class ReplicaSample:
     bytes: int = 0
     parse_errors: int = 0
     first_errors: tuple[str, ...] = ()
+    error_families: tuple[str, ...] = ()  # the families with lines that could not be parsed
+    lines: int = 0
+    selected_lines: int = 0  # lines of the families read here (the others are skipped unparsed)
+    quoted_name_lines: int = 0  # samples written with a quoted name, {"name", ...}
     truncated: bool = False
 
 
@@ -320,6 +329,7 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
             read.append(scrape_once(client.stream, deadline, budget))
         except KubeBadBody as exc:  # the body breaks a parser limit: said once, not asked again
             ctx.report("kubernetes:/metrics", exc)
+            _report_unparsable(ctx, read)
             failures.append(f"sample {attempt + 1}: {exc}")
             return ApiserverMetrics(
                 tuple(read),
@@ -333,7 +343,47 @@ def apiserver_scrape(ctx: CollectContext) -> ApiserverMetrics:
                 return ApiserverMetrics(attempts=attempt + 1, error=str(exc), failures=tuple(failures))
             failures.append(f"sample {attempt + 1}: {exc}")
         client.close()  # a new connection next time: the load balancer may pick another apiserver
+    _report_unparsable(ctx, read)
     return ApiserverMetrics(tuple(read), attempts=len(read) + len(failures), failures=tuple(failures))
+
+
+class UnparsableMetricsLines(KubeBadBody):
+    """Lines of the families eksmon reads that could not be parsed; the rest of the body was used."""
+
+
+def _report_unparsable(ctx: CollectContext, read: list[ReplicaSample]) -> None:
+    """One collection error for the cluster when any sample had lines of a family read here that did
+    not parse: the finding those lines would have made may be missing, and the user must know."""
+    bad = [s for s in read if s.parse_errors]
+    if not bad:
+        return
+    families = sorted({f for s in bad for f in s.error_families})
+    worst = max(bad, key=lambda s: s.parse_errors)
+    # each replica serves the same broken line: said once
+    first = list(dict.fromkeys(e for s in bad for e in s.first_errors))[:3]
+    count = worst.parse_errors
+    message = (
+        f"{count} line{'s' if count != 1 else ''} of {', '.join(families)} in /metrics could not be "
+        f"parsed (in {len(bad)} of {len(read)} samples); their samples were left out and the findings "
+        f"they feed may be missing: {'; '.join(first)}"
+    )
+    ctx.report(
+        "kubernetes:/metrics",
+        UnparsableMetricsLines(200, "UnparsableMetricsLines", "/metrics", message),
+        message,
+        details={
+            "families": families,
+            "unparsable_lines": count,
+            "first_lines": first,
+            "samples_with_errors": len(bad),
+            "samples_read": len(read),
+            # of the sample with the most unparsable lines: what was parsed, and what was only counted
+            "lines": worst.lines,
+            "lines_parsed": worst.selected_lines,
+            "lines_of_other_families_skipped": worst.lines - worst.selected_lines,
+            "quoted_name_lines": worst.quoted_name_lines,
+        },
+    )
 
 
 def _failed(ctx: CollectContext, exc: KubeError) -> None:
@@ -408,6 +458,10 @@ def sample_of(parsed: ParsedMetrics) -> ReplicaSample:
         bytes=parsed.bytes,
         parse_errors=parsed.error_count,
         first_errors=tuple(parsed.errors[:3]),
+        error_families=tuple(sorted(parsed.error_families)),
+        lines=parsed.lines,
+        selected_lines=parsed.selected_lines,
+        quoted_name_lines=parsed.quoted_name_lines,
         truncated=parsed.truncated,
     )
 
@@ -550,6 +604,7 @@ __all__ = [
     "ObjectCount",
     "ReplicaSample",
     "SeatUtilization",
+    "UnparsableMetricsLines",
     "WebhookLatency",
     "WebhookRejection",
     "apiserver_scrape",
