@@ -58,7 +58,7 @@ def test_a_scans_worker_threads_run_on_one_cpu_unless_switched_off(demo_sim: Sim
             DEMO_NOW,
             monitor="lifecycle",
             session_factory=demo_sim.session_factory(),
-            progress=lambda done, total, seen=seen: seen.append(os.sched_getaffinity(0)),
+            progress=lambda _progress, seen=seen: seen.append(os.sched_getaffinity(0)),
         )
         workers = seen[1:]  # the first call comes from the scan's own thread, before any worker
         assert workers, "progress is reported by the worker threads"
