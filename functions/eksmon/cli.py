@@ -61,7 +61,13 @@ def _context(text: str) -> tuple[str, str]:
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Descriptions and epilogs as written (examples keep their lines), every default shown."""
+    """Descriptions and epilogs as written (examples keep their lines), every default worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # a flag's False, an empty list or an unset option says nothing a reader needs
+        if action.default in (None, False, []):
+            return action.help
+        return super()._get_help_string(action)
 
 
 EXIT_CODES = f"""exit codes:
@@ -115,8 +121,13 @@ def parser() -> argparse.ArgumentParser:
         "--cluster", action="append", default=[], metavar="NAME", help="cluster name or glob (repeatable)"
     )
     s.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--fail-on", choices=("critical", "warning", "never"), default="never")
+    s.add_argument("--format", choices=FORMATS, default="table", help="how to print the findings")
+    s.add_argument(
+        "--fail-on",
+        choices=("critical", "warning", "never"),
+        default="never",
+        help="exit 1 when a finding is at or above this severity",
+    )
     s.add_argument("--now", type=_now, help="evaluate as of this ISO 8601 instant")
     s.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig for --kube-context")
     s.add_argument("--kube-context", type=_context, action="append", default=[], metavar="CLUSTER=CONTEXT")
@@ -138,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
         description=DEMO_HELP,
         formatter_class=_HelpFormatter,
     )
-    d.add_argument("--format", choices=FORMATS, default="table")
+    d.add_argument("--format", choices=FORMATS, default="table", help="how to print the findings")
     d.add_argument("--now", type=_now, help="evaluate the simulated fleet as of this instant")
     d.add_argument(
         "--show-alerts",
