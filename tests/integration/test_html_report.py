@@ -167,10 +167,12 @@ def test_the_checker_catches_a_page_that_fetches(tmp_path: Path) -> None:
 
 
 # Measures the page as drawn; the report itself has no script (its CSP forbids one), so a copy without
-# the CSP carries this one, which writes what it found into the DOM that --dump-dom prints.
+# the CSP carries this one. The copy is drawn in a frame of the width under test (headless Chromium's
+# window is at least 500 px wide), and the probe writes what it found into the outer page, which
+# --dump-dom prints.
 _MEASURE = """<script>
-const found = {svgOverflow: [], boxOverflow: [], page: [document.documentElement.scrollWidth, window.innerWidth],
-               contrast: []};
+const root = document.documentElement;
+const found = {svgOverflow: [], boxOverflow: [], page: [root.scrollWidth, root.clientWidth], contrast: []};
 for (const t of document.querySelectorAll("svg text")) {
   const s = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
   if (b.right > s.right + 0.5 || b.left < s.left - 0.5 || b.bottom > s.bottom + 0.5 || b.top < s.top - 0.5)
@@ -193,20 +195,26 @@ for (const el of document.querySelectorAll(".chips span")) {
 for (const el of document.querySelectorAll(".sev, td.n")) {
   found.contrast.push([el.className + " " + el.textContent, ratio(getComputedStyle(el).color, "rgb(255,255,255)")]);
 }
-const pre = document.createElement("pre"); pre.id = "measured"; pre.textContent = JSON.stringify(found);
-document.body.appendChild(pre);
+const pre = parent.document.createElement("pre"); pre.id = "measured"; pre.textContent = JSON.stringify(found);
+parent.document.body.appendChild(pre);
 </script>"""
 
 
 def measure(page: Path, tmp_path: Path, width: int) -> dict[str, list[object]]:
     text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    import html
+
+    framed = html.escape(text.replace("</body>", _MEASURE + "</body>"), quote=True)
     probe = tmp_path / f"probe-{width}.html"
-    probe.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
-    done = chromium(probe, tmp_path, "--dump-dom", f"--window-size={width},3000")
+    probe.write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe width="{width}" height="3000" '
+        f'style="border:0" srcdoc="{framed}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    done = chromium(probe, tmp_path, "--dump-dom", "--window-size=1500,3000")
     assert done.returncode == 0, done.stderr[-2000:]
     match = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
     assert match, "the probe did not run"
-    import html
     import json
 
     return json.loads(html.unescape(match.group(1)))
@@ -220,7 +228,7 @@ def test_no_text_runs_past_its_chart_or_box_and_the_page_fits(
     assert found["svgOverflow"] == [], f"chart text clipped at {width} px: {found['svgOverflow'][:5]}"
     assert found["boxOverflow"] == [], f"text overflowing its box at {width} px: {found['boxOverflow'][:5]}"
     scroll, inner = found["page"]
-    assert scroll <= inner, f"the page is {scroll} px wide in a {inner} px window"
+    assert inner <= width and scroll <= inner, f"the page is {scroll} px wide in a {inner} px window"
 
 
 def test_severity_colours_pass_wcag_aa(report: Path, tmp_path: Path) -> None:
