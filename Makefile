@@ -10,7 +10,7 @@ LAYER_STAMP := layers/build/.stamp
 PYTEST_ARGS ?=
 COST_ARGS ?=
 
-.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench cost clean
+.PHONY: help install browser demo screenshots test test-fast lint format typecheck synth layer bench cost clean
 
 help:
 	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
@@ -18,6 +18,7 @@ help:
 	@echo "make synth  - synthesise the CloudFormation templates into cdk.out/ (offline)"
 	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make screenshots - redraw docs/img/report.png (the demo's HTML report) with headless Chromium"
 	@echo "make cost   - the monthly bill for 10 and 100 clusters, from the templates and the demo (COST_ARGS=--write-readme)"
 
 # Everything for tests, lint, type checks and the CDK app (a superset of what the demo needs).
@@ -59,6 +60,11 @@ browser:
 
 demo: $(DEMO_STAMP)
 	$(BIN)/eksmon demo
+
+# The README's picture: the demo's HTML report at 1024 px (SHOTS=--all adds the 420 px page, an e-mail
+# and a Slack message).
+screenshots: $(DEMO_STAMP) browser
+	$(BIN)/python tools/screenshots.py $(SHOTS)
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -203,6 +204,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
+    # what the HTML report's footer says made it (`eksmon scan --region …`)
+    args.command_line = "eksmon " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     try:
         with _logging(err, verbose=getattr(args, "verbose", False), debug=getattr(args, "debug", False)):
             return _command(args, out, err)
@@ -249,6 +252,7 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 output=args.output,
                 color=_color(args, out),
                 width=_width(out),
+                command=args.command_line,
             )
         return _scan(args, out, err)
     except ConfigError as exc:
@@ -304,7 +308,9 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ScanAborted as exc:
         print(f"eksmon: cannot scan: {exc}", file=err)
         return EXIT_ABORTED
-    text = render(result, args.format, now, width=_width(out), color=_color(args, out))
+    text = render(
+        result, args.format, now, width=_width(out), color=_color(args, out), command=args.command_line
+    )
     write_report(text, args.output, out, err, args.format)
     return _exit_code(result.findings, args.fail_on)
 

@@ -74,6 +74,7 @@ def run_demo(
     output: str | None = None,
     color: bool = False,
     width: int = 100,
+    command: str = "eksmon demo",
 ) -> int:
     """Run the cycle, then say it in the order a person wants it: the fleet's findings first, then what
     the deployed monitor did (one line per Lambda, one per message), the messages in full only with
@@ -107,7 +108,8 @@ def run_demo(
     say()
     say("The fleet's findings (what `eksmon scan` prints):")
     say()
-    write_report(render(cycle.result, fmt, now, width=width, color=color), output, out, err, fmt)
+    document = render(cycle.result, fmt, now, width=width, color=color, command=command)
+    write_report(document, output, out, err, fmt)
     say()
     say("What the deployed monitor did (each scheduled Lambda, run in-process as Lambda runs it):")
     for line in cycle.runs:
@@ -129,7 +131,7 @@ def run_demo(
     else:
         say("  `eksmon demo --show-alerts` prints each message as e-mail and as Slack.")
     if html:
-        page = render(cycle.result, "html", now)
+        page = render(cycle.result, "html", now, command=command)
         with open(html, "w", encoding="utf-8") as fh:
             fh.write(page)
         say(

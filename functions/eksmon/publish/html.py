@@ -13,6 +13,7 @@ utilisation from the same ``@metric_source`` points that go to CloudWatch (``Etc
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -208,8 +209,8 @@ def _support_rows(result: ScanResult) -> list[_Support]:
     return rows
 
 
-def _label_width(labels: Iterable[str]) -> float:
-    return max([_LABEL, *(text_width(label) + 16 for label in labels)])
+def _label_width(labels: Iterable[str]) -> int:
+    return max([_LABEL, *(math.ceil(text_width(label)) + 16 for label in labels)])
 
 
 def _timeline_section(result: ScanResult, now: datetime) -> str:
@@ -335,11 +336,8 @@ def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
         return '<p class="nodata">No clusters scanned.</p>'
     sizes = _etcd_sizes(result, points)
     growth = _etcd_growth(result)
-    worst = {
-        (f.account, f.region, f.cluster): f.severity.value
-        for f in sorted(result.findings, key=lambda f: f.severity.rank)
-        if f.cluster and f.check.startswith("etcd.")
-    }
+    # the growth finding judges what the size alone does not: 73 % today, full in two days
+    worst = {key: f.severity.value for key, f in growth.items()}
     levels = _thresholds(result, "etcd.db_size", EtcdDbSizeThresholds)
     warning, critical = levels.warning_percent / 100, levels.critical_percent / 100
     labels = [f"{snap.name} ({snap.region})" for snap in clusters]
@@ -355,8 +353,8 @@ def _etcd_section(result: ScanResult, points: list[_Located]) -> str:
         tier, limit = _etcd_limit(snap)
         share = min(size / limit, 1.0)
         colour = level_colour(share, warning, critical)
-        if key in worst:  # a finding judged this etcd (its growth, say): the bar says so too
-            colour = _COLOUR[worst[key]] if colour == _COLOUR["ok"] or worst[key] == "critical" else colour
+        if key in worst and (colour == _COLOUR["ok"] or worst[key] == "critical"):
+            colour = _COLOUR[worst[key]]
         text = [f"{_gib(size)} of {limit / 1024**3:.0f} GiB ({share * 100:.0f} %)"]
         trend = growth.get(key)
         if trend is not None:

@@ -85,11 +85,19 @@ RENDERERS: dict[str, Callable[[ScanResult, datetime], str]] = {
 
 
 def render(
-    result: ScanResult, fmt: str, generated_at: datetime, width: int = 100, color: bool = False
+    result: ScanResult,
+    fmt: str,
+    generated_at: datetime,
+    width: int = 100,
+    color: bool = False,
+    command: str | None = None,
 ) -> str:
-    """``fmt`` of the scan; ``width`` and ``color`` shape the table (the other formats are documents)."""
+    """``fmt`` of the scan; ``width`` and ``color`` shape the table (the other formats are documents);
+    ``command``, the command line that made it, goes in the HTML report's footer."""
     if fmt == "table":
         return render_table(result, generated_at, width=width, color=color)
+    if fmt == "html":
+        return html(result, generated_at, command=command)
     try:
         renderer = RENDERERS[fmt]
     except KeyError:
