@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from eksmon.cli import main as eksmon
+
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "img"
 
@@ -32,7 +34,7 @@ def chromium() -> str:
 
 def shoot(page: Path, out: Path, width: int, height: int) -> None:
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - a fixed argv, no shell
             [
                 chromium(),
                 "--headless",
@@ -70,11 +72,9 @@ def shoot_text(text: str, out: Path, title: str, width: int = 900) -> None:
 
 def demo_outputs(scratch: Path) -> tuple[Path, str]:
     """The demo's HTML report and its standard output with every message shown."""
-    from eksmon.cli import main
-
     report = scratch / "report.html"
     out = io.StringIO()
-    code = main(["demo", "--show-alerts", "--html", str(report)], out=out, err=sys.stderr)
+    code = eksmon(["demo", "--show-alerts", "--html", str(report)], out=out, err=sys.stderr)
     if code != 0:
         raise SystemExit(f"screenshots: the demo failed ({code})")
     return report, out.getvalue()
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as scratch:
         report, stdout = demo_outputs(Path(scratch))
-        shoot(report, IMG / "report.png", 1024, 2200)
+        shoot(report, IMG / "report.png", 1024, 1400)
         if opts.all:
-            shoot(report, IMG / "report-420.png", 420, 2600)
+            shoot(report, IMG / "report-420.png", 420, 1800)
             email, slack = message(stdout, "ml-training (eu-west-1): 7 new")
             shoot_text(email, IMG / "email.png", "e-mail")
             shoot_text(slack, IMG / "slack.png", "Slack")
