@@ -263,7 +263,7 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from eksmon.aws import Deadline
     from eksmon.engine import scan
-    from eksmon.publish.output import render
+    from eksmon.publish.output import render, write_report
     from eksmon.regions import unknown_region_message
     from eksmon.registry import load
     from eksmon.settings import load_settings
@@ -313,19 +313,6 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     write_report(text, args.output, out, err, args.format)
     return _exit_code(result.findings, args.fail_on)
-
-
-def write_report(text: str, path: str | None, out: TextIO, err: TextIO, fmt: str) -> None:
-    """The report on standard output, or in ``path`` (its path said on standard error)."""
-    if path is None:
-        print(text, file=out)
-        return
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    except OSError as exc:
-        raise ConfigError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
-    print(f"eksmon: {fmt} report written to {os.path.abspath(path)}", file=err)
 
 
 def _color(args: argparse.Namespace, out: TextIO) -> bool:

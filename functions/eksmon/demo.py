@@ -33,7 +33,7 @@ from typing import Any, TextIO
 from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_SLACK_WEBHOOK_SECRET_ARN, ENV_TOPIC_ARN
 from eksmon.observability import NAMESPACE
-from eksmon.publish.output import render
+from eksmon.publish.output import render, write_report
 from eksmon.registry import MONITORS, load
 from eksmon.settings import Settings
 from eksmon.state import create_table
@@ -79,7 +79,6 @@ def run_demo(
     """Run the cycle, then say it in the order a person wants it: the fleet's findings first, then what
     the deployed monitor did (one line per Lambda, one per message), the messages in full only with
     ``show_alerts``, the HTML report only where ``html`` says."""
-    from eksmon.cli import write_report
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
 
     out = out or sys.stdout

@@ -11,7 +11,8 @@ import pytest
 from rich.cells import cell_len
 
 from eksmon.models import Finding, Severity, fingerprint
-from eksmon.publish.terminal import first_step, render_terminal, shorten_middle
+from eksmon.publish.findings_view import first_step, shorten_middle
+from eksmon.publish.terminal import render_terminal
 
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

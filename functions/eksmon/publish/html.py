@@ -28,6 +28,7 @@ from eksmon.collectors.eks import VersionCalendar
 from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.publish.findings_view import counts_by_severity, first_step, group_title, grouped
 from eksmon.publish.html_page import COLOUR as _COLOUR
 from eksmon.publish.html_page import LABEL as _LABEL
 from eksmon.publish.html_page import LINE as _LINE
@@ -40,7 +41,6 @@ from eksmon.publish.html_page import level_colour, lines_text, text_width, wrap
 from eksmon.publish.html_page import page as _page
 from eksmon.publish.html_page import section as _section
 from eksmon.publish.html_page import svg as _svg
-from eksmon.publish.terminal import counts_by_severity, first_step, group_title, grouped
 from eksmon.quotas_catalogue import find as find_quota
 from eksmon.registry import Thresholds, load
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot

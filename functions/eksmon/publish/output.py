@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from eksmon.engine import ScanResult
+from eksmon.errors import ConfigError
 from eksmon.models import FINDING_SCHEMA, Finding, iso_utc
+from eksmon.publish.findings_view import group_title, grouped
 from eksmon.publish.html import render_html as html
-from eksmon.publish.terminal import group_title, grouped, render_terminal, summary_line
+from eksmon.publish.terminal import render_terminal, summary_line
 
 
 def scan_document(result: ScanResult, generated_at: datetime) -> dict[str, Any]:
@@ -103,3 +106,16 @@ def render(
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(sorted(RENDERERS))}") from None
     return renderer(result, generated_at)
+
+
+def write_report(text: str, path: str | None, out: TextIO, err: TextIO, fmt: str) -> None:
+    """The report on standard output, or in ``path`` (its path said on standard error)."""
+    if path is None:
+        print(text, file=out)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    except OSError as exc:
+        raise ConfigError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
+    print(f"eksmon: {fmt} report written to {os.path.abspath(path)}", file=err)
