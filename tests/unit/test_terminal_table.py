@@ -136,3 +136,45 @@ def test_colour_only_when_asked() -> None:
 def test_no_findings_says_so() -> None:
     summary = {**SUMMARY, "findings": 0, "by_severity": {"critical": 0, "warning": 0, "info": 0}}
     assert render_terminal([], summary, NOW, width=80).startswith("No findings: every selected check passed.")
+
+
+def test_markdown_headings_name_the_cluster_so_equal_titles_stay_apart() -> None:
+    from eksmon.publish.output import render_markdown
+    from tests.unit.alerting_builders import finding as built
+    from tests.unit.alerting_builders import result
+
+    same = "Kubernetes 1.34 leaves EKS standard support in 6 days"
+    scan = result([built("v.x", cluster="prod", title=same), built("v.x", cluster="dev", title=same)], NOW)
+    text = render_markdown(scan, NOW)
+    assert "## cluster prod · us-east-1 · 123456789012" in text
+    assert f"### WARNING · prod: {same}" in text and f"### WARNING · dev: {same}" in text
+
+
+class _Terminal:
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("not a real terminal")
+
+
+def test_colour_on_a_terminal_unless_no_color_or_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import io
+
+    from eksmon.cli import _color, _width
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    args = argparse.Namespace(no_color=False, output=None)
+    assert _color(args, _Terminal()) is True  # type: ignore[arg-type]
+    assert _color(args, io.StringIO()) is False  # piped
+    assert _color(argparse.Namespace(no_color=True, output=None), _Terminal()) is False  # type: ignore[arg-type]
+    assert _color(argparse.Namespace(no_color=False, output="r.txt"), _Terminal()) is False  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _color(args, _Terminal()) is False  # type: ignore[arg-type]
+    monkeypatch.setenv("COLUMNS", "90")
+    assert _width(io.StringIO()) == 90
+    monkeypatch.delenv("COLUMNS")
+    assert _width(io.StringIO()) == 100
