@@ -16,8 +16,8 @@ STACKS ?= EksMonitor
 # otherwise pick whatever node is first on the caller's PATH (none, or an end-of-life one).
 CDK := $(BIN)/node $(CURDIR)/node_modules/aws-cdk/bin/cdk
 
-.PHONY: help install browser demo test test-fast lint format typecheck synth layer bench cost clean \
-	bootstrap deploy diff destroy
+.PHONY: help install browser demo screenshots test test-fast lint format typecheck synth layer bench cost \
+	clean bootstrap deploy diff destroy
 
 help:
 	@echo "make demo   - install, then run the whole monitoring cycle on the simulated fleet"
@@ -26,6 +26,7 @@ help:
 	@echo "make bootstrap | deploy | diff | destroy - the CDK CLI with the bundled Node (ARGS=\"--profile p\", STACKS=...)"
 	@echo "make layer  - build the Lambda dependency layer (arm64, no Docker) into layers/build/"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make screenshots - redraw docs/img/report.png (the demo's HTML report) with headless Chromium"
 	@echo "make cost   - the monthly bill for 10 and 100 clusters, from the templates and the demo (COST_ARGS=--write-readme)"
 
 # Everything for tests, lint, type checks and the CDK app (a superset of what the demo needs).
@@ -67,6 +68,11 @@ browser:
 
 demo: $(DEMO_STAMP)
 	$(BIN)/eksmon demo
+
+# The README's picture: the demo's HTML report at 1024 px (SHOTS=--all adds the 420 px page, an e-mail
+# and a Slack message).
+screenshots: $(DEMO_STAMP) browser
+	$(BIN)/python tools/screenshots.py $(SHOTS)
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

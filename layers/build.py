@@ -16,6 +16,7 @@ import argparse
 import fcntl
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,9 @@ _PIP_TARGET_ARGS = (
     "--implementation",
     "cp",
 )
+# Dependencies of pyproject.toml that only the command line imports (the terminal table and progress
+# bar): left out of the Lambda layer, which the handlers alone use.
+CLI_ONLY = frozenset({"rich"})
 # Nothing the functions import at run time: pip --target still writes console scripts, and the
 # kubernetes package ships an asyncio client (half its 70 MiB) that eksmon never imports, with
 # the aiohttp stack it alone needs (about 12 MiB more). Globs under the layer's python/ folder.
@@ -151,7 +155,9 @@ def _describe_size(directory: Path, zipped: bool = True) -> str:
 def lock() -> None:
     """Pin the whole closure of pyproject.toml's dependencies for the Lambda platform, with hashes."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    dependencies: list[str] = project["dependencies"]
+    dependencies = [
+        d for d in project["dependencies"] if _canonical(re.split(r"[<>=!~;\[ ]", d)[0]) not in CLI_ONLY
+    ]
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
         _pip(

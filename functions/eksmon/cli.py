@@ -8,11 +8,15 @@ one line, the traceback only with --debug); 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import logging
 import os
 import re
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -82,14 +86,62 @@ def _version() -> str:
         return "unknown (not installed: pip install .)"
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions and epilogs as written (examples keep their lines), every default worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # a flag's False, an empty list or an unset option says nothing a reader needs
+        if action.default in (None, False, []):
+            return action.help
+        return super()._get_help_string(action)
+
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    done; nothing at or above --fail-on
+  {EXIT_FINDINGS}    findings at or above --fail-on
+  {EXIT_USAGE}    bad usage or configuration (the message names what is wrong)
+  {EXIT_ABORTED}    the scan could not run at all (no credentials, STS unreachable, an unexpected error)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
+
+SCAN_HELP = f"""Run eksmon's checks against the EKS clusters the current AWS credentials can see, and print
+the findings: a table grouped by cluster (each finding with what to do), or json / markdown / html.
+
+examples:
+  eksmon scan --region us-east-1 --region eu-west-1
+  eksmon scan --cluster 'prod-*' --fail-on critical        # a CI gate
+  eksmon scan --format html --output report.html
+  eksmon scan --format json | jq '.findings[] | select(.severity == "critical")'
+  eksmon scan --check 'version.*' --no-kubernetes
+
+{EXIT_CODES}"""
+
+DEMO_HELP = """Run the deployed code path (every scheduled Lambda, the alert topic, the Slack forwarder) against a
+built-in simulated fleet on loopback: no AWS account, no network. Prints the fleet's findings; the
+e-mail and Slack messages and the HTML report only when asked.
+
+examples:
+  eksmon demo
+  eksmon demo --show-alerts                      # the e-mails and Slack messages as sent
+  eksmon demo --html report.html                 # the report with pictures, for a browser
+  eksmon demo --format json > findings.json"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="eksmon", description="Watch Amazon EKS control planes before they hurt."
+        prog="eksmon",
+        description="Watch Amazon EKS control planes before they hurt.",
+        epilog="`eksmon COMMAND --help` describes each command, with examples.",
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"eksmon {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("scan", help="run the checks with the current AWS credentials")
+    s = sub.add_parser(
+        "scan",
+        help="run the checks with the current AWS credentials",
+        description=SCAN_HELP,
+        formatter_class=_HelpFormatter,
+    )
     s.add_argument("--config", metavar="FILE", help="YAML configuration (see README)")
     s.add_argument("--region", action="append", default=[], metavar="R", help="region to scan (repeatable)")
     s.add_argument(
@@ -106,8 +158,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="check id or glob (repeatable); one that matches no check exits 2",
     )
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--fail-on", choices=("critical", "warning", "never"), default="never")
+    s.add_argument("--format", choices=FORMATS, default="table", help="how to print the findings")
+    s.add_argument(
+        "--fail-on",
+        choices=("critical", "warning", "never"),
+        default="never",
+        help="exit 1 when a finding is at or above this severity",
+    )
     s.add_argument("--now", type=_now, help="evaluate as of this ISO 8601 instant")
     s.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig for --kube-context")
     s.add_argument("--kube-context", type=_context, action="append", default=[], metavar="CLUSTER=CONTEXT")
@@ -128,13 +185,30 @@ def parser() -> argparse.ArgumentParser:
         help="minutes of CloudWatch data the error, throttling, latency, webhook and capacity checks read, "
         "ending at --now; a burst anywhere in them is judged (default: 60, the metrics monitor's hour)",
     )
+    _output_options(s)
     s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
 
-    d = sub.add_parser("demo", help="run the deployed code path against a built-in simulated fleet")
-    d.add_argument("--format", choices=FORMATS, default="table")
+    d = sub.add_parser(
+        "demo",
+        help="run the deployed code path against a built-in simulated fleet",
+        description=DEMO_HELP,
+        formatter_class=_HelpFormatter,
+    )
+    d.add_argument("--format", choices=FORMATS, default="table", help="how to print the findings")
     d.add_argument("--now", type=_now, help="evaluate the simulated fleet as of this instant")
+    d.add_argument(
+        "--show-alerts",
+        action="store_true",
+        help="also print every e-mail and Slack message the Lambdas sent, as received",
+    )
+    d.add_argument("--html", metavar="FILE", help="also write the fleet report with pictures to FILE")
+    _output_options(d)
 
-    c = sub.add_parser("checks", help="the check catalogue: id, sources, thresholds, IAM actions, docs")
+    c = sub.add_parser(
+        "checks",
+        help="the check catalogue: id, sources, thresholds, IAM actions, docs",
+        formatter_class=_HelpFormatter,
+    )
     c.add_argument("--format", choices=("table", "json", "markdown"), default="table")
 
     r = sub.add_parser(
@@ -148,7 +222,11 @@ def parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--check", action="append", default=[], metavar="ID", help="check id or glob (repeatable)")
 
-    n = sub.add_parser("notify-test", help="one sample finding through the configured notification path")
+    n = sub.add_parser(
+        "notify-test",
+        help="one sample finding through the configured notification path",
+        formatter_class=_HelpFormatter,
+    )
     n.add_argument(
         "--topic-arn", metavar="ARN", help="the alert topic (default: the TOPIC_ARN environment variable)"
     )
@@ -159,14 +237,31 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _output_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE instead of standard output (any format)"
+    )
+    command.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colours in the table (also: the NO_COLOR environment variable; never when piped)",
+    )
+    command.add_argument(
+        "-v", "--verbose", action="store_true", help="log what the scan does to standard error"
+    )
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
+    # what the HTML report's footer says made it (`eksmon scan --region …`)
+    args.command_line = "eksmon " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     try:
         from eksmon.commands import MODULES, run
 
-        return run(args, out, err) if args.command in MODULES else _command(args, out, err)
+        with _logging(err, verbose=getattr(args, "verbose", False), debug=getattr(args, "debug", False)):
+            return run(args, out, err) if args.command in MODULES else _command(args, out, err)
     except KeyboardInterrupt:
         print("eksmon: interrupted", file=err)
         return EXIT_INTERRUPTED
@@ -200,7 +295,18 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "demo":
             from eksmon.demo import run_demo
 
-            return run_demo(args.format, out=out, err=err, now=args.now)
+            return run_demo(
+                args.format,
+                out=out,
+                err=err,
+                now=args.now,
+                show_alerts=args.show_alerts,
+                html=args.html,
+                output=args.output,
+                color=_color(args, out),
+                width=_width(out),
+                command=args.command_line,
+            )
         return _scan(args, out, err)
     except ConfigError as exc:
         print(f"eksmon: configuration error: {exc}", file=err)
@@ -210,11 +316,16 @@ def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from eksmon.aws import Deadline
     from eksmon.engine import scan
-    from eksmon.publish.output import render
+    from eksmon.publish.output import render, write_report
+    from eksmon.regions import unknown_region_message
     from eksmon.registry import load
     from eksmon.settings import load_settings
 
     settings = load_settings(args.config)
+    unknown = unknown_region_message(list(dict.fromkeys([*args.region, *settings.regions])))
+    if unknown:
+        print(f"eksmon: {'--region' if args.region else 'regions'}: {unknown}", file=err)
+        return EXIT_USAGE
     update: dict[str, Any] = {}
     if args.region:
         update["regions"] = list(dict.fromkeys(args.region))
@@ -234,33 +345,36 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if _unknown_checks(registry, args.check, err):
         return EXIT_USAGE
     now = args.now or datetime.now(UTC)
-    progress = _progress(err) if args.format != "json" and err.isatty() else None
     deadline = Deadline(args.timeout or settings.aws.scan_timeout_seconds)
+    # on a terminal only, and never beside a json document on the same screen
+    shown = err.isatty() and (args.format != "json" or args.output is not None)
     try:
-        result = scan(
-            settings,
-            now,
-            patterns=args.check,
-            progress=progress,
-            services=_services(args, settings),
-            deadline=deadline,
-            window_minutes=args.window,
-        )
+        with _progress_bar(err, enabled=shown) as progress:
+            result = scan(
+                settings,
+                now,
+                patterns=args.check,
+                progress=progress,
+                services=_services(args, settings),
+                deadline=deadline,
+                window_minutes=args.window,
+            )
     except ScanAborted as exc:
         print(f"eksmon: cannot scan: {exc}", file=err)
         return EXIT_ABORTED
-    if progress:
-        err.write("\r\033[K")
+    text = render(
+        result, args.format, now, width=_width(out), color=_color(args, out), command=args.command_line
+    )
     if result.filter_misses:
         # a filter that selected nothing is a mistake to fix, not an all-clear; when some clusters could not
         # be listed, the report shows those collection errors too
         if any(m.unread for m in result.filter_misses):
-            print(render(result, args.format, now), file=out)
+            write_report(text, args.output, out, err, args.format)
         origin = "--cluster" if args.cluster else "clusters.include"
         for miss in result.filter_misses:
             print(f"eksmon: {origin} {miss.text()}", file=err)
         return EXIT_USAGE
-    print(render(result, args.format, now), file=out)
+    write_report(text, args.output, out, err, args.format)
     return _exit_code(result.findings, args.fail_on)
 
 
@@ -294,12 +408,60 @@ def _with_arn_regions(settings: Any, patterns: Sequence[str], arn_regions: list[
     return list(dict.fromkeys([*regions, *arn_regions]))
 
 
+def _color(args: argparse.Namespace, out: TextIO) -> bool:
+    """Colour only on a terminal, unless --no-color or NO_COLOR (https://no-color.org) says no."""
+    if args.no_color or os.environ.get("NO_COLOR") or args.output is not None:
+        return False
+    return out.isatty()
+
+
+def _width(out: TextIO) -> int:
+    """The terminal's width; on a pipe, COLUMNS or 100."""
+    try:
+        if out.isatty():
+            return os.get_terminal_size(out.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return 100
+
+
+@contextlib.contextmanager
+def _logging(err: TextIO, verbose: bool, debug: bool) -> Iterator[None]:
+    """eksmon's log lines on standard error with -v (INFO) or --debug (DEBUG), else none: what went wrong
+    reaches the user as findings and messages, not log lines. Restored afterwards (tests call main)."""
+    own = logging.getLogger("eksmon")
+    root = logging.getLogger()
+    saved = (list(own.handlers), own.level, own.propagate, root.level)
+    handler: logging.Handler = logging.StreamHandler(err) if verbose or debug else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("eksmon: %(levelname)s %(name)s: %(message)s"))
+    # Powertools' handler (the Lambdas' JSON lines on stdout) would write into the report
+    for h in saved[0]:
+        own.removeHandler(h)
+    own.addHandler(handler)
+    own.propagate = False
+    own.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
+    # other libraries' warnings (urllib3, botocore) stay off the screen too, unless asked for
+    quiet = logging.NullHandler()
+    root.addHandler(quiet)
+    try:
+        yield
+    finally:
+        root.removeHandler(quiet)
+        own.removeHandler(handler)
+        for h in saved[0]:
+            own.addHandler(h)
+        own.setLevel(saved[1])
+        own.propagate = saved[2]
+
+
 def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Publish one sample finding through the same code path as the Lambdas (`eksmon notify-test`)."""
     import boto3
     import botocore.exceptions
 
-    from eksmon.aws import error_code
     from eksmon.runner import NotificationError, send_test_notification
 
     topic_arn = args.topic_arn or os.environ.get(ENV_TOPIC_ARN)
@@ -317,7 +479,7 @@ def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except (NotificationError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         cause = exc.__cause__ or exc
-        print(f"eksmon: notify-test: publishing to {topic_arn} failed: {error_code(cause)}", file=err)
+        print(f"eksmon: notify-test: cannot publish to {topic_arn}: {_aws_failure(cause)}", file=err)
         return EXIT_ABORTED
     print(f"Published test notification {message_id} to {topic_arn}", file=out)
     print(f"Subject: {message.subject}", file=out)
@@ -327,6 +489,25 @@ def _notify_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print("Slack (AWS Chatbot custom notification):", file=out)
     print(json.dumps(message.chatbot, indent=2), file=out)
     return EXIT_OK
+
+
+def _aws_failure(exc: BaseException) -> str:
+    """What went wrong calling AWS, and what to do, in the words `scan` uses (accounts.py)."""
+    import botocore.exceptions
+
+    from eksmon.aws import error_code, is_access_denied
+
+    if isinstance(exc, (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError)):
+        return "no AWS credentials: set AWS_PROFILE or the AWS_* variables, or run inside AWS"
+    if is_access_denied(exc) or error_code(exc) == "AuthorizationError":
+        return f"access denied ({error_code(exc)}): the credentials need sns:Publish on the topic"
+    if error_code(exc) in {"NotFound", "NotFoundException"}:
+        return f"no such topic ({error_code(exc)}): check --topic-arn (account, region and name)"
+    if error_code(exc) in {"InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken"}:
+        return f"the AWS credentials do not work ({error_code(exc)}): refresh them or pick another profile"
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return f"cannot reach SNS ({error_code(exc)}): check the network and the topic's region"
+    return error_code(exc)
 
 
 def _dump(value: Any) -> Any:
@@ -354,12 +535,41 @@ def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
     return EXIT_FINDINGS if hit else EXIT_OK
 
 
-def _progress(err: TextIO) -> Any:
-    def show(done: int, total: int) -> None:
-        err.write(f"\r\033[Kscanning clusters: {done}/{total}")
-        err.flush()
+@contextlib.contextmanager
+def _progress_bar(err: TextIO, enabled: bool) -> Iterator[Any]:
+    """A progress bar on standard error (regions and clusters done, elapsed), gone when the scan ends;
+    None (no bar) when not ``enabled``."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return show
+    from eksmon.engine import ScanProgress
+
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("scanning: regions {task.fields[regions]}, clusters {task.fields[clusters]}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=err),
+        transient=True,
+    )
+    task = bar.add_task("scan", total=None, regions="…", clusters="…")
+
+    def show(p: ScanProgress) -> None:
+        # the cluster total grows while regions list their clusters: known once every region is read
+        settled = p.regions_done == p.regions_total
+        bar.update(
+            task,
+            total=p.clusters_total if settled and p.clusters_total else None,
+            completed=p.clusters_done,
+            regions=f"{p.regions_done}/{p.regions_total}",
+            clusters=f"{p.clusters_done}/{p.clusters_total}" if p.clusters_total else "…",
+        )
+
+    with bar:
+        yield show
 
 
 def _checks(args: argparse.Namespace, out: TextIO) -> int:

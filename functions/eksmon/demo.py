@@ -4,10 +4,11 @@ It starts the simulator, creates the findings table and the alert topic with a q
 (standing in for the e-mail inbox) and a loopback HTTP endpoint (standing in for AWS Chatbot), invokes
 each scheduled Lambda handler in-process exactly as Lambda would, passes what Chatbot would get to the
 Slack forwarder Lambda (its webhook URL in the simulated Secrets Manager, pointing at a loopback
-"Slack"), prints every message in its e-mail and Slack forms, runs the handlers a second time to show
-that nothing unchanged is sent again, and prints the fleet report in the chosen format (and always writes
-it as HTML). In the table format everything goes to stdout; in json, markdown and html the narrative goes to
-stderr, so stdout holds the document alone (``eksmon demo --format html > report.html``).
+"Slack"), runs the handlers a second time to show that nothing unchanged is sent again, and scans the
+fleet. It prints the fleet's findings first (in the chosen format), then one line per Lambda run and per
+message; each message in full (e-mail and Slack) with ``--show-alerts``; the HTML report only where
+``--html`` says. In the table format everything goes to stdout; in json, markdown and html the narrative
+goes to stderr, so stdout holds the document alone (``eksmon demo --format html > report.html``).
 No AWS account, no network.
 """
 
@@ -21,6 +22,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -28,15 +30,14 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from eksmon.engine import scan
+from eksmon.engine import ScanResult, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_SLACK_WEBHOOK_SECRET_ARN, ENV_TOPIC_ARN
 from eksmon.observability import NAMESPACE
-from eksmon.publish.output import render
+from eksmon.publish.output import render, write_report
 from eksmon.registry import MONITORS, load
 from eksmon.settings import Settings
 from eksmon.state import create_table
 
-REPORT_FILE = "eksmon-report.html"
 FINDINGS_TABLE = "eksmon-findings"
 
 
@@ -85,8 +86,20 @@ def missing_simulator_modules() -> list[str]:
 
 
 def run_demo(
-    fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None, now: datetime | None = None
+    fmt: str = "table",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    now: datetime | None = None,
+    show_alerts: bool = False,
+    html: str | None = None,
+    output: str | None = None,
+    color: bool = False,
+    width: int = 100,
+    command: str = "eksmon demo",
 ) -> int:
+    """Run the cycle, then say it in the order a person wants it: the fleet's findings first, then what
+    the deployed monitor did (one line per Lambda, one per message), the messages in full only with
+    ``show_alerts``, the HTML report only where ``html`` says."""
     out = out or sys.stdout
     err = err or sys.stderr
     missing = missing_simulator_modules()
@@ -98,15 +111,87 @@ def run_demo(
         )
         return 3
     from eksmon.sim.fleet import DEMO_NOW, DEMO_REGIONS
-    from eksmon.sim.server import Simulator, temporary_environ
 
     now = now or DEMO_NOW
     started = time.monotonic()
-    narrative = out if fmt == "table" else err
+    # the table is for reading, so the story goes with it; any other format is a document alone on stdout
+    narrative = out if fmt == "table" and output is None else err
 
     def say(text: str = "") -> None:
+        # the story fits the terminal like the table does; continuation lines indented under their start
+        indent = " " * (len(text) - len(text.lstrip(" ")) + 2)
+        print(
+            textwrap.fill(text, width, subsequent_indent=indent, break_on_hyphens=False) if text else "",
+            file=narrative,
+        )
+
+    def raw(text: str = "") -> None:
         print(text, file=narrative)
 
+    cycle = _run_cycle(now)
+    say(
+        f"eksmon demo: simulated account 123456789012, regions {', '.join(DEMO_REGIONS)}, "
+        f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {cycle.endpoint})"
+    )
+    say()
+    say("The fleet's findings (what `eksmon scan` prints):")
+    say()
+    document = render(cycle.result, fmt, now, width=width, color=color, command=command)
+    write_report(document, output, out, err, fmt)
+    say()
+    say("What the deployed monitor did (each scheduled Lambda, run in-process as Lambda runs it):")
+    for line in cycle.runs:
+        say(line)
+    say(
+        f"  Alert topic {cycle.topic_arn}: {len(cycle.messages)} messages, each to e-mail and, through the "
+        "Slack forwarder Lambda, to Slack:"
+    )
+    for m in cycle.messages:
+        say(f"    {m['Subject']}")
+    say(
+        f"  Second run of every Lambda: {cycle.again} SNS messages ({cycle.repeated} received): nothing changed, so "
+        f"nothing is sent again (findings state in DynamoDB table {FINDINGS_TABLE}, keyed by fingerprint)."
+    )
+    if show_alerts:
+        say()
+        say("Every message as received: its e-mail form, then its Slack form (the Block Kit message):")
+        _show(raw, cycle.messages, cycle.slack, width)
+    else:
+        say("  `eksmon demo --show-alerts` prints each message as e-mail and as Slack.")
+    if html:
+        page = render(cycle.result, "html", now, command=command)
+        with open(html, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        say(
+            "Fleet report with pictures (support timelines, etcd against each limit, control-plane "
+            f"capacity, quotas): {os.path.abspath(html)}"
+        )
+    else:
+        say("  `eksmon demo --html report.html` writes the fleet report with pictures for a browser.")
+    say()
+    say(f"demo finished in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+@dataclass
+class _Cycle:
+    """What one demo run saw: each Lambda's summary line, the messages, the second run, the fleet scan."""
+
+    runs: list[str]
+    topic_arn: str
+    messages: list[dict[str, Any]]
+    slack: dict[str, dict[str, Any]]
+    again: int
+    repeated: int
+    result: ScanResult
+    endpoint: str
+
+
+def _run_cycle(now: datetime) -> _Cycle:
+    from eksmon.sim.fleet import DEMO_REGIONS
+    from eksmon.sim.server import Simulator, temporary_environ
+
+    runs: list[str] = []
     with Simulator() as sim:
         sim.seed_demo()
         session = sim.session(DEMO_REGIONS[0])
@@ -115,53 +200,24 @@ def run_demo(
         settings = Settings(regions=list(DEMO_REGIONS))
         env = {**_alerting(session, topic_arn, chat), **sim.environ(DEMO_REGIONS[0])}
         env[ENV_CONFIG] = settings.to_json()
-        say(
-            f"eksmon demo: simulated account 123456789012, regions {', '.join(DEMO_REGIONS)}, "
-            f"as of {now:%Y-%m-%d %H:%M} UTC (simulator at {sim.endpoint_url})"
-        )
-        say()
         with temporary_environ({**env, "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}), chat:
             from eksmon.observability import logger
 
             logger.setLevel("WARNING")
             for monitor in available_monitors():
                 summary, emf = _invoke(monitor, now)
-                say(
-                    f"Lambda eksmon-{monitor}: {summary['findings']} findings in {summary['clusters']} clusters, "
-                    f"{summary['messages_published']} SNS messages, {emf} EMF metric records, "
+                runs.append(
+                    f"  Lambda eksmon-{monitor}: {summary['findings']} findings in {summary['clusters']} "
+                    f"clusters, {summary['messages_published']} SNS messages, {emf} EMF metric records, "
                     f"{summary['api_calls']} AWS API calls, {summary['duration_seconds']:.1f} s"
                 )
             messages = _read_inbox(session, queue_url)
-            say()
-            say(
-                f"Published to {topic_arn}: {len(messages)} messages, each in its e-mail form (what an e-mail "
-                "subscriber receives) and its Slack form (the AWS Chatbot custom notification, as the Slack "
-                "forwarder Lambda posted it to the webhook):"
-            )
-            _show(say, messages, _forward_to_slack(chat))
+            slack = _forward_to_slack(chat)
             again = sum(_invoke(monitor, now)[0]["messages_published"] for monitor in available_monitors())
             repeated = _read_inbox(session, queue_url)
-            say(
-                f"Second run of every Lambda: {again} SNS messages ({len(repeated)} received): nothing changed, "
-                "so nothing is sent again (findings state in DynamoDB table "
-                f"{FINDINGS_TABLE}, keyed by fingerprint)."
-            )
-            say()
             result = scan(settings, now, session_factory=sim.session_factory(DEMO_REGIONS[0]))
-        # The picture of the fleet is always written; stdout gets the report in the chosen format too.
-        page = render(result, "html", now)
-        with open(REPORT_FILE, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        say("Fleet report (`eksmon scan` output):")
-        say()
-        print(page if fmt == "html" else render(result, fmt, now), file=out)
-        say()
-        say(
-            f"Fleet report with pictures (support timelines, etcd against each limit, control-plane capacity, quotas): {os.path.abspath(REPORT_FILE)}"
-        )
-    say()
-    say(f"demo finished in {time.monotonic() - started:.1f} s")
-    return 0
+        endpoint = sim.endpoint_url
+    return _Cycle(runs, topic_arn, messages, slack, again, len(repeated), result, endpoint)
 
 
 def _invoke(monitor: str, now: datetime) -> tuple[dict[str, Any], int]:
@@ -204,18 +260,19 @@ def _alerting(session: Any, topic_arn: str, chat: _ChatStandIn) -> dict[str, str
     }
 
 
-def _show(say: Any, messages: list[dict[str, Any]], slack: dict[str, dict[str, Any]]) -> None:
+def _show(say: Any, messages: list[dict[str, Any]], slack: dict[str, dict[str, Any]], width: int) -> None:
+    """Each message as its reader gets it (lines as sent, not re-wrapped), between rules ``width`` wide."""
     for m in messages:
-        say("=" * 100)
+        say("=" * width)
         say(f"Subject: {m['Subject']}")
         attrs = {k: v["Value"] for k, v in sorted(m.get("MessageAttributes", {}).items())}
         say(f"Attributes: {json.dumps(attrs)}")
         say()
         say(m["Message"])
         say()
-        say("-- Slack " + "-" * 91)
+        say("-- Slack " + "-" * max(0, width - 9))
         say(_slack_text(slack.get(m["MessageId"])))
-    say("=" * 100)
+    say("=" * width)
     say()
 
 

@@ -271,7 +271,18 @@ def to_finding(
     )
 
 
-ProgressFn = Callable[[int, int], None]
+@dataclass(frozen=True)
+class ScanProgress:
+    """How far a scan is: account-regions whose own reads are done, clusters whose reads are done (the
+    cluster total grows as regions list their clusters)."""
+
+    regions_done: int
+    regions_total: int
+    clusters_done: int
+    clusters_total: int
+
+
+ProgressFn = Callable[[ScanProgress], None]
 
 
 class Scanner:
@@ -319,6 +330,8 @@ class Scanner:
         self._scopes: list[tuple[str, str, str | None, dict[type, Task]]] = []
         self._clusters_total = 0
         self._clusters_done = 0
+        self._regions_total = 0
+        self._regions_done = 0
         # each source's longest finished run (seconds, where), and when each unfinished run started
         self._slowest: dict[str, tuple[float, str]] = {}
         self._running: dict[tuple[str, str], float] = {}
@@ -339,8 +352,8 @@ class Scanner:
         regions = [RegionSnapshot(account=t.account.account_id, region=t.region) for t in targets]
         aws = self.settings.aws
         graph = TaskGraph(aws.max_threads, aws.max_in_flight_per_region)
-        if self.progress:
-            self.progress(0, 0)
+        self._regions_total = len(targets)
+        self._report_progress()
         for target, region in zip(targets, regions, strict=True):
             self._plan_region(graph, target, region)
         remaining = self.deadline.remaining()
@@ -455,6 +468,21 @@ class Scanner:
             else:
                 fn = self._collect_fn(spec, target, region, None, None)
             tasks[spec.provides] = graph.add(f"{spec.name} {lane}", lane, fn, after)
+        graph.add(f"done {lane}", lane, self._region_done, list(tasks.values()))
+
+    def _region_done(self) -> None:
+        with self._lock:
+            self._regions_done += 1
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if not self.progress:
+            return
+        with self._lock:
+            now = ScanProgress(
+                self._regions_done, self._regions_total, self._clusters_done, self._clusters_total
+            )
+        self.progress(now)
 
     def _list_then_spawn(
         self,
@@ -539,9 +567,7 @@ class Scanner:
             self._add([self._kubernetes_down(ctx, kube.down, kube.skipped)])
         with self._lock:
             self._clusters_done += 1
-            done, total = self._clusters_done, self._clusters_total
-        if self.progress:
-            self.progress(done, total)
+        self._report_progress()
 
     def _collect_fn(
         self,

@@ -271,18 +271,30 @@ def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_demo_runs_the_handlers_and_shows_what_they_published(tmp_path: Path) -> None:
+def test_demo_leads_with_the_fleet_and_writes_nothing_unasked(tmp_path: Path) -> None:
     proc = _demo(tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "Lambda eksmon-lifecycle:" in out
-    assert "Subject: [eksmon] CRITICAL: cluster analytics-legacy (eu-west-1)" in out
+    # the fleet's findings first, then one line per Lambda run and per message
+    assert out.index("cluster payments-prod") < out.index("Lambda eksmon-lifecycle:")
     assert "Kubernetes 1.34 leaves EKS standard support in 6 days" in out
     assert "AWS API calls" in out
-    assert "-- Slack ----" in out and ":red_circle: analytics-legacy (eu-west-1):" in out  # the Slack form
     assert "Second run of every Lambda: 0 SNS messages (0 received)" in out  # the findings state at work
-    report = (tmp_path / "eksmon-report.html").read_text(encoding="utf-8")  # the picture, always written
-    assert "<svg" in report and "analytics-legacy" in report and str(tmp_path) in out
+    assert "[eksmon] CRITICAL" in out  # each message's subject, one line each ...
+    assert "-- Slack ----" not in out and "--show-alerts" in out  # ... in full only when asked
+    assert list(tmp_path.iterdir()) == []  # no report file unless --html names one
+    assert proc.stderr == ""  # no log line
+
+
+def test_demo_shows_the_alerts_and_writes_the_report_where_asked(tmp_path: Path) -> None:
+    proc = _demo(tmp_path, "--show-alerts", "--html", "fleet.html")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "-- Slack ----" in out and ":red_circle:" in out  # the Slack form of each message
+    assert "Subject: [eksmon] CRITICAL" in out  # the e-mail form
+    report = (tmp_path / "fleet.html").read_text(encoding="utf-8")
+    assert "<svg" in report and "analytics-legacy" in report
+    assert str(tmp_path / "fleet.html") in out
 
 
 @pytest.mark.parametrize("fmt", ["html", "json"])
@@ -297,13 +309,11 @@ def test_demo_prints_only_the_document_on_stdout(tmp_path: Path, fmt: str) -> No
     # ... so stdout is the document alone.
     if fmt == "html":
         assert proc.stdout.lstrip().startswith("<!DOCTYPE html>") and proc.stdout.rstrip().endswith("</html>")
-        assert proc.stdout.rstrip("\n") == (tmp_path / "eksmon-report.html").read_text(
-            encoding="utf-8"
-        ).rstrip("\n")
     else:
         doc = json.loads(proc.stdout)
         assert doc["schema"] == "eksmon.scan/v1"
         assert any(f["cluster"] == "analytics-legacy" for f in doc["findings"])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_no_kubernetes_reads_no_cluster_and_reports_no_kubernetes_errors(demo_sim, monkeypatch) -> None:
@@ -325,3 +335,57 @@ def test_no_kubernetes_reads_no_cluster_and_reports_no_kubernetes_errors(demo_si
         if f["check"] == "monitor.collection_error" and "Kube" in f["details"]["error_code"]
     ]
     assert any(f["check"] == "version.extended_support" for f in doc["findings"])  # AWS checks still ran
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "html"])
+def test_output_writes_every_format_to_the_file_and_says_where(
+    demo_sim, monkeypatch, tmp_path: Path, fmt: str
+) -> None:
+    target = tmp_path / f"report.{fmt}"
+    code, out, err = cli(
+        demo_sim, "scan", *REGIONS, *NOW, "--format", fmt, "--output", str(target), monkeypatch=monkeypatch
+    )
+    assert code == 0, err
+    assert out == ""  # the report went to the file
+    written = target.read_text(encoding="utf-8")
+    assert "analytics-legacy" in written and "\x1b[" not in written  # no colour codes in a file
+    assert str(target) in err
+    if fmt == "json":
+        assert json.loads(written)["schema"] == "eksmon.scan/v1"
+
+
+def test_output_to_a_folder_that_does_not_exist_is_a_usage_error(
+    demo_sim, monkeypatch, tmp_path: Path
+) -> None:
+    code, _, err = cli(
+        demo_sim, "scan", *REGIONS, *NOW, "--output", str(tmp_path / "no" / "r.txt"), monkeypatch=monkeypatch
+    )
+    assert code == 2 and "--output: cannot write" in err and "Traceback" not in err
+
+
+def test_an_unknown_region_is_named_with_the_nearest_real_ones(sim, monkeypatch) -> None:
+    code, out, err = cli(sim, "scan", "--region", "eu-west-9", monkeypatch=monkeypatch)
+    assert code == 2 and out == ""
+    assert "unknown AWS region 'eu-west-9'" in err and "eu-west-1" in err
+    assert "STS" not in err
+
+
+def test_a_collector_failure_is_a_finding_not_a_log_line_unless_verbose(demo_sim, monkeypatch) -> None:
+    demo_sim.fault("eks", operation="GET /clusters", region="eu-west-1", code="AccessDeniedException")
+    code, out, err = cli(demo_sim, "scan", *REGIONS, *NOW, monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "monitor.collection_error" in out
+    assert err == ""  # the failure is in the report, not a log line on stderr
+    demo_sim.fault("eks", operation="GET /clusters", region="eu-west-1", code="AccessDeniedException")
+    _, _, err = cli(demo_sim, "scan", *REGIONS, *NOW, "-v", monkeypatch=monkeypatch)
+    assert "eks.list_clusters failed" in err
+
+
+def test_scan_help_has_a_description_examples_exit_codes_and_defaults(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["scan", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and "eksmon scan --region us-east-1" in text
+    assert "exit codes:" in text and "130" in text
+    assert "(default: table)" in text and "(default: never)" in text

@@ -58,7 +58,7 @@ def test_a_scans_worker_threads_run_on_one_cpu_unless_switched_off(demo_sim: Sim
             DEMO_NOW,
             monitor="lifecycle",
             session_factory=demo_sim.session_factory(),
-            progress=lambda done, total, seen=seen: seen.append(os.sched_getaffinity(0)),
+            progress=lambda _progress, seen=seen: seen.append(os.sched_getaffinity(0)),
         )
         workers = seen[1:]  # the first call comes from the scan's own thread, before any worker
         assert workers, "progress is reported by the worker threads"
@@ -110,3 +110,22 @@ def test_describe_cluster_waits_for_nothing_once_the_cluster_names_are_read(
     result = scan(settings, DEMO_NOW, session_factory=demo_sim.session_factory())
     assert waits and set(waits) == {c.name for c in result.clusters}
     assert waits == dict.fromkeys(waits, 0)
+
+
+def test_progress_counts_regions_and_clusters_to_the_end(demo_sim: Simulator) -> None:
+    from eksmon.engine import ScanProgress
+
+    seen: list[ScanProgress] = []
+    settings = parse_settings({"regions": list(DEMO_REGIONS), "kubernetes": {"enabled": False}})
+    scan(
+        settings,
+        DEMO_NOW,
+        monitor="lifecycle",
+        session_factory=demo_sim.session_factory(),
+        progress=seen.append,
+    )
+    # first what is known before anything is read: the regions, no cluster yet (not "0/0 clusters")
+    assert seen[0] == ScanProgress(0, len(DEMO_REGIONS), 0, 0)
+    last = max(seen, key=lambda p: (p.regions_done, p.clusters_done))
+    assert last == ScanProgress(len(DEMO_REGIONS), len(DEMO_REGIONS), len(DEMO_FLEET), len(DEMO_FLEET))
+    assert all(p.clusters_done <= p.clusters_total and p.regions_done <= p.regions_total for p in seen)

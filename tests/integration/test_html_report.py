@@ -120,6 +120,7 @@ def test_it_renders_in_chromium_with_the_findings_and_pictures(report: Path, tmp
     dom = done.stdout
     assert dom.count('class="cluster-timeline"') == len(DEMO_FLEET)
     for section in (
+        "clusters",
         "support-timeline",
         "etcd-size-against-its-limit",
         "control-plane-capacity",
@@ -127,12 +128,14 @@ def test_it_renders_in_chromium_with_the_findings_and_pictures(report: Path, tmp
         "findings",
     ):
         assert f'id="{section}"' in dom
-    assert dom.count('<tr class="finding">') > 20
+    assert dom.count('<div class="finding f-') > 20
     assert "payments-prod (us-east-1) 1.34" in dom and "6 days of standard support left" in dom
     assert "data-platform (us-east-1) 1.32" in dom and "extended support: 117 days left" in dom
     assert "extended support ended: forced upgrade due" in dom  # analytics-legacy, 1.31
     assert "7.68 GiB of 8 GiB (96 %)" in dom  # payments-prod's etcd, near the 8 GiB quota
-    assert re.search(r"us-east-1 ec2 EC2-VPC Elastic IPs.*?97 %", dom, re.S)
+    assert re.search(r"account 123456789012 \(us-east-1\): ec2 EC2-VPC.*?Elastic IPs.*?97 %", dom, re.S)
+    # a quota row names its cluster and node group
+    assert re.search(r"payments-prod node group\s*(<[^>]+>\s*)*payments-workers", dom), "node group row"
 
 
 def test_the_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
@@ -161,3 +164,88 @@ def test_the_checker_catches_a_page_that_fetches(tmp_path: Path) -> None:
     )
     done = chromium(bad, tmp_path, "--dump-dom")
     assert page_errors(done.stderr) != []
+
+
+# Measures the page as drawn; the report itself has no script (its CSP forbids one), so a copy without
+# the CSP carries this one. The copy is drawn in a frame of the width under test (headless Chromium's
+# window is at least 500 px wide), and the probe writes what it found into the outer page, which
+# --dump-dom prints.
+_MEASURE = """<script>
+const root = document.documentElement;
+const found = {svgOverflow: [], boxOverflow: [], page: [root.scrollWidth, root.clientWidth], contrast: []};
+for (const t of document.querySelectorAll("svg text")) {
+  const s = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
+  if (b.right > s.right + 0.5 || b.left < s.left - 0.5 || b.bottom > s.bottom + 0.5 || b.top < s.top - 0.5)
+    found.svgOverflow.push(t.textContent);
+}
+for (const el of document.querySelectorAll("p, td, th, h1, h2, h3, footer, li")) {
+  if (el.closest(".chart, .scroll")) continue;
+  if (el.scrollWidth > el.clientWidth + 1) found.boxOverflow.push(el.textContent.slice(0, 80));
+}
+function lum(rgb) {
+  const [r, g, b] = rgb.match(/\\d+/g).slice(0, 3).map(v => { v = v / 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+for (const el of document.querySelectorAll(".chips span")) {
+  const st = getComputedStyle(el);
+  found.contrast.push([el.textContent, ratio(st.color, st.backgroundColor)]);
+}
+for (const el of document.querySelectorAll(".sev, td.n")) {
+  found.contrast.push([el.className + " " + el.textContent, ratio(getComputedStyle(el).color, "rgb(255,255,255)")]);
+}
+const pre = parent.document.createElement("pre"); pre.id = "measured"; pre.textContent = JSON.stringify(found);
+parent.document.body.appendChild(pre);
+</script>"""
+
+
+def measure(page: Path, tmp_path: Path, width: int) -> dict[str, list[object]]:
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    import html
+
+    framed = html.escape(text.replace("</body>", _MEASURE + "</body>"), quote=True)
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe width="{width}" height="3000" '
+        f'style="border:0" srcdoc="{framed}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    done = chromium(probe, tmp_path, "--dump-dom", "--window-size=1500,3000")
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
+    assert match, "the probe did not run"
+    import json
+
+    return json.loads(html.unescape(match.group(1)))
+
+
+@pytest.mark.parametrize("width", [420, 1024, 1400])
+def test_no_text_runs_past_its_chart_or_box_and_the_page_fits(
+    report: Path, tmp_path: Path, width: int
+) -> None:
+    found = measure(report, tmp_path, width)
+    assert found["svgOverflow"] == [], f"chart text clipped at {width} px: {found['svgOverflow'][:5]}"
+    assert found["boxOverflow"] == [], f"text overflowing its box at {width} px: {found['boxOverflow'][:5]}"
+    scroll, inner = found["page"]
+    assert inner <= width and scroll <= inner, f"the page is {scroll} px wide in a {inner} px window"
+
+
+def test_severity_colours_pass_wcag_aa(report: Path, tmp_path: Path) -> None:
+    found = measure(report, tmp_path, 1024)
+    assert found["contrast"], "no severity text found"
+    low = [(what, round(r, 2)) for what, r in found["contrast"] if r < 4.5]
+    assert low == [], f"below 4.5:1: {low[:5]}"
+
+
+def test_the_overflow_probe_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><html><body><div style="width:300px"><svg width="100" height="30" viewBox="0 0 100 30">'
+        '<text x="0" y="20">a label much longer than its chart</text></svg></div>'
+        '<p style="width:900px">wide</p><span class="sev" style="color:#ef6c00">warning</span></body></html>',
+        encoding="utf-8",
+    )
+    found = measure(bad, tmp_path, 420)
+    assert found["svgOverflow"] and found["page"][0] > found["page"][1]
+    assert min(r for _, r in found["contrast"]) < 4.5  # the old warning orange, 3.1:1

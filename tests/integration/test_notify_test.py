@@ -34,7 +34,7 @@ def test_the_cli_sends_one_sample_finding(sim: Simulator, topic: tuple[str, str]
     assert "Published test notification" in out and '"source": "custom"' in out
     (m,) = _read_inbox(sim.session("us-east-1"), queue_url)
     assert m["Subject"].startswith(
-        "[eksmon] CRITICAL: account 123456789012 (us-east-1): eksmon test notification"
+        "[eksmon] CRITICAL account 123456789012 (us-east-1): eksmon test notification"
     )
     attrs = {k: v["Value"] for k, v in m["MessageAttributes"].items()}
     assert (
@@ -61,7 +61,9 @@ def test_bad_usage_names_what_is_wrong(topic) -> None:
 
 def test_a_topic_that_does_not_exist_is_reported(topic) -> None:
     code, _, err = cli("--topic-arn", "arn:aws:sns:us-east-1:123456789012:missing")
-    assert code == 3 and "publishing to arn:aws:sns:us-east-1:123456789012:missing failed: NotFound" in err
+    assert code == 3
+    assert "cannot publish to arn:aws:sns:us-east-1:123456789012:missing: no such topic (NotFound)" in err
+    assert "check --topic-arn" in err
 
 
 def test_the_lambda_sends_it_on_a_notify_test_event(sim, topic, monkeypatch) -> None:
@@ -75,3 +77,15 @@ def test_the_lambda_sends_it_on_a_notify_test_event(sim, topic, monkeypatch) -> 
     (m,) = _read_inbox(sim.session("us-east-1"), queue_url)
     assert "eksmon test notification" in m["Subject"]
     assert sim.calls("eks") == []
+
+
+def test_without_credentials_it_says_what_to_do(monkeypatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = cli("--topic-arn", "arn:aws:sns:us-east-1:123456789012:alerts")
+    assert code == 3
+    assert "no AWS credentials: set AWS_PROFILE or the AWS_* variables, or run inside AWS" in err
+    assert "NoCredentialsError" not in err

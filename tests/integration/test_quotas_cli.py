@@ -55,7 +55,9 @@ def test_table_output_shows_where_each_quota_runs_out(demo_sim, monkeypatch) -> 
     assert code == 0
     assert "EC2-VPC Elastic IPs: 96.7 % of the quota used" in out
     assert "Node group payments-workers: 437 of 450 nodes (97.1 %)" in out
-    assert "payments-prod (us-east-1)" in out and "123456789012/eu-west-1" in out
+    # grouped: a header per cluster, and per account+region for the quotas of no cluster
+    assert "cluster payments-prod · us-east-1 · 123456789012" in out
+    assert "account 123456789012 · eu-west-1" in out
 
 
 def test_checks_lists_the_quota_check_with_its_permissions(capsys) -> None:

@@ -29,7 +29,9 @@ def test_handler_module_builds_its_handler(monitor: str) -> None:
 @pytest.mark.parametrize("monitor", MONITORS)
 def test_no_handler_imports_the_kubernetes_client_before_it_reaches_a_cluster(monitor: str) -> None:
     # The official client costs about 0.2 s to import: only a Lambda that reaches a cluster pays it,
-    # when it first does (eksmon.kube.kubernetes_client), never at cold start.
+    # when it first does (eksmon.kube.kubernetes_client), never at cold start. rich (the terminal's
+    # table) is not in the Lambda layer at all (layers/build.py CLI_ONLY): nothing a handler or the
+    # HTML report imports may need it.
     import subprocess
     import sys
     from pathlib import Path
@@ -38,8 +40,8 @@ def test_no_handler_imports_the_kubernetes_client_before_it_reaches_a_cluster(mo
         pytest.skip(f"no {monitor} monitor yet")
     functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
     code = (
-        f"import sys, eksmon.handlers.{monitor}, eksmon.kube; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'aiohttp'}))"
+        f"import sys, eksmon.handlers.{monitor}, eksmon.kube, eksmon.publish.html; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'aiohttp', 'rich'}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

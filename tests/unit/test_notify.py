@@ -122,7 +122,7 @@ def test_a_huge_cluster_is_summarised_with_counts_under_the_size_limit() -> None
     assert "eksmon scan --region us-east-1 --cluster prod" in m.text
     description = m.chatbot["content"]["description"]
     assert len(description) <= CHATBOT_DESCRIPTION_MAX
-    assert "more (" in description
+    assert "more findings (" in description
     assert len(m.fingerprints) == len(changes)  # every change is in the message, shown or counted
 
 

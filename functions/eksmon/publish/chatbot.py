@@ -10,10 +10,13 @@ from typing import Any
 
 from eksmon.models import Severity
 from eksmon.publish.changes import NO_CLUSTER, Change, ChangeKind, Scope, scan_args, summary_lines
-from eksmon.publish.text import clip
+from eksmon.publish.text import fit_sentences, fit_words
 
 CHATBOT_TITLE_MAX = 250
-CHATBOT_DESCRIPTION_MAX = 3_500  # Slack shows about this much before "show more"; Chatbot caps longer text
+# Slack shows about this much before "show more"; kept under a Slack section's 3,000 characters (what the
+# forwarder posts it in, publish/slack.py), so no finding is ever cut by the section's limit
+CHATBOT_DESCRIPTION_MAX = 2_900
+STEP_MAX = 300  # one next step: whole sentences, a command never cut
 TAIL_MAX = 600  # the "...and N more" line closing a clipped Chatbot description
 
 _EMOJI = {
@@ -29,10 +32,12 @@ def chatbot_notification(
     """The AWS Chatbot custom-notification JSON (version 1.0, source custom), Slack mrkdwn inside."""
     account, region, cluster = scope
     where = cluster or f"account {account}"
-    title = clip(f"{_EMOJI[worst]} {where} ({region}): {headline}", CHATBOT_TITLE_MAX)
+    title = fit_words(f"{_EMOJI[worst]} {where} ({region}): {headline}", CHATBOT_TITLE_MAX)
     description = _chatbot_description(scope, group, others)
     next_steps = list(
-        dict.fromkeys(clip(c.finding.remediation, 300) for c in group if c.kind is not ChangeKind.RESOLVED)
+        dict.fromkeys(
+            fit_sentences(c.finding.remediation, STEP_MAX) for c in group if c.kind is not ChangeKind.RESOLVED
+        )
     )[:3]
     thread = f"eksmon-{account}-{region}-{cluster or NO_CLUSTER}"
     return {
@@ -47,7 +52,7 @@ def chatbot_notification(
         },
         "metadata": {
             "threadId": thread,
-            "summary": clip(f"eksmon {worst.value}: {where} ({region}): {headline}", CHATBOT_TITLE_MAX),
+            "summary": fit_words(f"eksmon {worst.value}: {where} ({region}): {headline}", CHATBOT_TITLE_MAX),
             "eventType": "eksmon.findings",
             "relatedResources": sorted({c.finding.resource for c in group})[:10],
             "additionalContext": {
@@ -69,7 +74,7 @@ def _chatbot_line(c: Change) -> str:
     tag = {ChangeKind.STILL_OPEN: " _still open_", ChangeKind.NEW: " _new_"}.get(c.kind, "")
     return (
         f"{_EMOJI[f.severity]} *{_mrkdwn(f.title)}*{was}{tag}\n"
-        f"{_mrkdwn(clip(f.message, 400))} <{f.docs}|docs>"
+        f"{_mrkdwn(fit_sentences(f.message, 400))} <{f.docs}|docs>"
     )
 
 
@@ -93,7 +98,10 @@ def _chatbot_description(scope: Scope, group: Sequence[Change], others: int) -> 
 
 def _chatbot_tail(rest: Sequence[Change], scope: Scope) -> str:
     counts = ", ".join(summary_lines(rest)[:5])
-    return clip(f"…and {len(rest)} more ({counts}). Full list: `eksmon scan{scan_args(scope)}`", TAIL_MAX)
+    noun = "finding" if len(rest) == 1 else "findings"
+    return fit_words(
+        f"… and {len(rest)} more {noun} ({counts}). Full list: `eksmon scan{scan_args(scope)}`", TAIL_MAX
+    )
 
 
 def _mrkdwn(text: str) -> str:

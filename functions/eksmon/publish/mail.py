@@ -15,7 +15,7 @@ from eksmon.publish.changes import (
     summary_lines,
     where,
 )
-from eksmon.publish.text import clip
+from eksmon.publish.text import fit_sentences
 
 FINDING_TEXT_MAX = 2_000  # one finding's message in an e-mail, before clipping
 
@@ -43,11 +43,13 @@ def email_text(
         lines.append(f"{i}. {_change_line(c)}")
         if c.kind is ChangeKind.RESOLVED:
             since = f" (open since {c.open_since[:10]})" if c.open_since else ""
-            lines.append(f"   No longer found{since}. Last seen: {clip(f.message, FINDING_TEXT_MAX)}")
+            lines.append(
+                f"   No longer found{since}. Last seen: {fit_sentences(f.message, FINDING_TEXT_MAX)}"
+            )
         else:
             if c.kind is ChangeKind.STILL_OPEN and c.open_since:
                 lines.append(f"   Open since {c.open_since[:10]}.")
-            lines += [f"   {clip(f.message, FINDING_TEXT_MAX)}", f"   What to do: {f.remediation}"]
+            lines += [f"   {fit_sentences(f.message, FINDING_TEXT_MAX)}", f"   What to do: {f.remediation}"]
         lines += [f"   Resource: {f.resource}   Check: {f.check}", f"   Docs: {f.docs}", ""]
     rest = group[shown:]
     if rest:

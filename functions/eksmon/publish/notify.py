@@ -11,6 +11,7 @@ stay under the SNS size limit: past it, the changes not shown in full are summar
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from eksmon.publish.changes import (
 )
 from eksmon.publish.chatbot import chatbot_notification
 from eksmon.publish.mail import email_text
-from eksmon.publish.text import clip
+from eksmon.publish.text import fit_words
 
 SUBJECT_MAX = 100  # SNS limit for e-mail subjects
 SNS_MAX_BYTES = 262_144  # SNS: message, subject and attributes together
@@ -114,8 +115,7 @@ def _message(scope: Scope, group: Sequence[Change], others: int, renotify_days: 
     account, region, cluster = scope
     worst = Severity.worst(c.severity for c in group) or Severity.INFO
     title = headline(group)
-    where = f"cluster {cluster}" if cluster else f"account {account}"
-    subject = clip(f"[eksmon] {worst.value.upper()}: {where} ({region}): {title}", SUBJECT_MAX)
+    subject = subject_line(scope, group, worst)
     chatbot = chatbot_notification(scope, group, worst, title, others)
 
     def render(shown: int) -> Message:
@@ -123,6 +123,29 @@ def _message(scope: Scope, group: Sequence[Change], others: int, renotify_days: 
         return Message(account, region, cluster, worst, subject, text, chatbot, tuple(group), shown)
 
     return _largest_fitting(render, len(group))
+
+
+def subject_line(scope: Scope, group: Sequence[Change], worst: Severity) -> str:
+    """``[eksmon] CRITICAL payments-prod (us-east-1): etcd at 96.0 % of its 8.00 GiB limit``: the
+    severity, where, and the point of the worst change, the cluster not named twice, cut between words."""
+    account, region, cluster = scope
+    where = cluster or f"account {account}"
+    top = max(group, key=lambda c: c.severity.rank)  # the first of the worst, in the message's order
+    point = headline([top])
+    if cluster:
+        point = without_cluster(point, cluster)
+    if len(group) > 1:
+        point = f"{headline(group)} — {point}"
+    return fit_words(f"[eksmon] {worst.value.upper()} {where} ({region}): {point}", SUBJECT_MAX)
+
+
+def without_cluster(title: str, cluster: str) -> str:
+    """A finding's title without its cluster's name, which the subject already gives."""
+    name = re.escape(cluster)
+    text = re.sub(rf"^{name}:\s*", "", title)
+    text = re.sub(rf"\s+(?:of|on|in|for)\s+{name}\b", "", text)
+    text = re.sub(rf"^{name}\s+", "cluster ", text)
+    return text or title
 
 
 def _largest_fitting(render: Callable[[int], Message], total: int) -> Message:

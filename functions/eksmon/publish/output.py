@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from eksmon.engine import ScanResult
+from eksmon.errors import ConfigError
 from eksmon.models import FINDING_SCHEMA, Finding, iso_utc
+from eksmon.publish.findings_view import group_title, grouped
 from eksmon.publish.html import render_html as html
-
-_ICON = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
+from eksmon.publish.terminal import render_terminal, summary_line
 
 
 def scan_document(result: ScanResult, generated_at: datetime) -> dict[str, Any]:
@@ -32,42 +34,13 @@ def _where(f: Finding) -> str:
     return f.cluster or f"{f.account}/{f.region}"
 
 
-def render_table(result: ScanResult, generated_at: datetime, width: int = 120) -> str:
-    lines: list[str] = []
-    if not result.findings:
-        lines.append("No findings: every selected check passed.")
-    else:
-        rows = [
-            (
-                _ICON[f.severity.value],
-                f.check,
-                f"{_where(f)} ({f.region})" if f.cluster else _where(f),
-                f.resource,
-                f.title,
-            )
-            for f in result.findings
-        ]
-        heads = ("SEV", "CHECK", "WHERE", "RESOURCE", "TITLE")
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads[:-1])]
-        widths = [min(w, cap) for w, cap in zip(widths, (4, 34, 34, 40), strict=True)]
-        fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
-        lines.append(fmt.format(*heads))
-        for row in rows:
-            cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(row[:-1], widths, strict=True)]
-            lines.append(fmt.format(*cells, row[-1]))
-    lines.append("")
-    lines.append(_summary_line(result, generated_at))
-    return "\n".join(lines)
+def render_table(result: ScanResult, generated_at: datetime, width: int = 100, color: bool = False) -> str:
+    """Grouped by cluster, fitted to ``width`` columns (publish/terminal.py)."""
+    return render_terminal(result.findings, result.summary(), generated_at, width=width, color=color)
 
 
 def _summary_line(result: ScanResult, generated_at: datetime) -> str:
-    s = result.summary()
-    sev = s["by_severity"]
-    return (
-        f"{s['findings']} findings ({sev['critical']} critical, {sev['warning']} warning, {sev['info']} info) "
-        f"in {s['clusters']} clusters, {s['regions']} account-regions; {s['api_calls']} AWS API calls, "
-        f"{s['duration_seconds']:.1f} s; as of {iso_utc(generated_at)}"
-    )
+    return summary_line(result.summary(), generated_at)
 
 
 def render_markdown(result: ScanResult, generated_at: datetime) -> str:
@@ -80,17 +53,21 @@ def render_markdown(result: ScanResult, generated_at: datetime) -> str:
                 f"{_md(f.title)} |"
             )
         out.append("")
-        for f in result.findings:
-            out += [
-                f"## {f.severity.value.upper()}: {_md(f.title)}",
-                "",
-                f"*{_where(f)}, {f.region}, `{f.resource}`* — [docs]({f.docs})",
-                "",
-                textwrap.fill(f.message, 100),
-                "",
-                f"**Do:** {f.remediation}",
-                "",
-            ]
+        # grouped by cluster as in the table, each heading naming its cluster: the same title on two
+        # clusters stays two distinct headings (and anchors)
+        for key, members in grouped(result.findings):
+            out += [f"## {group_title(key)}", ""]
+            for f in members:
+                out += [
+                    f"### {f.severity.value.upper()} · {_md(_where(f))}: {_md(f.title)}",
+                    "",
+                    f"*{_where(f)}, {f.region}, `{f.resource}`* — [docs]({f.docs})",
+                    "",
+                    textwrap.fill(f.message, 100),
+                    "",
+                    f"**Do:** {f.remediation}",
+                    "",
+                ]
     return "\n".join(out)
 
 
@@ -110,9 +87,35 @@ RENDERERS: dict[str, Callable[[ScanResult, datetime], str]] = {
 }
 
 
-def render(result: ScanResult, fmt: str, generated_at: datetime) -> str:
+def render(
+    result: ScanResult,
+    fmt: str,
+    generated_at: datetime,
+    width: int = 100,
+    color: bool = False,
+    command: str | None = None,
+) -> str:
+    """``fmt`` of the scan; ``width`` and ``color`` shape the table (the other formats are documents);
+    ``command``, the command line that made it, goes in the HTML report's footer."""
+    if fmt == "table":
+        return render_table(result, generated_at, width=width, color=color)
+    if fmt == "html":
+        return html(result, generated_at, command=command)
     try:
         renderer = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(sorted(RENDERERS))}") from None
     return renderer(result, generated_at)
+
+
+def write_report(text: str, path: str | None, out: TextIO, err: TextIO, fmt: str) -> None:
+    """The report on standard output, or in ``path`` (its path said on standard error)."""
+    if path is None:
+        print(text, file=out)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    except OSError as exc:
+        raise ConfigError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
+    print(f"eksmon: {fmt} report written to {os.path.abspath(path)}", file=err)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from eksmon.publish.text import clip
+from eksmon.publish.text import fit_items, fit_words
 
 HEADER_MAX = 150  # Slack: header block text
 SECTION_MAX = 3000  # Slack: section block text
@@ -98,24 +98,26 @@ def _from_alarm(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _blocks(title: str, text: str, steps: list[str], footer: str) -> dict[str, Any]:
+    """Block Kit, each block within Slack's limit by whole lines (a finding, a step) or whole words."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_MAX), "emoji": True}}
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": fit_words(title, HEADER_MAX), "emoji": True},
+        }
     ]
     if text:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}})
+        body = fit_items(text.split("\n"), SECTION_MAX, noun="line")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     if steps:
-        listed = "\n".join(f"• {s}" for s in steps)
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": clip(f"*Next steps*\n{listed}", SECTION_MAX)},
-            }
+        listed = fit_items(
+            [f"• {fit_words(s, SECTION_MAX // 2)}" for s in steps], SECTION_MAX - 20, noun="step"
         )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Next steps*\n{listed}"}})
     if footer:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(footer, SECTION_MAX)}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": fit_words(footer, SECTION_MAX)}]}
         )
-    return {"text": clip(title, SECTION_MAX), "blocks": blocks}
+    return {"text": fit_words(title, SECTION_MAX), "blocks": blocks}
 
 
 # -- posting ---------------------------------------------------------------------------------------------
