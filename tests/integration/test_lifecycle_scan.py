@@ -41,6 +41,10 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
     )
     assert found[("version.addon_incompatible", "data-platform", "addon/vpc-cni")] is Severity.WARNING
     assert found[("cluster.health_issue", "ml-training", "health/Ec2SubnetNotFound")] is Severity.CRITICAL
+    unhealthy = "nodegroup/batch/health/AsgInstanceLaunchFailures"
+    assert found[("cluster.nodegroup_health", "analytics-legacy", unhealthy)] is Severity.CRITICAL
+    # its healthy neighbour, and every other node group of the fleet, are not reported
+    assert [f.resource for f in result.findings if f.check == "cluster.nodegroup_health"] == [unhealthy]
     assert found[("auth.config_map_only", "data-platform", "access-config")] is Severity.WARNING
     assert found[("cluster.control_plane_logging", "data-platform", "logging")] is Severity.INFO
     insight = [
@@ -60,6 +64,7 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "version.upgrade_insight",
         "cluster.control_plane_logging",
         "cluster.health_issue",
+        "cluster.nodegroup_health",
         "auth.config_map_only",
         "auth.break_glass",
     }

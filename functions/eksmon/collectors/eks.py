@@ -38,6 +38,7 @@ class Nodegroup:
     version: str | None
     status: str
     release_version: str | None = None
+    health_issues: tuple[HealthIssue, ...] = ()  # DescribeNodegroup health.issues
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class Addon:
     next_kubernetes_version: str | None
     compatible_with_next: bool | None  # None: unknown (no next version in the calendar, or no data)
     latest_for_next: str | None = None
+    health_issues: tuple[HealthIssue, ...] = ()  # DescribeAddon health.issues
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,14 @@ def describe_nodegroup(eks: Any, cluster: str, name: str) -> dict[str, Any]:
     return answer
 
 
+def health_issues(doc: dict[str, Any]) -> tuple[HealthIssue, ...]:
+    """``health.issues`` of a DescribeCluster, DescribeNodegroup or DescribeAddon answer."""
+    return tuple(
+        HealthIssue(i.get("code") or "Unknown", i.get("message") or "", tuple(i.get("resourceIds") or ()))
+        for i in (doc.get("health") or {}).get("issues") or []
+    )
+
+
 @collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
 def list_clusters(ctx: CollectContext) -> ClusterNames:
     flt = ctx.settings.clusters
@@ -157,10 +167,7 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         for entry in c["logging"].get("clusterLogging", []):
             if entry.get("enabled"):
                 logging_types.update(entry.get("types", []))
-    issues = tuple(
-        HealthIssue(i.get("code", "Unknown"), i.get("message", ""), tuple(i.get("resourceIds", [])))
-        for i in (c.get("health") or {}).get("issues", [])
-    )
+    issues = health_issues(c)
     return ClusterInfo(
         name=c["name"],
         arn=c.get("arn", ""),
@@ -189,7 +196,13 @@ def nodegroups(ctx: CollectContext) -> Nodegroups:
     for name in list_nodegroup_names(eks, ctx.cluster):
         ng = describe_nodegroup(eks, ctx.cluster, name)
         items.append(
-            Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion"))
+            Nodegroup(
+                name,
+                ng.get("version"),
+                ng.get("status", "UNKNOWN"),
+                ng.get("releaseVersion"),
+                health_issues(ng),
+            )
         )
     return Nodegroups(tuple(items))
 
@@ -228,7 +241,9 @@ def addons(ctx: CollectContext) -> Addons:
             if version in {v for v, _ in supported}:  # unknown versions stay "unknown", not "incompatible"
                 compatible = version in for_next
             latest = for_next[0] if for_next else None
-        items.append(Addon(name, version, addon.get("status"), target, compatible, latest))
+        items.append(
+            Addon(name, version, addon.get("status"), target, compatible, latest, health_issues(addon))
+        )
     return Addons(tuple(items))
 
 

@@ -47,6 +47,7 @@ class ClusterExtra:
     health_issues: list[dict[str, Any]] = field(default_factory=list)
     insights: list[dict[str, Any]] = field(default_factory=list)
     addons: dict[str, str] = field(default_factory=dict)
+    addon_issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # add-on -> health.issues
     access_entries: list[str] = field(default_factory=list)
     # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
     access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -114,7 +115,9 @@ class EksExtension(Extension):
         if kind == "addons" and item is not None:
             if item not in extra.addons:
                 return error_response(req, "ResourceNotFoundException", f"No addon: {item}", 404)
-            return json_response({"addon": self._addon(req, name, item, extra.addons[item])})
+            doc = self._addon(req, name, item, extra.addons[item])
+            doc["health"] = {"issues": extra.addon_issues.get(item, [])}
+            return json_response({"addon": doc})
         if kind == "access-entries" and item is None:
             entries = extra.access_entries
             policy = req.query.get("associatedPolicyArn", [None])[0]
@@ -294,7 +297,7 @@ class EksExtension(Extension):
             resources_vpc_config={"subnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]},
         )
         for ng_name, ng_version in c.nodegroups:
-            backend.create_nodegroup(
+            group = backend.create_nodegroup(
                 cluster_name=c.name,
                 nodegroup_name=ng_name,
                 version=ng_version,
@@ -302,6 +305,13 @@ class EksExtension(Extension):
                 subnets=["subnet-0a1b2c3d"],
                 scaling_config={"minSize": 1, "maxSize": 10, "desiredSize": 3},
             )
+            group.health = {  # a dict of its own: moto's default one is shared by every node group
+                "issues": [
+                    {"code": code, "message": msg, "resourceIds": [f"eks-{ng_name}-asg"]}
+                    for ng, code, msg in c.nodegroup_issues
+                    if ng == ng_name
+                ]
+            }
         extra = self.cluster(account, c.region, c.name)
         extra.status = c.status
         extra.support_type = c.support_type
@@ -312,6 +322,10 @@ class EksExtension(Extension):
             for code, msg in c.health_issues
         ]
         extra.addons = dict(c.addons)
+        for addon, code, msg in c.addon_issues:
+            extra.addon_issues.setdefault(addon, []).append(
+                {"code": code, "message": msg, "resourceIds": [f"kube-system/{addon}"]}
+            )
         extra.insights = [_insight(c, i) for i in c.insights]
         extra.tier = c.tier
         admin = f"arn:aws:iam::{account}:role/platform-admin"

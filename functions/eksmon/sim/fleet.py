@@ -42,6 +42,10 @@ class DemoCluster:
     addons: tuple[tuple[str, str], ...] = ()  # (name, installed version)
     insights: tuple[DemoInsight, ...] = ()
     tier: str = "standard"  # controlPlaneScalingConfig.tier (Provisioned Control Plane)
+    # (node group, code, message): DescribeNodegroup health.issues
+    nodegroup_issues: tuple[tuple[str, str, str], ...] = ()
+    # (add-on, code, message): DescribeAddon health.issues
+    addon_issues: tuple[tuple[str, str, str], ...] = ()
     scenarios: frozenset[str] = field(default_factory=frozenset)
     """Tags other extensions read: etcd-near-quota, etcd-growing, apiserver-errors, webhook-failing,
     no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods, quota-nodegroup-near-limit
@@ -102,6 +106,15 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("batch", "1.28"), ("reports", "1.27")),
         addons=(("vpc-cni", "v1.19.0-eksbuild.1"),),
         insights=(FLOWCONTROL,),
+        # batch cannot launch nodes; reports, beside it, is healthy
+        nodegroup_issues=(
+            (
+                "batch",
+                "AsgInstanceLaunchFailures",
+                "Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have "
+                "sufficient capacity in the Availability Zone you requested.",
+            ),
+        ),
         scenarios=frozenset({"no-vended-metrics"}),
     ),
     DemoCluster(
