@@ -45,6 +45,13 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
     assert found[("cluster.nodegroup_health", "analytics-legacy", unhealthy)] is Severity.CRITICAL
     # its healthy neighbour, and every other node group of the fleet, are not reported
     assert [f.resource for f in result.findings if f.check == "cluster.nodegroup_health"] == [unhealthy]
+    addon_health = {
+        (f.cluster, f.resource): f.severity for f in result.findings if f.check == "cluster.addon_health"
+    }
+    assert addon_health == {  # the fleet's healthy add-ons, coredns and vpc-cni beside them, are not
+        ("data-platform", "addon/kube-proxy/health/ConfigurationConflict"): Severity.CRITICAL,
+        ("payments-prod", "addon/aws-ebs-csi-driver/health/InsufficientNumberOfReplicas"): Severity.WARNING,
+    }
     assert found[("auth.config_map_only", "data-platform", "access-config")] is Severity.WARNING
     assert found[("cluster.control_plane_logging", "data-platform", "logging")] is Severity.INFO
     insight = [
@@ -65,6 +72,7 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "cluster.control_plane_logging",
         "cluster.health_issue",
         "cluster.nodegroup_health",
+        "cluster.addon_health",
         "auth.config_map_only",
         "auth.break_glass",
     }

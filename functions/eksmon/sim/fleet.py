@@ -74,8 +74,20 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         region="us-east-1",
         version="1.34",
         nodegroups=(("system", "1.34"), ("payments-workers", "1.31")),
-        addons=(("vpc-cni", "v1.20.4-eksbuild.1"), ("coredns", "v1.12.3-eksbuild.1")),
+        addons=(
+            ("vpc-cni", "v1.20.4-eksbuild.1"),
+            ("coredns", "v1.12.3-eksbuild.1"),
+            ("aws-ebs-csi-driver", "v1.37.0-eksbuild.1"),
+        ),
         insights=(AL2_PASSING,),
+        # a storage add-on EKS reports unhealthy (warning), beside healthy vpc-cni and coredns
+        addon_issues=(
+            (
+                "aws-ebs-csi-driver",
+                "InsufficientNumberOfReplicas",
+                "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+            ),
+        ),
         scenarios=frozenset({"etcd-near-quota", "quota-nodegroup-near-limit", "seats-high"}),
     ),
     DemoCluster(
@@ -97,6 +109,14 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("spark", "1.32"),),
         addons=(("vpc-cni", "v1.18.3-eksbuild.1"), ("kube-proxy", "v1.32.0-eksbuild.2")),
         insights=(KUBELET_SKEW, NEW_CATEGORY),
+        # kube-proxy unhealthy: critical, Services stop routing on new nodes
+        addon_issues=(
+            (
+                "kube-proxy",
+                "ConfigurationConflict",
+                "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode.",
+            ),
+        ),
         scenarios=frozenset({"etcd-growing"}),
     ),
     DemoCluster(
