@@ -40,3 +40,4 @@ class ClusterInfo:
     certificate_authority: str | None
     created_at: datetime | None = None
     tier: str = "standard"  # controlPlaneScalingConfig.tier; absent means standard
+    subnet_ids: tuple[str, ...] | None = None  # resourcesVpcConfig.subnetIds; None when the API did not say

@@ -73,9 +73,20 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "cluster.health_issue",
         "cluster.nodegroup_health",
         "cluster.addon_health",
+        "cluster.subnet_ip_headroom",
         "auth.config_map_only",
         "auth.break_glass",
     }
+    headroom = {f.cluster: f for f in result.findings if f.check == "cluster.subnet_ip_headroom"}
+    # checkout-prod has exactly 5 free in two zones (fine); ml-training's gone subnet is EKS's own health issue
+    assert {c: f.severity for c, f in headroom.items()} == {
+        "payments-prod": Severity.WARNING,
+        "data-platform": Severity.CRITICAL,
+        "analytics-legacy": Severity.CRITICAL,
+    }
+    assert sorted(headroom["payments-prod"].details["free_ips"].values()) == [2, 37, 120]
+    assert headroom["data-platform"].details["zones_with_5_free"] == ["us-east-1a"]
+    assert len(headroom["analytics-legacy"].details["gone_subnets"]) == 1
     clean = {"sandbox", "render-farm", "ai-inference"}
     assert not [f for f in result.findings if f.cluster in clean]
     # checkout-prod is API-only with its admin entry at namespace scope: no way in when RBAC breaks
@@ -114,6 +125,24 @@ def test_api_calls_grow_with_clusters_not_checks(demo_sim: Simulator, now) -> No
     assert calls["eks.ListClusters"] == len(DEMO_REGIONS)
     # add-on versions are read once per add-on name and region, not once per cluster
     assert calls["eks.DescribeAddonVersions"] <= 3 * len(DEMO_REGIONS) * 2
+    # the subnets of every cluster of a region in one request
+    assert calls["ec2.DescribeSubnets"] == len(DEMO_REGIONS)
+
+
+def test_subnets_that_cannot_be_read_are_said_once_per_region_and_hide_nothing_else(
+    demo_sim: Simulator, now
+) -> None:
+    demo_sim.fault(
+        "ec2", region="eu-west-1", operation="DescribeSubnets", code="UnauthorizedOperation", status=403
+    )
+    result = run(demo_sim, now)
+    errors = [(f.region, f.cluster, f.resource) for f in result.findings if f.check == COLLECTION_ERROR]
+    assert errors == [("eu-west-1", None, "source/ec2:DescribeSubnets")]
+    headroom = {f.cluster for f in result.findings if f.check == "cluster.subnet_ip_headroom"}
+    assert headroom == {"payments-prod", "data-platform"}  # us-east-1 still judged
+    assert any(
+        f.check == "cluster.nodegroup_health" and f.cluster == "analytics-legacy" for f in result.findings
+    )
 
 
 def test_access_denied_in_one_region_hides_nothing_else(demo_sim: Simulator, now) -> None:

@@ -182,7 +182,16 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         certificate_authority=(c.get("certificateAuthority") or {}).get("data"),
         created_at=c.get("createdAt"),
         tier=tier_name(c.get("controlPlaneScalingConfig")),
+        subnet_ids=_subnet_ids(c.get("resourcesVpcConfig")),
     )
+
+
+def _subnet_ids(vpc_config: Any) -> tuple[str, ...] | None:
+    """The subnets given when the cluster was created (or last updated): EKS places its control-plane
+    network interfaces there, and needs free addresses in them for every upgrade."""
+    if not isinstance(vpc_config, dict) or vpc_config.get("subnetIds") is None:
+        return None
+    return tuple(dict.fromkeys(str(s) for s in vpc_config["subnetIds"]))
 
 
 @collector(  # by cluster name: a failed DescribeCluster does not hide the node groups

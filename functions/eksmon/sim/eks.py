@@ -65,9 +65,11 @@ class EksExtension(Extension):
         self.extra: dict[tuple[str, str, str], ClusterExtra] = {}
         self.now: datetime | None = None  # None: the real clock; the demo freezes it
         self.versions_available = True
+        self.subnet_slots: dict[tuple[str, str], int] = {}  # next free /24 of 172.31.128.0/17
 
     def reset(self) -> None:
         self.extra.clear()
+        self.subnet_slots.clear()
         self.now = None
         self.versions_available = True
 
@@ -290,11 +292,14 @@ class EksExtension(Extension):
         from moto.eks.models import eks_backends
 
         backend = eks_backends[account][c.region]  # moto's own model, seeded directly (fast)
+        slot = self.subnet_slots.get((account, c.region), 128)
+        self.subnet_slots[(account, c.region)] = slot + len(c.subnets)
+        subnets, gone = _cluster_subnets(c, account, slot)
         backend.create_cluster(
             name=c.name,
             version=c.version,
             role_arn=f"arn:aws:iam::{account}:role/eks-cluster-role",
-            resources_vpc_config={"subnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]},
+            resources_vpc_config={"subnetIds": subnets},
         )
         for ng_name, ng_version in c.nodegroups:
             group = backend.create_nodegroup(
@@ -318,7 +323,7 @@ class EksExtension(Extension):
         extra.authentication_mode = c.authentication_mode
         extra.logs_enabled = c.logs_enabled
         extra.health_issues = [
-            {"code": code, "message": msg, "resourceIds": ["subnet-4e5f6a7b"]}
+            {"code": code, "message": msg, "resourceIds": gone or subnets[-1:]}
             for code, msg in c.health_issues
         ]
         extra.addons = dict(c.addons)
@@ -346,6 +351,33 @@ class EksExtension(Extension):
         self.now = DEMO_NOW
         for c in DEMO_FLEET:
             self.add_cluster(c, DEMO_ACCOUNT)
+
+
+def _cluster_subnets(c: DemoCluster, account: str, first_slot: int) -> tuple[list[str], list[str]]:
+    """The cluster's subnets, made in moto's EC2 with the free addresses the fleet asks for, and ids
+    that exist nowhere for the subnets the fleet says are gone. Returns (every subnet id, the gone ones).
+
+    They go in the region's default VPC, each in its own /24 slot of 172.31.128.0/17 (above the default
+    subnets), so the VPC and network-interface counts the quota checks read stay as they are; addresses
+    are taken by /32 prefix reservations, which count against AvailableIpAddressCount as ENIs do."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account][c.region]
+    vpc = next(v for v in ec2.describe_vpcs() if v.is_default)
+    ids: list[str] = []
+    gone: list[str] = []
+    for n, (zone, free) in enumerate(c.subnets):
+        if free is None:
+            ids.append(f"subnet-{uuid.uuid5(uuid.NAMESPACE_URL, f'{c.region}/{c.name}/{n}').hex[:17]}")
+            gone.append(ids[-1])
+            continue
+        prefix = next(p for p in range(28, 23, -1) if 2 ** (32 - p) - 5 >= free)  # AWS keeps 5 of each
+        base = f"172.31.{first_slot + n}"
+        subnet = ec2.create_subnet(vpc.id, f"{base}.0/{prefix}", availability_zone=f"{c.region}{zone}")
+        for i in range(2 ** (32 - prefix) - 5 - free):
+            ec2.create_subnet_cidr_reservation(subnet.id, "prefix", f"{base}.{4 + i}/32")
+        ids.append(subnet.id)
+    return ids, gone
 
 
 def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:

@@ -42,6 +42,9 @@ class DemoCluster:
     addons: tuple[tuple[str, str], ...] = ()  # (name, installed version)
     insights: tuple[DemoInsight, ...] = ()
     tier: str = "standard"  # controlPlaneScalingConfig.tier (Provisioned Control Plane)
+    # the cluster's own subnets (resourcesVpcConfig.subnetIds): (zone letter, free IPv4 addresses), None for
+    # a subnet the cluster names that no longer exists
+    subnets: tuple[tuple[str, int | None], ...] = (("a", 251), ("b", 251))
     # (node group, code, message): DescribeNodegroup health.issues
     nodegroup_issues: tuple[tuple[str, str, str], ...] = ()
     # (add-on, code, message): DescribeAddon health.issues
@@ -80,6 +83,8 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
             ("aws-ebs-csi-driver", "v1.37.0-eksbuild.1"),
         ),
         insights=(AL2_PASSING,),
+        # two zones still have room, a third subnet is down to 2 free addresses: warning
+        subnets=(("a", 120), ("b", 37), ("c", 2)),
         # a storage add-on EKS reports unhealthy (warning), beside healthy vpc-cni and coredns
         addon_issues=(
             (
@@ -96,6 +101,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         version="1.35",
         authentication_mode="API",
         nodegroups=(("general", "1.35"),),
+        subnets=(("a", 5), ("b", 5)),  # exactly the 5 free addresses EKS needs in two zones: fine
         addons=(("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
         insights=(AL2_PASSING,),
         scenarios=frozenset({"k8s-clean", "no-admin-entry"}),
@@ -109,6 +115,8 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("spark", "1.32"),),
         addons=(("vpc-cni", "v1.18.3-eksbuild.1"), ("kube-proxy", "v1.32.0-eksbuild.2")),
         insights=(KUBELET_SKEW, NEW_CATEGORY),
+        # roomy subnets, but both in one zone; the other zone's has 4 free: critical
+        subnets=(("a", 40), ("a", 60), ("b", 4)),
         # kube-proxy unhealthy: critical, Services stop routing on new nodes
         addon_issues=(
             (
@@ -126,6 +134,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         nodegroups=(("batch", "1.28"), ("reports", "1.27")),
         addons=(("vpc-cni", "v1.19.0-eksbuild.1"),),
         insights=(FLOWCONTROL,),
+        subnets=(("a", 251), ("b", 251), ("c", None)),  # a deleted subnet EKS does not report yet: critical
         # batch cannot launch nodes; reports, beside it, is healthy
         nodegroup_issues=(
             (
@@ -143,6 +152,8 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         version="1.34",
         support_type="STANDARD",
         health_issues=(("Ec2SubnetNotFound", "One or more subnets of the cluster no longer exist."),),
+        # the gone subnet is the one EKS reports: cluster.health_issue says it, subnet_ip_headroom does not repeat it
+        subnets=(("a", 251), ("b", None)),
         nodegroups=(("gpu", "1.34"),),
         scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit", "apf-drops"}),
     ),
