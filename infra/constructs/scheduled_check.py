@@ -21,6 +21,7 @@ from constructs import Construct
 
 from eksmon.settings import Settings
 from infra.constants import (
+    ALSO_SCOPED_TO,
     ASSET_EXCLUDES,
     ENV_CONFIG,
     ENV_TOPIC_ARN,
@@ -336,7 +337,8 @@ def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:
     """
     by_resource: dict[str, list[str]] = defaultdict(list)
     for action in sorted(set(actions)):
-        by_resource[RESOURCE_SCOPED_ACTIONS.get(action, "*")].append(action)
+        for pattern in (RESOURCE_SCOPED_ACTIONS.get(action, "*"), *ALSO_SCOPED_TO.get(action, ())):
+            by_resource[pattern].append(action)
     return dict(sorted(by_resource.items()))
 
 

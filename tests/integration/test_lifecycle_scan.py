@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -74,6 +75,7 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "cluster.nodegroup_health",
         "cluster.addon_health",
         "cluster.subnet_ip_headroom",
+        "cluster.update_failed",
         "auth.config_map_only",
         "auth.break_glass",
     }
@@ -87,6 +89,14 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
     assert sorted(headroom["payments-prod"].details["free_ips"].values()) == [2, 37, 120]
     assert headroom["data-platform"].details["zones_with_5_free"] == ["us-east-1a"]
     assert len(headroom["analytics-legacy"].details["gone_subnets"]) == 1
+    # reports' failed upgrade stands; batch's was superseded, the cluster's is older than 30 days
+    (failed,) = [f for f in result.findings if f.check == "cluster.update_failed"]
+    assert (failed.cluster, failed.resource, failed.severity) == (
+        "analytics-legacy",
+        "update/nodegroup/reports/VersionUpdate",
+        Severity.WARNING,
+    )
+    assert failed.details["error_codes"] == ["PodEvictionFailure"] and "3 days ago" in failed.message
     clean = {"sandbox", "render-farm", "ai-inference"}
     assert not [f for f in result.findings if f.cluster in clean]
     # checkout-prod is API-only with its admin entry at namespace scope: no way in when RBAC breaks
@@ -125,6 +135,11 @@ def test_api_calls_grow_with_clusters_not_checks(demo_sim: Simulator, now) -> No
     assert calls["eks.ListClusters"] == len(DEMO_REGIONS)
     # add-on versions are read once per add-on name and region, not once per cluster
     assert calls["eks.DescribeAddonVersions"] <= 3 * len(DEMO_REGIONS) * 2
+    # one ListUpdates per cluster, node group and add-on; one DescribeUpdate per update listed
+    nodegroups = sum(len(c.nodegroups) for c in DEMO_FLEET)
+    addons = sum(len(c.addons) for c in DEMO_FLEET)
+    assert calls["eks.ListUpdates"] == len(DEMO_FLEET) + nodegroups + addons
+    assert calls["eks.DescribeUpdate"] == sum(len(c.updates) for c in DEMO_FLEET)
     # the subnets of every cluster of a region in one request
     assert calls["ec2.DescribeSubnets"] == len(DEMO_REGIONS)
 
@@ -271,3 +286,20 @@ def test_updating_cluster_is_still_warned(sim: Simulator, now) -> None:
     assert any(
         f.check == "version.standard_support_ending" and f.cluster == "moving" for f in result.findings
     )
+
+
+def test_update_reads_are_bounded_per_resource_and_a_partial_read_is_said(demo_sim: Simulator, now) -> None:
+    settings = parse_settings(
+        {
+            "regions": list(DEMO_REGIONS),
+            "checks": {"thresholds": {"cluster.update_failed": {"max_updates_read_per_resource": 1}}},
+        }
+    )
+    result = run(demo_sim, now, settings)
+    # analytics-legacy: the cluster and batch list 2 updates each, reports 1: one DescribeUpdate each
+    assert result.api_calls.calls["eks.DescribeUpdate"] == 3
+    (coverage,) = [
+        f for f in result.findings if f.check == "monitor.coverage" and f.cluster == "analytics-legacy"
+    ]
+    text = json.dumps(coverage.details)
+    assert "node group batch: 1 of its 2 updates read" in text and "cluster analytics-legacy" in text

@@ -45,6 +45,7 @@ def test_the_engine_passes_the_largest_window_of_the_selected_checks() -> None:
         lookback_hours=72,
         scrape_samples=5,
         peak_days=14,
+        updates_per_resource=25,  # cluster.update_failed's bound on DescribeUpdate per resource
         admin_access_policies=(
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",

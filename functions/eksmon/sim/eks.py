@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight
+from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight, DemoUpdate
 from eksmon.sim.server import Extension, SimRequest, Simulator, error_response, json_response
 from eksmon.tiers import GIB, PUBLISHED_TIERS, STANDARD
 from eksmon.versions import BUNDLED_CALENDAR
@@ -52,6 +52,7 @@ class ClusterExtra:
     # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
     access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tier: str = STANDARD
+    updates: list[dict[str, Any]] = field(default_factory=list)  # DescribeUpdate docs, with their target
     endpoint: str | None = None
     certificate_authority: str | None = None
 
@@ -90,6 +91,9 @@ class EksExtension(Extension):
         policies = re.fullmatch(r"/clusters/([^/]+)/access-entries/(.+)/access-policies", path)
         if policies is not None and req.method == "GET":
             return self._access_policies(req, *policies.groups())
+        updates = re.fullmatch(r"/clusters/([^/]+)/updates(?:/([^/]+))?", path)
+        if updates is not None and req.method == "GET":
+            return self._updates(req, *updates.groups())
         m = re.fullmatch(r"/clusters/([^/]+)/(insights|addons|access-entries)(?:/([^/]+))?", path)
         if m is None:
             return None
@@ -222,6 +226,26 @@ class EksExtension(Extension):
             standard[min(1, len(standard) - 1)]["defaultVersion"] = True
         return self._page(req, "clusterVersions", items)
 
+    def _updates(self, req: SimRequest, cluster: str, update_id: str | None) -> Response:
+        """ListUpdates (ids in no time order, as EKS lists them) and DescribeUpdate of one resource."""
+        extra = self.extra.get((req.account, req.region, cluster))
+        if extra is None:
+            return error_response(
+                req, "ResourceNotFoundException", f"No cluster found for name: {cluster}.", 404
+            )
+        nodegroup = req.query.get("nodegroupName", [""])[0]
+        addon = req.query.get("addonName", [""])[0]
+        target = ("nodegroup", nodegroup) if nodegroup else ("addon", addon) if addon else ("cluster", "")
+        mine = [u for u in extra.updates if (u["kind"], u["target"]) == target]
+        if update_id is None:
+            return self._page(req, "updateIds", sorted(u["doc"]["id"] for u in mine))
+        found = next((u["doc"] for u in mine if u["doc"]["id"] == update_id), None)
+        if found is None:
+            return error_response(
+                req, "ResourceNotFoundException", f"No update found for ID: {update_id}.", 404
+            )
+        return json_response({"update": found})
+
     def _access_policies(self, req: SimRequest, cluster: str, principal: str) -> Response:
         extra = self.extra.get((req.account, req.region, cluster))
         if extra is None or principal not in extra.access_entries:
@@ -333,6 +357,7 @@ class EksExtension(Extension):
             )
         extra.insights = [_insight(c, i) for i in c.insights]
         extra.tier = c.tier
+        extra.updates = [_update(c, u, n, self.now or datetime.now(UTC)) for n, u in enumerate(c.updates)]
         admin = f"arn:aws:iam::{account}:role/platform-admin"
         extra.access_entries = [admin] if c.authentication_mode != "CONFIG_MAP" else []
         if extra.access_entries:
@@ -378,6 +403,23 @@ def _cluster_subnets(c: DemoCluster, account: str, first_slot: int) -> tuple[lis
             ec2.create_subnet_cidr_reservation(subnet.id, "prefix", f"{base}.{4 + i}/32")
         ids.append(subnet.id)
     return ids, gone
+
+
+def _update(c: DemoCluster, u: DemoUpdate, n: int, now: datetime) -> dict[str, Any]:
+    created = now.timestamp() - u.days_ago * 86400
+    doc: dict[str, Any] = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.region}/{c.name}/update/{n}")),
+        "status": u.status,
+        "type": u.type,
+        "params": [],
+        "createdAt": created,
+        "errors": [],
+    }
+    if u.error_code:
+        doc["errors"] = [
+            {"errorCode": u.error_code, "errorMessage": u.error_message, "resourceIds": [u.target or c.name]}
+        ]
+    return {"kind": u.kind, "target": u.target, "doc": doc}
 
 
 def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:

@@ -29,6 +29,19 @@ class DemoInsight:
 
 
 @dataclass(frozen=True)
+class DemoUpdate:
+    """One entry of ListUpdates/DescribeUpdate: on the cluster itself, a node group or an add-on."""
+
+    kind: str  # cluster | nodegroup | addon
+    target: str  # the node group or add-on name ("" for the cluster)
+    type: str  # VersionUpdate, ConfigUpdate, AddonUpdate, ...
+    status: str  # InProgress | Failed | Cancelled | Successful
+    days_ago: float
+    error_code: str | None = None
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
 class DemoCluster:
     name: str
     region: str
@@ -45,6 +58,7 @@ class DemoCluster:
     # the cluster's own subnets (resourcesVpcConfig.subnetIds): (zone letter, free IPv4 addresses), None for
     # a subnet the cluster names that no longer exists
     subnets: tuple[tuple[str, int | None], ...] = (("a", 251), ("b", 251))
+    updates: tuple[DemoUpdate, ...] = ()  # ListUpdates/DescribeUpdate history
     # (node group, code, message): DescribeNodegroup health.issues
     nodegroup_issues: tuple[tuple[str, str, str], ...] = ()
     # (add-on, code, message): DescribeAddon health.issues
@@ -135,6 +149,24 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         addons=(("vpc-cni", "v1.19.0-eksbuild.1"),),
         insights=(FLOWCONTROL,),
         subnets=(("a", 251), ("b", 251), ("c", None)),  # a deleted subnet EKS does not report yet: critical
+        updates=(
+            # reports' upgrade failed 3 days ago and was not retried: warning
+            DemoUpdate(
+                "nodegroup",
+                "reports",
+                "VersionUpdate",
+                "Failed",
+                3,
+                "PodEvictionFailure",
+                "Reached max retries while trying to evict pods from nodes in node group reports",
+            ),
+            # batch's failed too, but a later attempt went through: superseded, nothing to report
+            DemoUpdate("nodegroup", "batch", "VersionUpdate", "Failed", 12, "PodEvictionFailure"),
+            DemoUpdate("nodegroup", "batch", "VersionUpdate", "Successful", 11),
+            # a cluster update failed 45 days ago: outside the 30-day window
+            DemoUpdate("cluster", "", "ConfigUpdate", "Failed", 45, "AccessDenied"),
+            DemoUpdate("cluster", "", "VersionUpdate", "Successful", 200),
+        ),
         # batch cannot launch nodes; reports, beside it, is healthy
         nodegroup_issues=(
             (
