@@ -183,7 +183,16 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         created_at=c.get("createdAt"),
         tier=tier_name(c.get("controlPlaneScalingConfig")),
         subnet_ids=_subnet_ids(c.get("resourcesVpcConfig")),
+        hpa_sync_period=_hpa_sync_period(c.get("kubeControllerManagerConfig")),
     )
+
+
+def _hpa_sync_period(config: Any) -> str | None:
+    if not isinstance(config, dict):
+        return None
+    hpa = config.get("horizontalPodAutoscalerControllerConfig")
+    period = hpa.get("horizontalPodAutoscalerSyncPeriod") if isinstance(hpa, dict) else None
+    return str(period) if period is not None else None
 
 
 def _subnet_ids(vpc_config: Any) -> tuple[str, ...] | None:
