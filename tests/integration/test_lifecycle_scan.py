@@ -76,6 +76,8 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "cluster.addon_health",
         "cluster.subnet_ip_headroom",
         "cluster.update_failed",
+        "version.rollback_insight",
+        "cluster.misconfiguration_insight",
         "auth.config_map_only",
         "auth.break_glass",
     }
@@ -97,6 +99,11 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         Severity.WARNING,
     )
     assert failed.details["error_codes"] == ["PodEvictionFailure"] and "3 days ago" in failed.message
+    # one rollback blocker (render-farm's advisory one is not reported), 5 of its 7 days left
+    (rollback,) = [f for f in result.findings if f.check == "version.rollback_insight"]
+    assert (rollback.cluster, rollback.details["days_left"]) == ("search-staging", 5)
+    (misconfigured,) = [f for f in result.findings if f.check == "cluster.misconfiguration_insight"]
+    assert (misconfigured.cluster, misconfigured.severity) == ("ml-training", Severity.WARNING)
     clean = {"sandbox", "render-farm", "ai-inference"}
     assert not [f for f in result.findings if f.cluster in clean]
     # checkout-prod is API-only with its admin entry at namespace scope: no way in when RBAC breaks
@@ -296,8 +303,9 @@ def test_update_reads_are_bounded_per_resource_and_a_partial_read_is_said(demo_s
         }
     )
     result = run(demo_sim, now, settings)
-    # analytics-legacy: the cluster and batch list 2 updates each, reports 1: one DescribeUpdate each
-    assert result.api_calls.calls["eks.DescribeUpdate"] == 3
+    # analytics-legacy: the cluster and batch list 2 updates each, reports 1; search-staging's cluster 1:
+    # one DescribeUpdate each
+    assert result.api_calls.calls["eks.DescribeUpdate"] == 4
     (coverage,) = [
         f for f in result.findings if f.check == "monitor.coverage" and f.cluster == "analytics-legacy"
     ]

@@ -434,7 +434,8 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
         "description": f"Checks for {i.name.lower()} before upgrading to {next_version}.",
         "insightStatus": {
             "status": i.status,
-            "reason": {
+            "reason": i.reason
+            or {
                 "ERROR": "Deprecated API usage detected within last 30 days.",
                 "WARNING": "Some node groups run an older kubelet minor version.",
                 "PASSING": "No issue detected.",

@@ -26,6 +26,7 @@ class DemoInsight:
     replaced_with: str | None = None
     stop_serving_version: str | None = None
     user_agents: tuple[tuple[str, int], ...] = ()
+    reason: str | None = None  # insightStatus.reason; by default one that fits an upgrade insight
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,31 @@ FLOWCONTROL = DemoInsight(
 KUBELET_SKEW = DemoInsight(name="Kubelet version skew", status="WARNING")
 AL2_PASSING = DemoInsight(name="Amazon Linux 2 compatibility", status="PASSING")
 NEW_CATEGORY = DemoInsight(name="Cluster health recommendation", status="WARNING", category="FUTURE_CATEGORY")
+ROLLBACK_BLOCKED = DemoInsight(
+    name="Kubelet version skew for rollback",
+    status="ERROR",
+    category="ROLLBACK_READINESS",
+    reason="Fargate pods run kubelet 1.35: after a rollback to 1.34 they would be newer than the control plane.",
+)
+ROLLBACK_ADVISORY = DemoInsight(
+    name="Add-on version compatibility for rollback",
+    status="WARNING",
+    category="ROLLBACK_READINESS",
+    reason="An add-on has a newer build for the current version; the installed one supports both.",
+)
+MISCONFIGURED = DemoInsight(
+    name="Amazon EKS service-linked role",
+    status="ERROR",
+    category="MISCONFIGURATION",
+    reason="The service-linked role AWSServiceRoleForAmazonEKS is missing permissions EKS needs to manage "
+    "the cluster's network interfaces.",
+)
+MISCONFIGURATION_ADVISORY = DemoInsight(
+    name="Cluster security group rules",
+    status="WARNING",
+    category="MISCONFIGURATION",
+    reason="The cluster security group allows more inbound traffic than EKS needs.",
+)
 
 DEMO_FLEET: tuple[DemoCluster, ...] = (
     DemoCluster(
@@ -187,6 +213,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         # the gone subnet is the one EKS reports: cluster.health_issue says it, subnet_ip_headroom does not repeat it
         subnets=(("a", 251), ("b", None)),
         nodegroups=(("gpu", "1.34"),),
+        insights=(MISCONFIGURED,),
         scenarios=frozenset({"webhook-failing", "apiserver-errors", "quota-fargate-near-limit", "apf-drops"}),
     ),
     DemoCluster(
@@ -194,7 +221,9 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         region="eu-west-1",
         version="1.35",
         nodegroups=(("search", "1.34"),),
-        insights=(KUBELET_SKEW,),
+        # upgraded to 1.35 two days ago; a rollback-readiness insight blocks going back (5 days left)
+        insights=(KUBELET_SKEW, ROLLBACK_BLOCKED),
+        updates=(DemoUpdate("cluster", "", "VersionUpdate", "Successful", 2),),
         scenarios=frozenset({"k8s-hazards", "many-services", "many-pods"}),
     ),
     DemoCluster(
@@ -202,7 +231,8 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         region="us-east-1",
         version="1.35",
         nodegroups=(("render", "1.35"),),
-        insights=(AL2_PASSING,),
+        # advisory rollback and misconfiguration insights (WARNING): nothing to report
+        insights=(AL2_PASSING, ROLLBACK_ADVISORY, MISCONFIGURATION_ADVISORY),
         tier="tier-2xl",
         scenarios=frozenset({"tier-oversized"}),
     ),
