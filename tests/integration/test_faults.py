@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from eksmon.cli import main
+from eksmon.collectors.eks import Addons
 from eksmon.parts import ClusterInfo
 from eksmon.registry import load
 from eksmon.sim.fleet import DEMO_FLEET, DEMO_REGIONS
@@ -259,7 +260,8 @@ def test_describe_cluster_denied_loses_only_what_needs_it(demo_sim: Simulator, c
     # only the checks that need DescribeCluster itself lose the cluster (etcd's limit depends on its tier);
     # the apiserver metrics come from CloudWatch by cluster name, node groups and quotas are listed by name
     checks = load().checks
-    lost = {k for k in calm if k[2] == "payments-prod" and ClusterInfo in checks[k[1]].needs}
+    # (the add-ons are read against the cluster's version, so what reads them is lost with it)
+    lost = {k for k in calm if k[2] == "payments-prod" and {ClusterInfo, Addons} & set(checks[k[1]].needs)}
     assert lost and any(k[2] == "payments-prod" for k in calm - lost)
     assert kept(doc) == calm - lost
     assert unique_fingerprints(doc)
