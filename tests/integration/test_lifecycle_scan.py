@@ -102,6 +102,7 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
     # one rollback blocker (render-farm's advisory one is not reported), 5 of its 7 days left
     (rollback,) = [f for f in result.findings if f.check == "version.rollback_insight"]
     assert (rollback.cluster, rollback.details["days_left"]) == ("search-staging", 5)
+    assert rollback.remediation.startswith("Delete the Fargate pods")  # the insight's own advice
     (misconfigured,) = [f for f in result.findings if f.check == "cluster.misconfiguration_insight"]
     assert (misconfigured.cluster, misconfigured.severity) == ("ml-training", Severity.WARNING)
     clean = {"sandbox", "render-farm", "ai-inference"}

@@ -441,9 +441,12 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
                 "PASSING": "No issue detected.",
             }.get(i.status, "Unknown"),
         },
-        "recommendation": "Update the listed clients to the replacement API before upgrading."
-        if i.deprecated_api
-        else "Upgrade the node groups to the control plane's version.",
+        "recommendation": i.recommendation
+        or (
+            "Update the listed clients to the replacement API before upgrading."
+            if i.deprecated_api
+            else "Upgrade the node groups to the control plane's version."
+        ),
         "additionalInfo": {
             "EKS update documentation": "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"
         },

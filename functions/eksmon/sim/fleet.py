@@ -27,6 +27,7 @@ class DemoInsight:
     stop_serving_version: str | None = None
     user_agents: tuple[tuple[str, int], ...] = ()
     reason: str | None = None  # insightStatus.reason; by default one that fits an upgrade insight
+    recommendation: str | None = None  # likewise
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ ROLLBACK_BLOCKED = DemoInsight(
     status="ERROR",
     category="ROLLBACK_READINESS",
     reason="Fargate pods run kubelet 1.35: after a rollback to 1.34 they would be newer than the control plane.",
+    recommendation="Delete the Fargate pods on 1.35 before rolling back; they come back on 1.34 when redeployed.",
 )
 ROLLBACK_ADVISORY = DemoInsight(
     name="Add-on version compatibility for rollback",
