@@ -52,6 +52,7 @@ class ClusterExtra:
     # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
     access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tier: str = STANDARD
+    hpa_sync_period: str | None = None
     updates: list[dict[str, Any]] = field(default_factory=list)  # DescribeUpdate docs, with their target
     endpoint: str | None = None
     certificate_authority: str | None = None
@@ -151,6 +152,12 @@ class EksExtension(Extension):
         c["accessConfig"] = {"authenticationMode": extra.authentication_mode}
         if extra.tier != STANDARD:  # standard clusters leave it out: absent means standard
             c["controlPlaneScalingConfig"] = {"tier": extra.tier}
+        if extra.hpa_sync_period is not None:
+            c["kubeControllerManagerConfig"] = {
+                "horizontalPodAutoscalerControllerConfig": {
+                    "horizontalPodAutoscalerSyncPeriod": extra.hpa_sync_period
+                }
+            }
         c["health"] = {"issues": extra.health_issues}
         off = [
             t
@@ -357,6 +364,7 @@ class EksExtension(Extension):
             )
         extra.insights = [_insight(c, i) for i in c.insights]
         extra.tier = c.tier
+        extra.hpa_sync_period = c.hpa_sync_period
         extra.updates = [_update(c, u, n, self.now or datetime.now(UTC)) for n, u in enumerate(c.updates)]
         admin = f"arn:aws:iam::{account}:role/platform-admin"
         extra.access_entries = [admin] if c.authentication_mode != "CONFIG_MAP" else []

@@ -57,6 +57,8 @@ class DemoCluster:
     addons: tuple[tuple[str, str], ...] = ()  # (name, installed version)
     insights: tuple[DemoInsight, ...] = ()
     tier: str = "standard"  # controlPlaneScalingConfig.tier (Provisioned Control Plane)
+    # kubeControllerManagerConfig...horizontalPodAutoscalerSyncPeriod (None: left out of DescribeCluster)
+    hpa_sync_period: str | None = None
     # the cluster's own subnets (resourcesVpcConfig.subnetIds): (zone letter, free IPv4 addresses), None for
     # a subnet the cluster names that no longer exists
     subnets: tuple[tuple[str, int | None], ...] = (("a", 251), ("b", 251))
