@@ -31,8 +31,16 @@ RESOURCE_SCOPED_ACTIONS: Final[dict[str, str]] = {
     "eks:DescribeNodegroup": _EKS + "nodegroup/*/*/*",
     "eks:DescribeAddon": _EKS + "addon/*/*/*",
     "eks:DescribeFargateProfile": _EKS + "fargateprofile/*/*/*",
+    "eks:ListUpdates": _EKS + "cluster/*",
+    "eks:DescribeUpdate": _EKS + "cluster/*",
     # access-entry/<cluster>/<identity type>/<identity account>/<identity name>/<uuid>
     "eks:ListAssociatedAccessPolicies": _EKS + "access-entry/*/*/*/*/*",
+}
+# Actions that act on more than one resource type, by the request's parameters: ListUpdates and
+# DescribeUpdate with nodegroupName or addonName name the node group or add-on. Granted on these too.
+ALSO_SCOPED_TO: Final[dict[str, tuple[str, ...]]] = {
+    "eks:ListUpdates": (_EKS + "nodegroup/*/*/*", _EKS + "addon/*/*/*"),
+    "eks:DescribeUpdate": (_EKS + "nodegroup/*/*/*", _EKS + "addon/*/*/*"),
 }
 
 
@@ -44,7 +52,8 @@ def group_by_resource(actions: Sequence[str]) -> dict[str, list[str]]:
     """
     by_resource: dict[str, list[str]] = defaultdict(list)
     for action in sorted(set(actions)):
-        by_resource[RESOURCE_SCOPED_ACTIONS.get(action, "*")].append(action)
+        for pattern in (RESOURCE_SCOPED_ACTIONS.get(action, "*"), *ALSO_SCOPED_TO.get(action, ())):
+            by_resource[pattern].append(action)
     return dict(sorted(by_resource.items()))
 
 

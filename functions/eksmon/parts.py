@@ -41,3 +41,7 @@ class ClusterInfo:
     certificate_authority: str | None
     created_at: datetime | None = None
     tier: str = "standard"  # controlPlaneScalingConfig.tier; absent means standard
+    subnet_ids: tuple[str, ...] | None = None  # resourcesVpcConfig.subnetIds; None when the API did not say
+    # kubeControllerManagerConfig.horizontalPodAutoscalerControllerConfig.horizontalPodAutoscalerSyncPeriod,
+    # as EKS gives it ("15s" is the default); None when the API did not say
+    hpa_sync_period: str | None = None

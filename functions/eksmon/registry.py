@@ -47,17 +47,21 @@ class CollectionNeeds:
     peak_days: float | None = None  # hourly maxima of seats and scheduling (control_plane.tier_oversized)
     # access policies (ARNs) that make an access entry an administrator path (auth.break_glass)
     admin_access_policies: tuple[str, ...] | None = None
+    # DescribeUpdate calls per cluster, node group or add-on at most (cluster.update_failed)
+    updates_per_resource: int | None = None
 
     def merge(self, other: CollectionNeeds) -> CollectionNeeds:
         def most(a: float | None, b: float | None) -> float | None:
             return b if a is None else a if b is None else max(a, b)
 
         samples = most(self.scrape_samples, other.scrape_samples)
+        updates = most(self.updates_per_resource, other.updates_per_resource)
         return CollectionNeeds(
             window_minutes=most(self.window_minutes, other.window_minutes),
             lookback_hours=most(self.lookback_hours, other.lookback_hours),
             scrape_samples=None if samples is None else int(samples),
             peak_days=most(self.peak_days, other.peak_days),
+            updates_per_resource=None if updates is None else int(updates),
             admin_access_policies=(
                 self.admin_access_policies
                 if other.admin_access_policies is None

@@ -42,6 +42,7 @@ NO_RESOURCE_TYPE = {
     "ec2:DescribeAddresses": "Elastic IP quota usage",
     "ec2:DescribeNetworkInterfaces": "ENI quota usage",
     "ec2:DescribeSecurityGroups": "security group quota usage",
+    "ec2:DescribeSubnets": "free addresses in the clusters' subnets",
     "ec2:DescribeVpcs": "VPC quota usage",
     "eks:DescribeAddonVersions": "add-on compatibility with the next version",
     "eks:DescribeClusterVersions": "the support calendar",

@@ -78,6 +78,16 @@ def test_read_actions_are_scoped_where_iam_allows_it() -> None:
     assert grouped[RESOURCE_SCOPED_ACTIONS["eks:DescribeNodegroup"]] == ["eks:DescribeNodegroup"]
 
 
+def test_update_reads_are_granted_on_the_cluster_its_node_groups_and_its_add_ons() -> None:
+    grouped = group_by_resource(["eks:ListUpdates", "eks:DescribeUpdate"])
+    assert {pattern.rsplit(":", 1)[1] for pattern in grouped} == {
+        "cluster/*",
+        "nodegroup/*/*/*",
+        "addon/*/*/*",
+    }
+    assert all(actions == ["eks:DescribeUpdate", "eks:ListUpdates"] for actions in grouped.values())
+
+
 def test_resource_patterns_pin_service_and_account() -> None:
     for action, pattern in RESOURCE_SCOPED_ACTIONS.items():
         service = action.split(":")[0]

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from eksmon.cli import main
+from eksmon.collectors.eks import Addons
 from eksmon.parts import ClusterInfo
 from eksmon.registry import load
 from eksmon.sim.fleet import DEMO_FLEET, DEMO_REGIONS
@@ -159,8 +160,11 @@ def test_the_deadline_stops_a_scan_and_keeps_what_was_read(demo_sim: Simulator, 
         "source/deadline",
         "DeadlineExceeded",
     )
-    assert error["details"]["unfinished"] == ["eks.addons"]
-    assert kept(doc) == without(calm, "version.addon_incompatible", "data-platform")
+    # the update history waits for the add-on names, so it is left unread with them
+    assert error["details"]["unfinished"] == ["eks.addons", "eks_updates.updates"]
+    # what the add-ons hold is lost for data-platform: their compatibility and their health
+    lost_addons = without(calm, "version.addon_incompatible", "data-platform")
+    assert kept(doc) == without(lost_addons, "cluster.addon_health", "data-platform")
     assert unique_fingerprints(doc)
     # the run says it was cut, how long it took, and which source held it up
     (run,) = run_times(doc)
@@ -257,7 +261,8 @@ def test_describe_cluster_denied_loses_only_what_needs_it(demo_sim: Simulator, c
     # only the checks that need DescribeCluster itself lose the cluster (etcd's limit depends on its tier);
     # the apiserver metrics come from CloudWatch by cluster name, node groups and quotas are listed by name
     checks = load().checks
-    lost = {k for k in calm if k[2] == "payments-prod" and ClusterInfo in checks[k[1]].needs}
+    # (the add-ons are read against the cluster's version, so what reads them is lost with it)
+    lost = {k for k in calm if k[2] == "payments-prod" and {ClusterInfo, Addons} & set(checks[k[1]].needs)}
     assert lost and any(k[2] == "payments-prod" for k in calm - lost)
     assert kept(doc) == calm - lost
     assert unique_fingerprints(doc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -41,6 +42,17 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
     )
     assert found[("version.addon_incompatible", "data-platform", "addon/vpc-cni")] is Severity.WARNING
     assert found[("cluster.health_issue", "ml-training", "health/Ec2SubnetNotFound")] is Severity.CRITICAL
+    unhealthy = "nodegroup/batch/health/AsgInstanceLaunchFailures"
+    assert found[("cluster.nodegroup_health", "analytics-legacy", unhealthy)] is Severity.CRITICAL
+    # its healthy neighbour, and every other node group of the fleet, are not reported
+    assert [f.resource for f in result.findings if f.check == "cluster.nodegroup_health"] == [unhealthy]
+    addon_health = {
+        (f.cluster, f.resource): f.severity for f in result.findings if f.check == "cluster.addon_health"
+    }
+    assert addon_health == {  # the fleet's healthy add-ons, coredns and vpc-cni beside them, are not
+        ("data-platform", "addon/kube-proxy/health/ConfigurationConflict"): Severity.CRITICAL,
+        ("payments-prod", "addon/aws-ebs-csi-driver/health/InsufficientNumberOfReplicas"): Severity.WARNING,
+    }
     assert found[("auth.config_map_only", "data-platform", "access-config")] is Severity.WARNING
     assert found[("cluster.control_plane_logging", "data-platform", "logging")] is Severity.INFO
     insight = [
@@ -60,9 +72,39 @@ def test_demo_fleet_trips_every_lifecycle_check_and_leaves_healthy_clusters_alon
         "version.upgrade_insight",
         "cluster.control_plane_logging",
         "cluster.health_issue",
+        "cluster.nodegroup_health",
+        "cluster.addon_health",
+        "cluster.subnet_ip_headroom",
+        "cluster.update_failed",
+        "version.rollback_insight",
+        "cluster.misconfiguration_insight",
         "auth.config_map_only",
         "auth.break_glass",
     }
+    headroom = {f.cluster: f for f in result.findings if f.check == "cluster.subnet_ip_headroom"}
+    # checkout-prod has exactly 5 free in two zones (fine); ml-training's gone subnet is EKS's own health issue
+    assert {c: f.severity for c, f in headroom.items()} == {
+        "payments-prod": Severity.WARNING,
+        "data-platform": Severity.CRITICAL,
+        "analytics-legacy": Severity.CRITICAL,
+    }
+    assert sorted(headroom["payments-prod"].details["free_ips"].values()) == [2, 37, 120]
+    assert headroom["data-platform"].details["zones_with_5_free"] == ["us-east-1a"]
+    assert len(headroom["analytics-legacy"].details["gone_subnets"]) == 1
+    # reports' failed upgrade stands; batch's was superseded, the cluster's is older than 30 days
+    (failed,) = [f for f in result.findings if f.check == "cluster.update_failed"]
+    assert (failed.cluster, failed.resource, failed.severity) == (
+        "analytics-legacy",
+        "update/nodegroup/reports/VersionUpdate",
+        Severity.WARNING,
+    )
+    assert failed.details["error_codes"] == ["PodEvictionFailure"] and "3 days ago" in failed.message
+    # one rollback blocker (render-farm's advisory one is not reported), 5 of its 7 days left
+    (rollback,) = [f for f in result.findings if f.check == "version.rollback_insight"]
+    assert (rollback.cluster, rollback.details["days_left"]) == ("search-staging", 5)
+    assert rollback.remediation.startswith("Delete the Fargate pods")  # the insight's own advice
+    (misconfigured,) = [f for f in result.findings if f.check == "cluster.misconfiguration_insight"]
+    assert (misconfigured.cluster, misconfigured.severity) == ("ml-training", Severity.WARNING)
     clean = {"sandbox", "render-farm", "ai-inference"}
     assert not [f for f in result.findings if f.cluster in clean]
     # checkout-prod is API-only with its admin entry at namespace scope: no way in when RBAC breaks
@@ -101,6 +143,29 @@ def test_api_calls_grow_with_clusters_not_checks(demo_sim: Simulator, now) -> No
     assert calls["eks.ListClusters"] == len(DEMO_REGIONS)
     # add-on versions are read once per add-on name and region, not once per cluster
     assert calls["eks.DescribeAddonVersions"] <= 3 * len(DEMO_REGIONS) * 2
+    # one ListUpdates per cluster, node group and add-on; one DescribeUpdate per update listed
+    nodegroups = sum(len(c.nodegroups) for c in DEMO_FLEET)
+    addons = sum(len(c.addons) for c in DEMO_FLEET)
+    assert calls["eks.ListUpdates"] == len(DEMO_FLEET) + nodegroups + addons
+    assert calls["eks.DescribeUpdate"] == sum(len(c.updates) for c in DEMO_FLEET)
+    # the subnets of every cluster of a region in one request
+    assert calls["ec2.DescribeSubnets"] == len(DEMO_REGIONS)
+
+
+def test_subnets_that_cannot_be_read_are_said_once_per_region_and_hide_nothing_else(
+    demo_sim: Simulator, now
+) -> None:
+    demo_sim.fault(
+        "ec2", region="eu-west-1", operation="DescribeSubnets", code="UnauthorizedOperation", status=403
+    )
+    result = run(demo_sim, now)
+    errors = [(f.region, f.cluster, f.resource) for f in result.findings if f.check == COLLECTION_ERROR]
+    assert errors == [("eu-west-1", None, "source/ec2:DescribeSubnets")]
+    headroom = {f.cluster for f in result.findings if f.check == "cluster.subnet_ip_headroom"}
+    assert headroom == {"payments-prod", "data-platform"}  # us-east-1 still judged
+    assert any(
+        f.check == "cluster.nodegroup_health" and f.cluster == "analytics-legacy" for f in result.findings
+    )
 
 
 def test_access_denied_in_one_region_hides_nothing_else(demo_sim: Simulator, now) -> None:
@@ -229,3 +294,21 @@ def test_updating_cluster_is_still_warned(sim: Simulator, now) -> None:
     assert any(
         f.check == "version.standard_support_ending" and f.cluster == "moving" for f in result.findings
     )
+
+
+def test_update_reads_are_bounded_per_resource_and_a_partial_read_is_said(demo_sim: Simulator, now) -> None:
+    settings = parse_settings(
+        {
+            "regions": list(DEMO_REGIONS),
+            "checks": {"thresholds": {"cluster.update_failed": {"max_updates_read_per_resource": 1}}},
+        }
+    )
+    result = run(demo_sim, now, settings)
+    # analytics-legacy: the cluster and batch list 2 updates each, reports 1; search-staging's cluster 1:
+    # one DescribeUpdate each
+    assert result.api_calls.calls["eks.DescribeUpdate"] == 4
+    (coverage,) = [
+        f for f in result.findings if f.check == "monitor.coverage" and f.cluster == "analytics-legacy"
+    ]
+    text = json.dumps(coverage.details)
+    assert "node group batch: 1 of its 2 updates read" in text and "cluster analytics-legacy" in text

@@ -395,3 +395,40 @@ def test_a_replica_the_previous_scan_did_not_see_counts_from_its_start() -> None
     (p,) = apf_with_baseline(before, restarted)
     assert p.details["rejected"] == 5 and p.details["counted_since"] == "apiserver_start"
     assert "not sampled before counts from its start" in p.message
+
+
+# -- control_plane.tier_oversized never suggests what the user guide forbids ----------------------------
+def oversized_with_hpa(period: str | None, tier: str = "tier-xl", seats: float = 1200, db: float = 4.7 * GIB):
+    size = series(SIZE, [db], stat="Maximum")
+    peaks = {SEATS: hourly(SEATS, seats), SCHEDULED: hourly(SCHEDULED, 100 * 60)}
+    snap = snapshot(cw(size=size, peaks=peaks), tier=tier, hpa_sync_period=period)
+    return list(control_plane_tier_oversized(snap, FIT, NOW))
+
+
+@pytest.mark.parametrize("period", ["10s", "12s", "0.5m", "soon"])
+def test_a_customised_hpa_sync_period_never_suggests_standard(period: str) -> None:
+    # standard would fit these peaks, but the cluster cannot leave Provisioned mode: tier-xl is the
+    # cheapest tier it may go to, and it is already there
+    assert oversized_with_hpa(period) == []
+
+
+@pytest.mark.parametrize("period", [None, "", "15s", "15", "0m15s"])
+def test_the_default_hpa_sync_period_still_allows_standard(period: str | None) -> None:  # the near-miss
+    (p,) = oversized_with_hpa(period)
+    assert p.details["suggested_tier"] == "standard" and p.details["standard_excluded"] is None
+
+
+def test_with_a_customised_period_the_cheapest_provisioned_fit_is_suggested_and_standard_explained() -> None:
+    (p,) = oversized_with_hpa("10s", tier="tier-4xl", seats=1000)
+    assert p.details["suggested_tier"] == "tier-xl"
+    assert "horizontalPodAutoscalerSyncPeriod is 10s" in p.details["standard_excluded"]
+    assert "set back to 15s" in p.remediation and "cannot go back to standard" not in p.remediation
+
+
+def test_the_hpa_sync_period_is_read_from_describe_cluster() -> None:
+    from eksmon.collectors.eks import _hpa_sync_period
+
+    doc = {"horizontalPodAutoscalerControllerConfig": {"horizontalPodAutoscalerSyncPeriod": "10s"}}
+    assert _hpa_sync_period(doc) == "10s"
+    assert _hpa_sync_period({}) is None and _hpa_sync_period(None) is None
+    assert _hpa_sync_period({"horizontalPodAutoscalerControllerConfig": None}) is None

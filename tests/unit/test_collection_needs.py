@@ -47,6 +47,7 @@ def test_the_engine_passes_the_scans_window_and_the_largest_look_backs_of_the_se
         lookback_hours=72,
         scrape_samples=5,
         peak_days=14,
+        updates_per_resource=25,  # cluster.update_failed's bound on DescribeUpdate per resource
         admin_access_policies=(
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",

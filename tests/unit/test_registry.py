@@ -18,6 +18,13 @@ SPEC_IDS = {
     "cluster.control_plane_logging",
     "cluster.health_issue",
     "auth.config_map_only",
+    # issue 25: EKS's own health signals and the update history
+    "cluster.nodegroup_health",
+    "cluster.addon_health",
+    "cluster.subnet_ip_headroom",
+    "cluster.update_failed",
+    "version.rollback_insight",
+    "cluster.misconfiguration_insight",
 }
 READ_ONLY = re.compile(r"^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$")
 
@@ -124,3 +131,10 @@ def test_the_quota_collectors_keep_their_names_after_the_split() -> None:
         ClusterQuotaUsage: "quotas.cluster_quota_usage",
     }
     assert REGISTRY.collectors[ClusterNames].name == "eks.list_clusters"  # the default: <module>.<function>
+
+
+def test_the_new_aws_side_checks_bring_their_read_actions_into_the_policies() -> None:
+    actions = set(
+        REGISTRY.iam_actions(REGISTRY.select(["cluster.subnet_ip_headroom", "cluster.update_failed"]))
+    )
+    assert {"ec2:DescribeSubnets", "eks:ListUpdates", "eks:DescribeUpdate", "eks:DescribeCluster"} <= actions

@@ -9,6 +9,7 @@ over a month, at the configured prices.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -60,6 +61,37 @@ class TierOversizedThresholds(Thresholds):
 
     def collection_needs(self) -> CollectionNeeds:
         return CollectionNeeds(peak_days=self.lookback_days)
+
+
+# The EKS user guide (Advanced control plane configuration, "Exit restriction for HPA sync period"): a
+# cluster whose horizontalPodAutoscalerSyncPeriod is not the default 15 s cannot leave Provisioned mode;
+# the setting needs Provisioned Control Plane. A cluster cannot leave it either while its database is over
+# the 8 GB standard mode holds (Provisioned Control Plane, "Exiting limitations"): ``fits`` requires less.
+DEFAULT_HPA_SYNC_SECONDS = 15.0
+
+
+def standard_blocked_by(hpa_sync_period: str | None) -> str | None:
+    """Why the cluster may not go back to standard mode, or None (unset or the default period)."""
+    if hpa_sync_period is None or not hpa_sync_period.strip():
+        return None
+    seconds = _seconds(hpa_sync_period.strip())
+    if seconds == DEFAULT_HPA_SYNC_SECONDS:
+        return None
+    return (
+        f"horizontalPodAutoscalerSyncPeriod is {hpa_sync_period.strip()} (default 15s), a setting only "
+        "Provisioned Control Plane allows"
+    )
+
+
+def _seconds(text: str) -> float | None:
+    """A Go-style duration ("15s", "1m", "10s500ms") or plain seconds; None when it does not parse."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * unit[u] for n, u in parts)
 
 
 def fits(tier: TierCapacity, seats: float, pods: float, db_bytes: float | None, fit_percent: float) -> bool:
@@ -135,6 +167,10 @@ def control_plane_tier_oversized(
         for c, p in sorted(options, key=lambda cp: cp[1])
         if p < current_price and c.name != tier.name and fits(c, seats, pods, db, t.fit_percent)
     ]
+    blocked = standard_blocked_by(info.hpa_sync_period)
+    standard_excluded = blocked if blocked and any(not c.provisioned for c, _ in cheaper) else None
+    if blocked:  # never suggest a move the user guide forbids
+        cheaper = [(c, p) for c, p in cheaper if c.provisioned]
     if not cheaper:
         return
     suggested, price = cheaper[0]
@@ -155,6 +191,12 @@ def control_plane_tier_oversized(
             " A cluster cannot go back to standard while its database is over 8 GB."
             if not suggested.provisioned
             else ""
+        )
+        + (
+            f" Standard mode would fit too, but {standard_excluded}: it cannot leave Provisioned mode until "
+            "the period is set back to 15s."
+            if standard_excluded
+            else ""
         ),
         {
             "tier": tier.name,
@@ -164,6 +206,7 @@ def control_plane_tier_oversized(
             "scheduling_peak_per_second": round(pods, 2),
             "db_bytes_peak": int(db) if db is not None else None,
             "lookback_days": t.lookback_days,
+            "standard_excluded": standard_excluded,
         },
         title=f"{snap.name}: {tier.name} is oversized; {suggested.name} saves ${saving:,.0f}/month",
     )

@@ -38,6 +38,7 @@ class Nodegroup:
     version: str | None
     status: str
     release_version: str | None = None
+    health_issues: tuple[HealthIssue, ...] = ()  # DescribeNodegroup health.issues
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class Addon:
     next_kubernetes_version: str | None
     compatible_with_next: bool | None  # None: unknown (no next version in the calendar, or no data)
     latest_for_next: str | None = None
+    health_issues: tuple[HealthIssue, ...] = ()  # DescribeAddon health.issues
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,14 @@ def describe_nodegroup(eks: Any, cluster: str, name: str) -> dict[str, Any]:
     return answer
 
 
+def health_issues(doc: dict[str, Any]) -> tuple[HealthIssue, ...]:
+    """``health.issues`` of a DescribeCluster, DescribeNodegroup or DescribeAddon answer."""
+    return tuple(
+        HealthIssue(i.get("code") or "Unknown", i.get("message") or "", tuple(i.get("resourceIds") or ()))
+        for i in (doc.get("health") or {}).get("issues") or []
+    )
+
+
 @collector(provides=ClusterNames, scope="region", iam_actions=("eks:ListClusters",))
 def list_clusters(ctx: CollectContext) -> ClusterNames:
     flt = ctx.settings.clusters
@@ -154,10 +164,7 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         for entry in c["logging"].get("clusterLogging", []):
             if entry.get("enabled"):
                 logging_types.update(entry.get("types", []))
-    issues = tuple(
-        HealthIssue(i.get("code", "Unknown"), i.get("message", ""), tuple(i.get("resourceIds", [])))
-        for i in (c.get("health") or {}).get("issues", [])
-    )
+    issues = health_issues(c)
     return ClusterInfo(
         name=c["name"],
         arn=c.get("arn", ""),
@@ -172,7 +179,25 @@ def describe_cluster(ctx: CollectContext) -> ClusterInfo:
         certificate_authority=(c.get("certificateAuthority") or {}).get("data"),
         created_at=c.get("createdAt"),
         tier=tier_name(c.get("controlPlaneScalingConfig")),
+        subnet_ids=_subnet_ids(c.get("resourcesVpcConfig")),
+        hpa_sync_period=_hpa_sync_period(c.get("kubeControllerManagerConfig")),
     )
+
+
+def _hpa_sync_period(config: Any) -> str | None:
+    if not isinstance(config, dict):
+        return None
+    hpa = config.get("horizontalPodAutoscalerControllerConfig")
+    period = hpa.get("horizontalPodAutoscalerSyncPeriod") if isinstance(hpa, dict) else None
+    return str(period) if period is not None else None
+
+
+def _subnet_ids(vpc_config: Any) -> tuple[str, ...] | None:
+    """The subnets given when the cluster was created (or last updated): EKS places its control-plane
+    network interfaces there, and needs free addresses in them for every upgrade."""
+    if not isinstance(vpc_config, dict) or vpc_config.get("subnetIds") is None:
+        return None
+    return tuple(dict.fromkeys(str(s) for s in vpc_config["subnetIds"]))
 
 
 @collector(  # by cluster name: a failed DescribeCluster does not hide the node groups
@@ -186,7 +211,13 @@ def nodegroups(ctx: CollectContext) -> Nodegroups:
     for name in list_nodegroup_names(eks, ctx.cluster):
         ng = describe_nodegroup(eks, ctx.cluster, name)
         items.append(
-            Nodegroup(name, ng.get("version"), ng.get("status", "UNKNOWN"), ng.get("releaseVersion"))
+            Nodegroup(
+                name,
+                ng.get("version"),
+                ng.get("status", "UNKNOWN"),
+                ng.get("releaseVersion"),
+                health_issues(ng),
+            )
         )
     return Nodegroups(tuple(items))
 
@@ -225,7 +256,9 @@ def addons(ctx: CollectContext) -> Addons:
             if version in {v for v, _ in supported}:  # unknown versions stay "unknown", not "incompatible"
                 compatible = version in for_next
             latest = for_next[0] if for_next else None
-        items.append(Addon(name, version, addon.get("status"), target, compatible, latest))
+        items.append(
+            Addon(name, version, addon.get("status"), target, compatible, latest, health_issues(addon))
+        )
     return Addons(tuple(items))
 
 

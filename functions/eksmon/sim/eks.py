@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight
+from eksmon.sim.fleet import DEMO_FLEET, DemoCluster, DemoInsight, DemoUpdate
 from eksmon.sim.server import Extension, SimRequest, Simulator, error_response, json_response
 from eksmon.tiers import GIB, PUBLISHED_TIERS, STANDARD
 from eksmon.versions import BUNDLED_CALENDAR
@@ -47,12 +47,15 @@ class ClusterExtra:
     health_issues: list[dict[str, Any]] = field(default_factory=list)
     insights: list[dict[str, Any]] = field(default_factory=list)
     addons: dict[str, str] = field(default_factory=dict)
+    addon_issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # add-on -> health.issues
     access_entries: list[str] = field(default_factory=list)
     # principal ARN -> associated access policies, as ListAssociatedAccessPolicies returns them
     access_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # principal ARN -> (kubernetesGroups, type) of the entries created through CreateAccessEntry
     access_entry_details: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     tier: str = STANDARD
+    hpa_sync_period: str | None = None
+    updates: list[dict[str, Any]] = field(default_factory=list)  # DescribeUpdate docs, with their target
     endpoint: str | None = None
     certificate_authority: str | None = None
 
@@ -66,9 +69,11 @@ class EksExtension(Extension):
         self.extra: dict[tuple[str, str, str], ClusterExtra] = {}
         self.now: datetime | None = None  # None: the real clock; the demo freezes it
         self.versions_available = True
+        self.subnet_slots: dict[tuple[str, str], int] = {}  # next free /24 of 172.31.128.0/17
 
     def reset(self) -> None:
         self.extra.clear()
+        self.subnet_slots.clear()
         self.now = None
         self.versions_available = True
 
@@ -92,6 +97,9 @@ class EksExtension(Extension):
         entry = re.fullmatch(r"/clusters/([^/]+)/access-entries(?:/(.+))?", path)
         if entry is not None and (req.method == "POST" or entry.group(2) is not None):
             return self._access_entry(req, *entry.groups())
+        updates = re.fullmatch(r"/clusters/([^/]+)/updates(?:/([^/]+))?", path)
+        if updates is not None and req.method == "GET":
+            return self._updates(req, *updates.groups())
         m = re.fullmatch(r"/clusters/([^/]+)/(insights|addons|access-entries)(?:/([^/]+))?", path)
         if m is None:
             return None
@@ -119,7 +127,9 @@ class EksExtension(Extension):
         if kind == "addons" and item is not None:
             if item not in extra.addons:
                 return error_response(req, "ResourceNotFoundException", f"No addon: {item}", 404)
-            return json_response({"addon": self._addon(req, name, item, extra.addons[item])})
+            doc = self._addon(req, name, item, extra.addons[item])
+            doc["health"] = {"issues": extra.addon_issues.get(item, [])}
+            return json_response({"addon": doc})
         if kind == "access-entries" and item is None:
             entries = extra.access_entries
             policy = req.query.get("associatedPolicyArn", [None])[0]
@@ -147,6 +157,12 @@ class EksExtension(Extension):
         c["accessConfig"] = {"authenticationMode": extra.authentication_mode}
         if extra.tier != STANDARD:  # standard clusters leave it out: absent means standard
             c["controlPlaneScalingConfig"] = {"tier": extra.tier}
+        if extra.hpa_sync_period is not None:
+            c["kubeControllerManagerConfig"] = {
+                "horizontalPodAutoscalerControllerConfig": {
+                    "horizontalPodAutoscalerSyncPeriod": extra.hpa_sync_period
+                }
+            }
         c["health"] = {"issues": extra.health_issues}
         off = [
             t
@@ -273,6 +289,26 @@ class EksExtension(Extension):
             }
         )
 
+    def _updates(self, req: SimRequest, cluster: str, update_id: str | None) -> Response:
+        """ListUpdates (ids in no time order, as EKS lists them) and DescribeUpdate of one resource."""
+        extra = self.extra.get((req.account, req.region, cluster))
+        if extra is None:
+            return error_response(
+                req, "ResourceNotFoundException", f"No cluster found for name: {cluster}.", 404
+            )
+        nodegroup = req.query.get("nodegroupName", [""])[0]
+        addon = req.query.get("addonName", [""])[0]
+        target = ("nodegroup", nodegroup) if nodegroup else ("addon", addon) if addon else ("cluster", "")
+        mine = [u for u in extra.updates if (u["kind"], u["target"]) == target]
+        if update_id is None:
+            return self._page(req, "updateIds", sorted(u["doc"]["id"] for u in mine))
+        found = next((u["doc"] for u in mine if u["doc"]["id"] == update_id), None)
+        if found is None:
+            return error_response(
+                req, "ResourceNotFoundException", f"No update found for ID: {update_id}.", 404
+            )
+        return json_response({"update": found})
+
     def _access_policies(self, req: SimRequest, cluster: str, principal: str) -> Response:
         extra = self.extra.get((req.account, req.region, cluster))
         if extra is None or principal not in extra.access_entries:
@@ -343,14 +379,17 @@ class EksExtension(Extension):
         from moto.eks.models import eks_backends
 
         backend = eks_backends[account][c.region]  # moto's own model, seeded directly (fast)
+        slot = self.subnet_slots.get((account, c.region), 128)
+        self.subnet_slots[(account, c.region)] = slot + len(c.subnets)
+        subnets, gone = _cluster_subnets(c, account, slot)
         backend.create_cluster(
             name=c.name,
             version=c.version,
             role_arn=f"arn:aws:iam::{account}:role/eks-cluster-role",
-            resources_vpc_config={"subnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]},
+            resources_vpc_config={"subnetIds": subnets},
         )
         for ng_name, ng_version in c.nodegroups:
-            backend.create_nodegroup(
+            group = backend.create_nodegroup(
                 cluster_name=c.name,
                 nodegroup_name=ng_name,
                 version=ng_version,
@@ -358,18 +397,31 @@ class EksExtension(Extension):
                 subnets=["subnet-0a1b2c3d"],
                 scaling_config={"minSize": 1, "maxSize": 10, "desiredSize": 3},
             )
+            group.health = {  # a dict of its own: moto's default one is shared by every node group
+                "issues": [
+                    {"code": code, "message": msg, "resourceIds": [f"eks-{ng_name}-asg"]}
+                    for ng, code, msg in c.nodegroup_issues
+                    if ng == ng_name
+                ]
+            }
         extra = self.cluster(account, c.region, c.name)
         extra.status = c.status
         extra.support_type = c.support_type
         extra.authentication_mode = c.authentication_mode
         extra.logs_enabled = c.logs_enabled
         extra.health_issues = [
-            {"code": code, "message": msg, "resourceIds": ["subnet-4e5f6a7b"]}
+            {"code": code, "message": msg, "resourceIds": gone or subnets[-1:]}
             for code, msg in c.health_issues
         ]
         extra.addons = dict(c.addons)
+        for addon, code, msg in c.addon_issues:
+            extra.addon_issues.setdefault(addon, []).append(
+                {"code": code, "message": msg, "resourceIds": [f"kube-system/{addon}"]}
+            )
         extra.insights = [_insight(c, i) for i in c.insights]
         extra.tier = c.tier
+        extra.hpa_sync_period = c.hpa_sync_period
+        extra.updates = [_update(c, u, n, self.now or datetime.now(UTC)) for n, u in enumerate(c.updates)]
         admin = f"arn:aws:iam::{account}:role/platform-admin"
         extra.access_entries = [admin] if c.authentication_mode != "CONFIG_MAP" else []
         if extra.access_entries:
@@ -390,6 +442,50 @@ class EksExtension(Extension):
             self.add_cluster(c, DEMO_ACCOUNT)
 
 
+def _cluster_subnets(c: DemoCluster, account: str, first_slot: int) -> tuple[list[str], list[str]]:
+    """The cluster's subnets, made in moto's EC2 with the free addresses the fleet asks for, and ids
+    that exist nowhere for the subnets the fleet says are gone. Returns (every subnet id, the gone ones).
+
+    They go in the region's default VPC, each in its own /24 slot of 172.31.128.0/17 (above the default
+    subnets), so the VPC and network-interface counts the quota checks read stay as they are; addresses
+    are taken by /32 prefix reservations, which count against AvailableIpAddressCount as ENIs do."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account][c.region]
+    vpc = next(v for v in ec2.describe_vpcs() if v.is_default)
+    ids: list[str] = []
+    gone: list[str] = []
+    for n, (zone, free) in enumerate(c.subnets):
+        if free is None:
+            ids.append(f"subnet-{uuid.uuid5(uuid.NAMESPACE_URL, f'{c.region}/{c.name}/{n}').hex[:17]}")
+            gone.append(ids[-1])
+            continue
+        prefix = next(p for p in range(28, 23, -1) if 2 ** (32 - p) - 5 >= free)  # AWS keeps 5 of each
+        base = f"172.31.{first_slot + n}"
+        subnet = ec2.create_subnet(vpc.id, f"{base}.0/{prefix}", availability_zone=f"{c.region}{zone}")
+        for i in range(2 ** (32 - prefix) - 5 - free):
+            ec2.create_subnet_cidr_reservation(subnet.id, "prefix", f"{base}.{4 + i}/32")
+        ids.append(subnet.id)
+    return ids, gone
+
+
+def _update(c: DemoCluster, u: DemoUpdate, n: int, now: datetime) -> dict[str, Any]:
+    created = now.timestamp() - u.days_ago * 86400
+    doc: dict[str, Any] = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.region}/{c.name}/update/{n}")),
+        "status": u.status,
+        "type": u.type,
+        "params": [],
+        "createdAt": created,
+        "errors": [],
+    }
+    if u.error_code:
+        doc["errors"] = [
+            {"errorCode": u.error_code, "errorMessage": u.error_message, "resourceIds": [u.target or c.name]}
+        ]
+    return {"kind": u.kind, "target": u.target, "doc": doc}
+
+
 def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
     next_version = f"1.{int(c.version.split('.')[1]) + 1}"
     doc: dict[str, Any] = {
@@ -402,15 +498,19 @@ def _insight(c: DemoCluster, i: DemoInsight) -> dict[str, Any]:
         "description": f"Checks for {i.name.lower()} before upgrading to {next_version}.",
         "insightStatus": {
             "status": i.status,
-            "reason": {
+            "reason": i.reason
+            or {
                 "ERROR": "Deprecated API usage detected within last 30 days.",
                 "WARNING": "Some node groups run an older kubelet minor version.",
                 "PASSING": "No issue detected.",
             }.get(i.status, "Unknown"),
         },
-        "recommendation": "Update the listed clients to the replacement API before upgrading."
-        if i.deprecated_api
-        else "Upgrade the node groups to the control plane's version.",
+        "recommendation": i.recommendation
+        or (
+            "Update the listed clients to the replacement API before upgrading."
+            if i.deprecated_api
+            else "Upgrade the node groups to the control plane's version."
+        ),
         "additionalInfo": {
             "EKS update documentation": "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"
         },
