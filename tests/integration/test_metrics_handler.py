@@ -49,7 +49,7 @@ def test_metrics_lambda_alerts_per_cluster_and_publishes_etcd_size(lambda_env, c
         "analytics-legacy",
         "render-farm",
     }
-    assert "capacity" not in by_cluster["payments-prod"]["Message"].lower()
+    assert "check: control_plane.capacity" not in by_cluster["payments-prod"]["Message"]
     assert "could not be evaluated" not in by_cluster["analytics-legacy"]["Message"]
     assert "tier-xl" in by_cluster["render-farm"]["Message"]
     assert by_cluster["payments-prod"]["MessageAttributes"]["severity"]["Value"] == "critical"
@@ -116,3 +116,19 @@ def test_scan_command_reports_the_seeded_problems(demo_sim: Simulator, monkeypat
 
 def _one(value: Any) -> float:
     return float(value[0] if isinstance(value, list) else value)
+
+
+def test_scheduler_backlog_fires_on_a_queue_that_stays_and_not_on_a_burst_that_drained(
+    demo_sim: Simulator, monkeypatch
+) -> None:
+    for k, v in demo_sim.environ("us-east-1").items():
+        monkeypatch.setenv(k, v)
+    out, err = io.StringIO(), io.StringIO()
+    args = ["scan", "--check", "scheduler.backlog", "--now", "2026-11-26T12:00:00Z", "--format", "json"]
+    code = main([*args, *[a for r in DEMO_REGIONS for a in ("--region", r)]], out=out, err=err)
+    assert code == 0, err.getvalue()
+    doc = json.loads(out.getvalue())
+    # payments-prod: 35 pods for 22 minutes; checkout-prod: 300 pods that drained in 12 (the near miss)
+    [backlog] = doc["findings"]
+    assert backlog["cluster"] == "payments-prod" and backlog["details"]["backlog_minutes"] == 22
+    assert backlog["details"]["peak_pending_pods"] == 35

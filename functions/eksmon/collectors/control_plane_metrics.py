@@ -69,6 +69,9 @@ WEBHOOK_REJECTIONS = "apiserver_admission_webhook_rejection_count"
 WEBHOOK_DURATION = "apiserver_admission_webhook_admission_duration_seconds"  # a p99, per AWS's table
 SEATS = "apiserver_flowcontrol_current_executing_seats"  # seats in use: Maximum of 1-minute points
 SCHEDULED = "scheduler_schedule_attempts_SCHEDULED"  # pods scheduled: Sum per minute / 60 = pods/s
+# pods waiting in the scheduler's active queue; the Minimum of a period is what never left it (gated pods
+# are in their own series, _GATED, and never read: they are held on purpose)
+PENDING_ACTIVE = "scheduler_pending_pods_ACTIVEQ"
 
 # (metric, statistic) of the evaluation window, as AWS documents each one's valid statistic.
 WINDOW_METRICS: tuple[tuple[str, str], ...] = (
@@ -80,6 +83,7 @@ WINDOW_METRICS: tuple[tuple[str, str], ...] = (
     (WEBHOOK_DURATION, "Average"),
     (SEATS, "Maximum"),
     (SCHEDULED, "Sum"),
+    (PENDING_ACTIVE, "Minimum"),
 )
 # Hourly maxima of the tier look-back. A vended series has one point a minute, so the Maximum of an
 # hour of SCHEDULED is that hour's busiest minute (pods/s = value / 60).
@@ -442,6 +446,7 @@ __all__ = [
     "MAX_WINDOW_MINUTES",
     "PEAK_METRICS",
     "PEAK_PERIOD",
+    "PENDING_ACTIVE",
     "REQUESTS",
     "REQUESTS_5XX",
     "REQUESTS_429",

@@ -33,6 +33,7 @@ from eksmon.collectors.control_plane_metrics import (
     AWS_EKS,
     ETCD_QUOTA_BYTES,
     LATENCY_METRICS,
+    PENDING_ACTIVE,
     REQUESTS,
     REQUESTS_5XX,
     REQUESTS_429,
@@ -85,6 +86,8 @@ class Profile:
     scheduled_per_minute: float = 300.0  # pods scheduled a minute (5 pods/s)
     hourly_seats_peak: float = 420.0  # the busiest minute of each of the last 14 days' hours (at most)
     hourly_scheduled_peak: float = 900.0  # pods in the busiest minute of each hour (at most)
+    # stretches of the scheduler's active queue: (minutes before now it started, minutes long, pods)
+    pending_active: tuple[tuple[int, int, float], ...] = ()
 
 
 def profile_for(scenarios: Iterable[str]) -> Profile | None:
@@ -117,6 +120,10 @@ def profile_for(scenarios: Iterable[str]) -> Profile | None:
             scheduled_per_minute=1800.0,
             hourly_scheduled_peak=3000.0,
         )
+    if "scheduler-backlog" in tags:  # 22 minutes when 35 pods never left the active queue, ended 18 ago
+        kwargs.update(pending_active=((40, 22, 35.0),))
+    if "scheduler-burst" in tags:  # a scale-out of 300 pods that drained within 12 minutes: no finding
+        kwargs.update(pending_active=((30, 12, 300.0),))
     # 8 minutes of 5xx and 429 at the end of the window; GET past its 1 s SLO, LIST's few seconds within
     # its 30 s SLO (the near-miss beside it)
     if "apiserver-errors" in tags:
@@ -180,6 +187,9 @@ def window_series(profile: Profile, now: datetime, seed: str) -> dict[str, list[
         }
         values[SEATS] = round(profile.seats_peak if i == 3 and profile.seats_peak else jitter(profile.seats))
         values[SCHEDULED] = round(jitter(profile.scheduled_per_minute))
+        values[PENDING_ACTIVE] = next(
+            (pods for start, length, pods in profile.pending_active if start - length < i <= start), 0.0
+        )
         for verb in VERBS:
             seconds = profile.burst_latency.get(verb) if burst else None
             values[LATENCY_METRICS[verb]] = jitter(seconds or profile.latency.get(verb, 0.05), 0.05)

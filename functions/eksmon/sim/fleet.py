@@ -72,9 +72,10 @@ class DemoCluster:
     no-vended-metrics, k8s-hazards, k8s-clean, many-services, many-pods, quota-nodegroup-near-limit
     (its last node group runs 437 of 450 nodes), quota-fargate-near-limit (9 of 10 Fargate profiles),
     seats-high (a standard cluster peaking at 1,450 seats), apf-drops (APF rejects requests at the
-    leader-election level), apf-saturated (leader-election above 90 % of its seats 3 % of the time,
-    workload-low 25 %), etcd-objects (9,412 Secrets, 7,900 Services), no-admin-entry (API mode, admin only at namespace scope),
-    tier-oversized (tier-2xl whose 14-day peaks fit tier-xl), tier-xl-9gib (9 GiB of a 16 GiB database:
+    leader-election level), scheduler-backlog (35 pods in the active queue for 22 minutes),
+    scheduler-burst (300 pods that drained within 12 minutes), apf-saturated (leader-election above 90 %
+    of its seats 3 % of the time, workload-low 25 %), etcd-objects (9,412 Secrets, 7,900 Services),
+    no-admin-entry (API mode, admin only at namespace scope), tier-oversized (tier-2xl whose 14-day peaks fit tier-xl), tier-xl-9gib (9 GiB of a 16 GiB database:
     nothing to report)."""
 
 
@@ -138,7 +139,9 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
                 "The add-on is unhealthy because it doesn't have the desired number of replicas.",
             ),
         ),
-        scenarios=frozenset({"etcd-near-quota", "quota-nodegroup-near-limit", "seats-high"}),
+        scenarios=frozenset(
+            {"etcd-near-quota", "quota-nodegroup-near-limit", "seats-high", "scheduler-backlog"}
+        ),
     ),
     DemoCluster(
         name="checkout-prod",
@@ -149,7 +152,7 @@ DEMO_FLEET: tuple[DemoCluster, ...] = (
         subnets=(("a", 5), ("b", 5)),  # exactly the 5 free addresses EKS needs in two zones: fine
         addons=(("vpc-cni", "v1.21.1-eksbuild.1"), ("coredns", "v1.13.1-eksbuild.1")),
         insights=(AL2_PASSING,),
-        scenarios=frozenset({"k8s-clean", "no-admin-entry"}),
+        scenarios=frozenset({"k8s-clean", "no-admin-entry", "scheduler-burst"}),
     ),
     DemoCluster(
         name="data-platform",
