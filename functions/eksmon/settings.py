@@ -69,6 +69,15 @@ class FanoutSettings(_Model):
     max_targets_per_invocation: int = Field(
         50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
     )
+    # None: eksmon.partition.clusters_per_invocation of the function's memory and timeout (1,593 clusters
+    # for a 512 MB, 5-minute function; 3,956 for 1,024 MB), so that a partition stays within both.
+    max_clusters_per_invocation: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="clusters one Lambda invocation scans; the plan counts them (eksmon.cluster_count). "
+        "Default: derived from the function's memory and timeout (eksmon.partition)",
+    )
     max_concurrency: int = Field(10, ge=1, le=100, description="partitions scanned at once")
 
 
