@@ -59,7 +59,7 @@ FULL_VCPU_MB: Final = 1769
 # such a pair cannot overfill a partition unless its account raised the quota.
 ASSUMED_CLUSTERS: Final = 100
 # The function sizes the plan assumes when it runs outside Lambda, where nothing tells them: the smallest
-# monitor function's (infra/constants.py LAMBDA_SIZES; tests/unit/test_partition.py checks).
+# monitor function's (infra/constants.py LAMBDA_SIZES; tests/infra/test_partition_sizing.py checks).
 DEFAULT_MEMORY_MB: Final = 512
 DEFAULT_TIMEOUT_SECONDS: Final = 300.0
 
