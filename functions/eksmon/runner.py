@@ -6,6 +6,7 @@ The CLI's demo calls the handlers themselves; everything here is shared by all t
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,11 @@ def narrow(settings: Settings, part: Partition) -> Settings:
     return settings.model_copy(update={"accounts": accounts, "regions": list(part.regions)})
 
 
+# Step Functions keeps an execution's state (here: the plan's partitions, then one result per partition)
+# within 256 KiB; the plan may take three quarters, leaving the rest to the Map's results.
+PLAN_MAX_BYTES = 192 * 1024
+
+
 def plan_partitions(
     env: MonitorEnvironment,
     session_factory: Callable[..., boto3.Session] = boto3.Session,
@@ -149,6 +155,13 @@ def plan_partitions(
         clusters=census.counts,
         max_clusters=limit,
     )
+    size = len(json.dumps([p.model_dump(mode="json") for p in parts], separators=(",", ":")))
+    if size > PLAN_MAX_BYTES:  # Step Functions would refuse it (States.DataLimitExceeded), less clearly
+        raise ScanAborted(
+            f"the fan-out plan's {len(parts)} partitions take {size:,} bytes, more than the {PLAN_MAX_BYTES:,} a "
+            "Step Functions execution's state leaves them: raise fanout.max_targets_per_invocation (fewer, "
+            "larger partitions) or split the accounts or regions between deployments"
+        )
     plan = FanoutPlan(
         partitions=parts,
         targets=sum(p.targets for p in parts),

@@ -215,3 +215,22 @@ def test_an_account_whose_role_cannot_be_assumed_is_assumed_full_and_a_busy_pair
     assert plan["unread"] == ["111111111111 eu-west-1: sts:AssumeRole: AccessDeniedException"]
     assert plan["partitions"] == [{"accounts": ["111111111111"], "regions": ["eu-west-1"], "clusters": 100}]
     assert plan["oversized"] == ["111111111111 eu-west-1: 100 clusters, about 113 MiB"]
+
+
+def test_a_plan_too_large_for_the_state_machine_fails_naming_the_fix(lambda_env, monkeypatch) -> None:
+    """The plan's partitions travel in the execution's state (256 KiB at most): a plan that would not fit
+    fails the plan step with what to change, rather than Step Functions' States.DataLimitExceeded."""
+    import eksmon.runner
+    from eksmon.errors import ScanAborted
+
+    monkeypatch.setattr(eksmon.runner, "PLAN_MAX_BYTES", 100)
+    with pytest.raises(
+        ScanAborted, match=r"2 partitions take 1\d\d bytes.*fanout.max_targets_per_invocation"
+    ):
+        configure(
+            monkeypatch,
+            parse_settings({"regions": list(DEMO_REGIONS), "fanout": {"max_targets_per_invocation": 1}}),
+        )
+        invoke({"plan": True})
+    monkeypatch.setattr(eksmon.runner, "PLAN_MAX_BYTES", 200)
+    assert len(invoke({"plan": True})["partitions"]) == 2  # the near miss: it fits
