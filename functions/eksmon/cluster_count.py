@@ -25,6 +25,7 @@ from eksmon.partition import ASSUMED_CLUSTERS, Target
 from eksmon.settings import Settings
 
 LIST_PAGE_SIZE = 100  # ListClusters' largest page (maxResults 1-100)
+ACCOUNTS_PER_GROUP = 25  # accounts whose roles one thread assumes, one after another
 
 
 @dataclass(frozen=True)
@@ -60,22 +61,37 @@ def count_clusters(
     census = Census()
     io = ScanIO(settings.aws, deadline)
     counter = ApiCallCounter()
-    wanted = settings.accounts.model_copy(update={"ids": list(accounts), "organization": False})
-    try:
-        reached, failures = resolve_accounts(
-            base,
-            settings.model_copy(update={"accounts": wanted}),
-            client_config(settings.aws),
-            counter,
-            regions[0],
-            session_factory,
-            io,
-        )
-    except ScanAborted as exc:  # no identity at all: the partitions' runs will each say so too
-        reached, failures = [], []
-        census.unread += [Unread(a, r, str(exc)) for a in accounts or [""] for r in regions]
-    for account, source, error in failures:
-        census.unread += [Unread(account, r, f"{source}: {error_code(error)}") for r in regions]
+    config = client_config(settings.aws)
+    # An Organization may have thousands of accounts, and eksmon.accounts assumes their roles one after
+    # another: groups of accounts are reached side by side, each through a session of its own (a boto3
+    # session is not thread-safe), within the home region's in-flight limit as every STS call is.
+    groups = [list(accounts[i : i + ACCOUNTS_PER_GROUP]) for i in range(0, len(accounts), ACCOUNTS_PER_GROUP)]
+
+    def reach(group: list[str]) -> tuple[list[AwsAccount], list[Unread]]:
+        wanted = settings.accounts.model_copy(update={"ids": group, "organization": False})
+        try:
+            reached, failures = resolve_accounts(
+                base if len(groups) <= 1 else session_factory(),
+                settings.model_copy(update={"accounts": wanted}),
+                config,
+                counter,
+                regions[0],
+                session_factory,
+                io,
+            )
+        except ScanAborted as exc:  # no identity at all: the partitions' runs will each say so too
+            return [], [Unread(a, r, str(exc)) for a in group or [""] for r in regions]
+        return reached, [
+            Unread(account, r, f"{source}: {error_code(error)}")
+            for account, source, error in failures
+            for r in regions
+        ]
+
+    reached: list[AwsAccount] = []
+    with ThreadPoolExecutor(max(1, min(len(groups), settings.aws.max_in_flight_per_region))) as pool:
+        for accounts_reached, accounts_unread in pool.map(reach, groups or [[]]):
+            reached += accounts_reached
+            census.unread += accounts_unread
     jobs = [(("" if not accounts else a.account_id), a, r) for a in reached for r in regions]
 
     def count(job: tuple[str, AwsAccount, str]) -> tuple[Target, int | Unread]:
@@ -103,8 +119,8 @@ def count_clusters(
                     census.unread.append(found)
                 else:
                     census.counts[target] = found
-    for unread in census.unread:
-        census.counts[(unread.account, unread.region)] = ASSUMED_CLUSTERS
+    for pair in census.unread:
+        census.counts[(pair.account, pair.region)] = ASSUMED_CLUSTERS
     census.unread.sort(key=lambda u: (u.account, u.region))
     census.api_calls = counter.total
     return census

@@ -234,3 +234,25 @@ def test_a_plan_too_large_for_the_state_machine_fails_naming_the_fix(lambda_env,
         invoke({"plan": True})
     monkeypatch.setattr(eksmon.runner, "PLAN_MAX_BYTES", 200)
     assert len(invoke({"plan": True})["partitions"]) == 2  # the near miss: it fits
+
+
+def test_plan_counts_the_clusters_of_many_member_accounts(lambda_env, monkeypatch) -> None:
+    """Given 40 accounts (the demo account among them; their roles are assumed in groups side by side),
+    when the plan is made, then every account's clusters are counted, and the demo account's are its own."""
+    members = [f"{200000000000 + i:012d}" for i in range(39)] + [DEMO_ACCOUNT]
+    configure(
+        monkeypatch,
+        parse_settings(
+            {
+                "regions": ["eu-west-1"],
+                "accounts": {"ids": members},
+                "fanout": {"max_clusters_per_invocation": 4},
+            }
+        ),
+    )
+    plan = invoke({"plan": True})
+    assert (plan["clusters"], plan["unread"]) == (DEMO_COUNTS["eu-west-1"], [])
+    (busy,) = [p for p in plan["partitions"] if DEMO_ACCOUNT in p["accounts"]]
+    assert busy == {"accounts": [DEMO_ACCOUNT], "regions": ["eu-west-1"], "clusters": 5}
+    assert plan["oversized"] == [f"{DEMO_ACCOUNT} eu-west-1: 5 clusters, about 101 MiB"]
+    assert sorted(a for p in plan["partitions"] for a in p["accounts"]) == sorted(members)
