@@ -13,6 +13,7 @@ import random
 import pytest
 
 from eksmon.partition import (
+    ASSUMED_CLUSTERS,
     Partition,
     clusters_per_invocation,
     fleet_size,
@@ -263,3 +264,14 @@ def test_a_short_timeout_bounds_the_clusters_by_cpu_time() -> None:
     assert clusters_per_invocation(512, 60) == 493
     assert clusters_per_invocation(512, 60) < clusters_per_invocation(512, 300)
     assert clusters_per_invocation(128, 1) == 1  # never less than one
+
+
+def test_an_uncounted_pair_weighs_as_a_full_default_quota_region_not_as_empty() -> None:
+    """The plan counts a pair it could not read as ASSUMED_CLUSTERS (100): packed with that weight, it
+    does not share a partition that would then pass the limit, where counted as 0 it would."""
+    (account,) = accounts(1)
+    counted = {(account, "eu-west-1"): 60, (account, "us-east-1"): 0}
+    assumed = counted | {(account, "us-east-1"): ASSUMED_CLUSTERS}
+    assert len(partition([account], ["eu-west-1", "us-east-1"], 50, clusters=counted, max_clusters=150)) == 1
+    parts = partition([account], ["eu-west-1", "us-east-1"], 50, clusters=assumed, max_clusters=150)
+    assert [(p.regions, p.clusters) for p in parts] == [(("eu-west-1",), 60), (("us-east-1",), 100)]
