@@ -298,8 +298,8 @@ def plan(endpoint: str, regions: tuple[str, ...], max_clusters: int | None) -> l
         )
         made = plan_partitions(env, session, remaining_seconds=timeout)
         lines.append(
-            f"  {', '.join(monitors)} ({memory} MB, {timeout:.0f} s): {len(made.partitions)} partition(s) of at "
-            f"most {env.settings().fanout.max_targets_per_invocation} pairs and "
+            f"  {', '.join(monitors)} ({memory} MB, {timeout:.0f} s): {len(made.partitions)} partition(s) "
+            f"of at most {env.settings().fanout.max_targets_per_invocation} pairs and "
             f"{made.max_clusters_per_invocation} clusters"
         )
         for i, part in enumerate(made.partitions, 1):

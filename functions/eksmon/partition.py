@@ -1,4 +1,4 @@
-"""Splitting a fleet (accounts x regions) into partitions one Lambda invocation can scan in its memory and time.
+"""Splitting a fleet (accounts x regions) into partitions one Lambda invocation scans in its memory and time.
 
 Pure: no AWS, no clock. A partition is a rectangle, some accounts x some regions, because a monitor
 invocation narrows ``accounts.ids`` and ``regions`` to it (``runner.ScheduledEvent.partition``).

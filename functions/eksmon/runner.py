@@ -83,10 +83,11 @@ class FanoutPlan(BaseModel):
     """The fan-out state machine's first step: the partitions its Map state runs, one invocation each
     (the state machine reads only ``partitions``; the rest is for the execution history and the log).
 
-    ``clusters``: counted in the fleet; ``max_clusters_per_invocation``: the limit each partition was
-    packed under; ``unread``: the account+region pairs whose clusters could not be counted, each counted
-    as ``eksmon.partition.ASSUMED_CLUSTERS``; ``oversized``: partitions of one account+region holding
-    more clusters than the limit (a pair is never split), with their estimated peak memory."""
+    ``clusters``: counted in the fleet (with the assumed counts of ``unread``);
+    ``max_clusters_per_invocation``: the limit each partition was packed under; ``unread``: the
+    account+region pairs whose clusters could not be counted, each counted as
+    ``eksmon.partition.ASSUMED_CLUSTERS``; ``oversized``: partitions of one account+region holding more
+    clusters than the limit (a pair is never split), with their estimated peak memory."""
 
     partitions: list[Partition]
     targets: int
@@ -158,9 +159,10 @@ def plan_partitions(
     size = len(json.dumps([p.model_dump(mode="json") for p in parts], separators=(",", ":")))
     if size > PLAN_MAX_BYTES:  # Step Functions would refuse it (States.DataLimitExceeded), less clearly
         raise ScanAborted(
-            f"the fan-out plan's {len(parts)} partitions take {size:,} bytes, more than the {PLAN_MAX_BYTES:,} a "
-            "Step Functions execution's state leaves them: raise fanout.max_targets_per_invocation (fewer, "
-            "larger partitions) or split the accounts or regions between deployments"
+            f"the fan-out plan's {len(parts)} partitions take {size:,} bytes, more than the "
+            f"{PLAN_MAX_BYTES:,} a Step Functions execution's state leaves them: raise "
+            "fanout.max_targets_per_invocation (fewer, larger partitions) or split the accounts or regions "
+            "between deployments"
         )
     plan = FanoutPlan(
         partitions=parts,
@@ -177,7 +179,8 @@ def plan_partitions(
     if plan.unread:
         logger.warning(
             f"fan-out plan: the clusters of {len(plan.unread)} account+region pair(s) could not be counted; "
-            f"each is counted as {ASSUMED_CLUSTERS} clusters (EKS's default quota per region), and its partition's run reports what it cannot read",
+            f"each is counted as {ASSUMED_CLUSTERS} clusters (EKS's default quota per region), and its "
+            "partition's run reports what it cannot read",
             extra={"unread": plan.unread},
         )
     if plan.oversized:
@@ -185,7 +188,8 @@ def plan_partitions(
             f"fan-out plan: {len(plan.oversized)} account+region pair(s) hold more than the "
             f"{limit} clusters one invocation is sized for (fanout.max_clusters_per_invocation); each is "
             "scanned alone and may run out of memory or time: give the monitor function more memory "
-            "(LAMBDA_SIZES in infra/constants.py) or split the clusters between deployments (clusters.include)",
+            "(LAMBDA_SIZES in infra/constants.py) or split the clusters between deployments "
+            "(clusters.include)",
             extra={"oversized": plan.oversized},
         )
     logger.info(

@@ -260,7 +260,8 @@ def test_the_cluster_limit_follows_the_function_memory_with_a_margin() -> None:
 
 
 def test_a_short_timeout_bounds_the_clusters_by_cpu_time() -> None:
-    """60 s at 512 MB: half of it, 30 s, at 0.29 vCPU is 8.7 CPU seconds: 493 clusters of 11 calls x 1.6 ms."""
+    """60 s at 512 MB: half of it, 30 s, at 0.29 vCPU is 8.7 CPU seconds: 493 clusters of 11 calls
+    x 1.6 ms each."""
     assert clusters_per_invocation(512, 60) == 493
     assert clusters_per_invocation(512, 60) < clusters_per_invocation(512, 300)
     assert clusters_per_invocation(128, 1) == 1  # never less than one
