@@ -10,6 +10,8 @@ over making the same calls one after another (calls x latency / wall), the peak 
 process the scan runs in (a fresh one per scan), the scanner's CPU per request, and the CPU time of a
 fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
 run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time.
+Last, the fan-out plan for this fleet: the partitions the plan step makes for each size of monitor
+function, with each partition's clusters and estimated peak memory (--max-clusters N imposes a limit).
 The reference times only hint at the machine's spell (steady in a fast one, uneven in a slow one); the
 scanner's CPU per request is the surer sign. bench/README.md "Fleet scale" has this machine's figures for both.
 
@@ -264,6 +266,54 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
         print(f"  throttled answers     {r['throttled']}")
 
 
+# -- the fan-out plan for this fleet ------------------------------------------------------------------
+def plan(endpoint: str, regions: tuple[str, ...], max_clusters: int | None) -> list[str]:
+    """The partitions the fan-out's plan step (eksmon.runner.plan_partitions, counting clusters with
+    ListClusters against the simulator) makes of this fleet for each size of monitor function
+    (infra/constants.py LAMBDA_SIZES), each with its estimated peak memory (eksmon.partition.peak_mib).
+    Run last, in this process: the scans above each had a fresh process."""
+    from eksmon.observability import logger
+    from eksmon.partition import peak_mib
+    from eksmon.runner import MonitorEnvironment, plan_partitions
+    from eksmon.settings import parse_settings
+    from eksmon.sim.server import _EndpointSession
+    from infra.constants import LAMBDA_SIZES
+
+    def session(**kwargs: Any) -> Any:
+        kwargs.setdefault("region_name", regions[0])
+        return _EndpointSession(endpoint, **kwargs)
+
+    fanout = {"max_clusters_per_invocation": max_clusters} if max_clusters else {}
+    config = parse_settings(
+        {"regions": list(regions), "kubernetes": {"enabled": False}, "fanout": fanout}
+    ).to_json()
+    sizes: dict[tuple[int, float], list[str]] = {}
+    for monitor, size in LAMBDA_SIZES.items():
+        sizes.setdefault((size.memory_mb, size.timeout.to_seconds()), []).append(monitor)
+    logger.setLevel("ERROR")  # the plan's log lines (oversized, unread) are printed below instead
+    lines = []
+    for (memory, timeout), monitors in sizes.items():
+        env = MonitorEnvironment.model_validate(
+            {"EKSMON_CONFIG": config, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory)}
+        )
+        made = plan_partitions(env, session, remaining_seconds=timeout)
+        lines.append(
+            f"  {', '.join(monitors)} ({memory} MB, {timeout:.0f} s): {len(made.partitions)} partition(s) "
+            f"of at most {env.settings().fanout.max_targets_per_invocation} pairs and "
+            f"{made.max_clusters_per_invocation} clusters"
+        )
+        for i, part in enumerate(made.partitions, 1):
+            peak = peak_mib(part.clusters or 0)
+            lines.append(
+                f"    {i:3d}. {max(1, len(part.accounts))} account(s) x {len(part.regions)} region(s) "
+                f"({part.regions[0]}{'...' if len(part.regions) > 1 else ''}), {part.clusters} clusters, "
+                f"peak about {peak:.0f} MiB of {memory} ({peak / memory:.0%})"
+            )
+        lines += [f"    oversized: {text}" for text in made.oversized]
+        lines += [f"    not counted (assumed full): {text}" for text in made.unread]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clusters", type=int, default=500)
@@ -277,7 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-storm", action="store_true", help="only the calm run")
     p.add_argument("--top", type=int, default=0, help="also print the N most frequent calls")
     p.add_argument("--runs", type=int, default=1, help="calm scans to make; the median one is shown")
+    p.add_argument(
+        "--max-clusters",
+        type=int,
+        help="the plan's fanout.max_clusters_per_invocation (default: derived from each function's size)",
+    )
     args = p.parse_args(argv)
+    from eksmon.partition import peak_mib
+
     regions = REGIONS[: args.regions]
     nodegroups = args.nodegroups if args.nodegroups is not None else round(args.clusters * 557 / 500)
     print(
@@ -312,6 +369,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             same = storm["findings"] == calm["findings"] and not storm["errors"]
             print(f"  same findings as calm {'yes' if same else 'NO'}")
+        parent.send(("start", None))  # no storm, counters reset
+        parent.recv()
+        print("fan-out plan (the partitions the plan step makes of this fleet, by function size):")
+        for line in plan(endpoint, regions, args.max_clusters):
+            print(line)
+        print(
+            f"  one scan of the whole fleet: estimated peak {peak_mib(calm['clusters']):.0f} MiB, "
+            f"measured {calm['rss']:.0f} MiB (calm scan's peak RSS above)"
+        )
     finally:
         parent.send(("stop", None))
         server.join(timeout=30)

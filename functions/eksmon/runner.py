@@ -6,6 +6,7 @@ The CLI's demo calls the handlers themselves; everything here is shared by all t
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eksmon.accounts import ORGANIZATION_SOURCE, organization_accounts
 from eksmon.aws import ApiCallCounter, Deadline, client_config
+from eksmon.cluster_count import count_clusters
 from eksmon.context import Services
 from eksmon.counters import CounterStore
 from eksmon.engine import ScanResult, filter_finding, scan
@@ -25,7 +27,16 @@ from eksmon.errors import ConfigError, ScanAborted
 from eksmon.links import ANCHOR_ALERTS, readme_url
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.observability import logger
-from eksmon.partition import Partition, partition
+from eksmon.partition import (
+    ASSUMED_CLUSTERS,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_SECONDS,
+    Partition,
+    clusters_per_invocation,
+    oversized,
+    partition,
+    peak_mib,
+)
 from eksmon.publish.changes import Change, ChangeKind, changes_without_state
 from eksmon.publish.metrics import emit, monitor_points
 from eksmon.publish.notify import Message, build_messages, publish
@@ -47,6 +58,8 @@ class MonitorEnvironment(LambdaEnvironment):
         pattern=r"^[A-Za-z0-9_.-]{3,255}$",
         description="DynamoDB findings state; without it every run reports every open finding",
     )
+    # set by Lambda in every function's environment; sizes the fan-out's partitions (eksmon.partition)
+    memory_mb: int | None = Field(None, alias="AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ge=128)
 
     def settings(self) -> Settings:
         return settings_from_json(self.config_json)
@@ -67,10 +80,21 @@ class ScheduledEvent(BaseModel):
 
 
 class FanoutPlan(BaseModel):
-    """The fan-out state machine's first step: the partitions its Map state runs, one invocation each."""
+    """The fan-out state machine's first step: the partitions its Map state runs, one invocation each
+    (the state machine reads only ``partitions``; the rest is for the execution history and the log).
+
+    ``clusters``: counted in the fleet (with the assumed counts of ``unread``);
+    ``max_clusters_per_invocation``: the limit each partition was packed under; ``unread``: the
+    account+region pairs whose clusters could not be counted, each counted as
+    ``eksmon.partition.ASSUMED_CLUSTERS``; ``oversized``: partitions of one account+region holding more
+    clusters than the limit (a pair is never split), with their estimated peak memory."""
 
     partitions: list[Partition]
     targets: int
+    clusters: int = 0
+    max_clusters_per_invocation: int | None = None
+    unread: list[str] = Field(default_factory=list)
+    oversized: list[str] = Field(default_factory=list)
 
 
 def narrow(settings: Settings, part: Partition) -> Settings:
@@ -83,11 +107,22 @@ def narrow(settings: Settings, part: Partition) -> Settings:
     return settings.model_copy(update={"accounts": accounts, "regions": list(part.regions)})
 
 
+# Step Functions keeps an execution's state (here: the plan's partitions, then one result per partition)
+# within 256 KiB; the plan may take three quarters, leaving the rest to the Map's results.
+PLAN_MAX_BYTES = 192 * 1024
+
+
 def plan_partitions(
-    env: MonitorEnvironment, session_factory: Callable[..., boto3.Session] = boto3.Session
+    env: MonitorEnvironment,
+    session_factory: Callable[..., boto3.Session] = boto3.Session,
+    remaining_seconds: float | None = None,
 ) -> FanoutPlan:
     """The fleet (configured accounts, or the Organization's, minus excluded; every configured region,
-    or the current one) cut into partitions of at most ``fanout.max_targets_per_invocation`` pairs."""
+    or the current one) cut into partitions of at most ``fanout.max_targets_per_invocation`` pairs and
+    ``fanout.max_clusters_per_invocation`` clusters, counted with one ListClusters per pair.
+
+    ``remaining_seconds``: the invocation's time left; the plan is its first work, so this is the
+    function's timeout (less the cold start), which the default cluster limit is derived from."""
     settings = env.settings()
     base = session_factory()
     current = base.region_name or os.environ.get("AWS_REGION")
@@ -106,9 +141,63 @@ def plan_partitions(
                 f"cannot list the Organization's accounts ({ORGANIZATION_SOURCE}): {exc}"
             ) from exc
     excluded = set(settings.accounts.exclude)
-    accounts = [a for a in dict.fromkeys(accounts) if a not in excluded]
-    parts = partition(accounts, regions, settings.fanout.max_targets_per_invocation)
-    return FanoutPlan(partitions=parts, targets=sum(p.targets for p in parts))
+    accounts = sorted(a for a in dict.fromkeys(accounts) if a not in excluded)
+    timeout = remaining_seconds if remaining_seconds is not None else DEFAULT_TIMEOUT_SECONDS
+    limit = settings.fanout.max_clusters_per_invocation or clusters_per_invocation(
+        env.memory_mb or DEFAULT_MEMORY_MB, timeout
+    )
+    # counting is bounded like a scan, and leaves the plan time to answer
+    budget = max(1.0, min(settings.aws.scan_timeout_seconds, timeout - settings.aws.publish_margin_seconds))
+    census = count_clusters(settings, base, accounts, regions, Deadline(budget), session_factory)
+    parts = partition(
+        accounts,
+        regions,
+        settings.fanout.max_targets_per_invocation,
+        clusters=census.counts,
+        max_clusters=limit,
+    )
+    size = len(json.dumps([p.model_dump(mode="json") for p in parts], separators=(",", ":")))
+    if size > PLAN_MAX_BYTES:  # Step Functions would refuse it (States.DataLimitExceeded), less clearly
+        raise ScanAborted(
+            f"the fan-out plan's {len(parts)} partitions take {size:,} bytes, more than the "
+            f"{PLAN_MAX_BYTES:,} a Step Functions execution's state leaves them: raise "
+            "fanout.max_targets_per_invocation (fewer, larger partitions) or split the accounts or regions "
+            "between deployments"
+        )
+    plan = FanoutPlan(
+        partitions=parts,
+        targets=sum(p.targets for p in parts),
+        clusters=sum(p.clusters or 0 for p in parts),
+        max_clusters_per_invocation=limit,
+        unread=[u.text() for u in census.unread],
+        oversized=[
+            f"{p.accounts[0] if p.accounts else 'this account'} {p.regions[0]}: {p.clusters} clusters, "
+            f"about {peak_mib(p.clusters or 0):.0f} MiB"
+            for p in oversized(parts, limit)
+        ],
+    )
+    if plan.unread:
+        logger.warning(
+            f"fan-out plan: the clusters of {len(plan.unread)} account+region pair(s) could not be counted; "
+            f"each is counted as {ASSUMED_CLUSTERS} clusters (EKS's default quota per region), and its "
+            "partition's run reports what it cannot read",
+            extra={"unread": plan.unread},
+        )
+    if plan.oversized:
+        logger.warning(
+            f"fan-out plan: {len(plan.oversized)} account+region pair(s) hold more than the "
+            f"{limit} clusters one invocation is sized for (fanout.max_clusters_per_invocation); each is "
+            "scanned alone and may run out of memory or time: give the monitor function more memory "
+            "(LAMBDA_SIZES in infra/constants.py) or split the clusters between deployments "
+            "(clusters.include)",
+            extra={"oversized": plan.oversized},
+        )
+    logger.info(
+        f"fan-out plan: {len(parts)} partition(s), {plan.targets} account+region pairs, {plan.clusters} "
+        f"clusters, at most {settings.fanout.max_targets_per_invocation} pairs and {limit} clusters each",
+        extra={"api_calls": census.api_calls},
+    )
+    return plan
 
 
 class RunSummary(BaseModel):

@@ -74,11 +74,20 @@ class FanoutSettings(_Model):
     # per cluster on one core (10.5 AWS calls of 1.3-2.1 ms, depending on the machine's speed), and its AWS
     # I/O overlaps across pairs, so a monitor Lambda (512 MB: about 0.3 vCPU, 5 min) is CPU-bound at 45-70
     # ms per cluster: 3,400-5,300 clusters in the 240 s before its publishing margin. 50 pairs of a typical
-    # 10-20 clusters (500-1,000) take well under a third of that; a fleet of pairs near EKS's default 100
-    # clusters per region should lower it. The deadline keeps even an oversized partition's findings
+    # 10-20 clusters (500-1,000) take well under a third of that; busier pairs are bounded by
+    # max_clusters_per_invocation below. The deadline keeps even an oversized partition's findings
     # (unfinished sources reported).
     max_targets_per_invocation: int = Field(
         50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
+    )
+    # None: eksmon.partition.clusters_per_invocation of the function's memory and timeout (1,593 clusters
+    # for a 512 MB, 5-minute function; 3,956 for 1,024 MB), so that a partition stays within both.
+    max_clusters_per_invocation: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="clusters one Lambda invocation scans; the plan counts them (eksmon.cluster_count). "
+        "Default: derived from the function's memory and timeout (eksmon.partition)",
     )
     max_concurrency: int = Field(10, ge=1, le=100, description="partitions scanned at once")
 

@@ -5,10 +5,13 @@ configured ``accounts.ids`` x ``regions`` exceed ``fanout.max_targets_per_invoca
 ``accounts.organization`` is on and the accounts are only known at run time -- the monitor's schedule
 starts this state machine instead of invoking the function:
 
-1. **Plan** invokes the monitor function with ``{"plan": true}``; it answers the partitions
-   (eksmon.partition: stable, balanced, each at most ``max_targets_per_invocation`` pairs).
+1. **Plan** invokes the monitor function with ``{"plan": true}``; it counts each account+region's
+   clusters (eksmon.cluster_count) and answers the partitions (eksmon.partition: stable, each at most
+   ``max_targets_per_invocation`` pairs and ``max_clusters_per_invocation`` clusters, which follow the
+   function's memory and timeout; a partition's ``clusters`` is its count, informational).
 2. **Partitions**, a Map state (at most ``fanout.max_concurrency`` at once), invokes the function
-   once per partition with the schedule's fields and ``{"partition": {"accounts": [...], "regions": [...]}}``.
+   once per partition with the schedule's fields and
+   ``{"partition": {"accounts": [...], "regions": [...], "clusters": n}}``.
    A partition whose invocation fails is caught and recorded in its item's result (the error, a cause
    cut to ``CAUSE_CHARS``, the partition), so the others still run.
 3. **AnyPartitionFailed**, a Choice, ends the execution in the Fail state **PartitionsFailed** with the

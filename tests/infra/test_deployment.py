@@ -649,3 +649,5 @@ def test_the_state_machine_plans_and_scans_every_partition_through_the_real_hand
     assert all(len(item["accounts"]) * len(item["regions"]) <= 4 for item, _ in runs)
     scanned = {tuple(item["accounts"]): summary["clusters"] for item, summary in runs}
     assert scanned[(DEMO_ACCOUNT,)] == len(DEMO_FLEET)  # the demo fleet lives in the monitor's own account
+    # the plan counted each partition's clusters before the runs scanned them
+    assert all(item["clusters"] == summary["clusters"] for item, summary in runs)

@@ -29,7 +29,10 @@ def monitor_handler(monitor: Monitor) -> Handler:
     @capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if ScheduledEvent.model_validate(event).plan:  # the fan-out state machine's first step
-            return plan_partitions(MonitorEnvironment.from_environ()).model_dump(mode="json")
+            return plan_partitions(
+                MonitorEnvironment.from_environ(),
+                remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+            ).model_dump(mode="json")
         summary = run_monitor(
             monitor,
             MonitorEnvironment.from_environ(),
