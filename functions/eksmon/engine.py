@@ -193,7 +193,8 @@ def run_time_finding(
         f"aws.run_time_warning_percent).{throttling} {outcome}",
         remediation="Give the scan more time or less to do: raise the monitor function's timeout and memory "
         "(LAMBDA_SIZES in infra/constants.py; Lambda's CPU grows with memory, and a large scan is CPU-bound); "
-        "lower fanout.max_targets_per_invocation so that more invocations share the fleet; or split the "
+        "lower fanout.max_targets_per_invocation or fanout.max_clusters_per_invocation so that more "
+        "invocations share the fleet; or split the "
         "regions between deployments. On the command line, raise --timeout (aws.scan_timeout_seconds). When "
         "details.throttled_retries is high, AWS throttling is what slows the run: another tool may be "
         "calling the same APIs in these accounts.",
