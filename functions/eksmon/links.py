@@ -14,7 +14,7 @@ ANCHOR_COVERAGE = "what-it-catches"
 ANCHOR_COLLECTION_ERROR = "when-a-source-cannot-be-read"
 ANCHOR_RUN_TIME = "when-a-run-nears-its-time-budget"
 ANCHOR_ALERTS = "alerts-once-per-change"
-ANCHOR_FILTERS = "three-ways-to-run-the-same-checks"
+ANCHOR_FILTERS = "scan-options"
 
 
 def readme_url(anchor: str = "") -> str:
