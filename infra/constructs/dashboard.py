@@ -47,6 +47,7 @@ PER_QUOTA = f"{METRICS_NAMESPACE},Account,QuotaCode,Region,Service,service"
 VERBS = ("GET", "LIST", "PUT", "PATCH", "POST", "DELETE")
 HOUR = Duration.hours(1)
 FIVE_MINUTES = Duration.minutes(5)
+MINUTE = Duration.minutes(1)
 _COLOUR = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 
 
@@ -263,6 +264,14 @@ class Dashboard(Construct):
             cloudwatch.GraphWidget(
                 title="apiserver 5xx, every cluster (AWS/EKS)",
                 left=[_search(f"{EKS},ClusterName", "apiserver_request_total_5XX", "Sum", FIVE_MINUTES, "")],
+                width=8,
+                height=6,
+            ),
+            # scheduler.backlog's signal: a line that stays above 0 is a queue that does not drain
+            cloudwatch.GraphWidget(
+                title="Pods waiting in the scheduler's active queue, every cluster (AWS/EKS)",
+                left=[_search(f"{EKS},ClusterName", "scheduler_pending_pods_ACTIVEQ", "Minimum", MINUTE, "")],
+                left_y_axis=cloudwatch.YAxisProps(min=0, label="pods", show_units=False),
                 width=8,
                 height=6,
             ),

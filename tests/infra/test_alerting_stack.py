@@ -532,8 +532,11 @@ def test_the_dashboard_shows_the_fleet(synthesized: Synthesized) -> None:
         "etcd size, every cluster (AWS/EKS",
         "Days to end of standard support, every cluster",
         "apiserver 5xx, every cluster (AWS/EKS)",
+        "Pods waiting in the scheduler's active queue, every cluster (AWS/EKS)",
     ):
         assert title in body
+    assert 'MetricName=\\"scheduler_pending_pods_ACTIVEQ\\"' in body  # never _GATED: held on purpose
+    assert "scheduler_pending_pods_GATED" not in body
     assert 'MetricName=\\"QuotaUtilization\\"' in body and "SORT(SEARCH(" in body
     assert '"type":"alarm"' in body and "8 GiB quota" in body and "8589934592" in body
     assert "SERVICE_QUOTA(" in body and '"AWS/Usage","ResourceCount"' in body  # free: no custom metric

@@ -29,6 +29,7 @@ from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
 from eksmon.parts import ClusterInfo
 from eksmon.publish.findings_view import counts_by_severity, first_step, group_title, grouped
+from eksmon.publish.html_charts import backlog_section, subnet_section
 from eksmon.publish.html_page import COLOUR as _COLOUR
 from eksmon.publish.html_page import LABEL as _LABEL
 from eksmon.publish.html_page import LINE as _LINE
@@ -66,6 +67,8 @@ def render_html(result: ScanResult, generated_at: datetime, command: str | None 
         ("etcd size against its limit", lambda: _etcd_section(result, points)),
         ("Control-plane capacity", lambda: _capacity_section(result, generated_at)),
         ("Quota utilisation", lambda: _quota_section(result, points)),
+        ("Cluster subnets: free IPs by zone", lambda: subnet_section(result.findings)),
+        ("Scheduler backlog", lambda: backlog_section(result.findings)),
     ]
     body = [_header(result, generated_at)]
     for title, build in sections:
