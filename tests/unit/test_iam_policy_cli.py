@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from eksmon.cli import main
-from eksmon.iam_policy import RESOURCE_SCOPED_ACTIONS
+from eksmon.iam_policy import ALSO_SCOPED_TO, RESOURCE_SCOPED_ACTIONS
 from eksmon.registry import load
 
 
@@ -20,13 +20,23 @@ def policy(*args: str) -> tuple[int, dict[str, Any], str]:
     return code, (json.loads(out.getvalue()) if code == 0 else {}), err.getvalue()
 
 
+# actions IAM scopes to several resource types (eksmon.iam_policy.ALSO_SCOPED_TO): one statement each
+MULTI_RESOURCE = frozenset(ALSO_SCOPED_TO)
+
+
 def granted(doc: dict[str, Any]) -> dict[str, str | list[str]]:
-    """action -> resource(s), for every statement."""
+    """action -> resource(s), for every statement; an action in two statements only when IAM scopes it to
+    several resource types, and then on its cluster first."""
     found: dict[str, str | list[str]] = {}
     for s in doc["Statement"]:
         assert s["Effect"] == "Allow"
         for action in [s["Action"]] if isinstance(s["Action"], str) else s["Action"]:
-            assert action not in found, f"{action} granted twice"
+            if action in found:
+                assert action in MULTI_RESOURCE, f"{action} granted twice"
+                assert s["Resource"] != found[action], f"{action} granted twice on {s['Resource']}"
+                if "cluster/" not in str(found[action]):
+                    found[action] = s["Resource"]
+                continue
             found[action] = s["Resource"]
     return found
 
