@@ -138,3 +138,11 @@ def vended(rejections_per_minute: float | None = None, p99: float | None = None)
     if p99 is not None:
         window.append(per_minute(WEBHOOK_DURATION, p99))
     return cloudwatch(*window)
+
+
+def cw(
+    *window: Series, size: Series | None = None, peaks: dict[str, Series] | None = None
+) -> ControlPlaneCloudWatch:
+    """The part with a 15-minute window, a database size and 14 days of hourly peaks (the tier checks)."""
+    cluster = ClusterSeries(NAME, {s.metric: s for s in window}, size, peaks or {})
+    return ControlPlaneCloudWatch(NOW, NOW - timedelta(minutes=15), NOW - timedelta(days=14), {NAME: cluster})

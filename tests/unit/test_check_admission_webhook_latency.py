@@ -7,20 +7,9 @@ import math
 import pytest
 
 from eksmon.checks.admission_webhook_latency import WebhookLatencyThresholds, webhook_latency
-from eksmon.collectors.control_plane_metrics import (
-    WEBHOOK_DURATION,
-)
+from eksmon.collectors.control_plane_metrics import WEBHOOK_DURATION
 from eksmon.models import Severity
-from tests.unit.metrics_builders import (
-    NOW,
-    cloudwatch,
-    latency,
-    replica,
-    scraped,
-    series,
-    snapshot,
-    vended,
-)
+from tests.unit.metrics_builders import NOW, cloudwatch, latency, replica, scraped, series, snapshot, vended
 
 LT = WebhookLatencyThresholds()
 

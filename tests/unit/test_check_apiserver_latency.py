@@ -12,9 +12,7 @@ from eksmon.checks.apiserver_latency import (
     ApiserverLatencyThresholds,
     apiserver_latency,
 )
-from eksmon.collectors.control_plane_metrics import (
-    LATENCY_METRICS,
-)
+from eksmon.collectors.control_plane_metrics import LATENCY_METRICS
 from eksmon.errors import ConfigError
 from eksmon.models import Severity
 from eksmon.settings import parse_settings

@@ -11,15 +11,7 @@ from eksmon.checks.etcd_db_growth import EtcdDbGrowthThresholds, etcd_db_growth,
 from eksmon.errors import ConfigError
 from eksmon.models import Severity, Unevaluated
 from eksmon.settings import parse_settings
-from tests.unit.metrics_builders import (
-    GIB,
-    NOW,
-    QUOTA,
-    cloudwatch,
-    scraped,
-    series,
-    snapshot,
-)
+from tests.unit.metrics_builders import GIB, NOW, QUOTA, cloudwatch, cw, scraped, series, snapshot
 
 SIZE = "etcd_mvcc_db_total_size_in_use_in_bytes"
 
@@ -156,3 +148,25 @@ def test_growth_thresholds_validated() -> None:
         )
     with pytest.raises(ConfigError, match=r"etcd\.db_growth\.lookback_hours"):
         parse_settings({"checks": {"thresholds": {"etcd.db_growth": {"lookback_hours": 0}}}})
+
+
+def test_etcd_growth_counts_down_to_the_tiers_limit() -> None:
+    step = timedelta(minutes=5)
+    values = [9 * GIB + i * (0.25 * GIB / 288) for i in range(288)]  # +0.25 GiB/day: 16 GiB in ~27 days
+    size = series(SIZE, values, step=step, stat="Maximum")
+    assert list(etcd_db_growth(snapshot(cw(size=size), tier="tier-xl"), EtcdDbGrowthThresholds(), NOW)) == []
+    (p,) = etcd_db_growth(snapshot(cw(size=size), tier="standard"), EtcdDbGrowthThresholds(), NOW)
+    assert p.severity is Severity.CRITICAL  # already past 8 GiB
+    (fast,) = etcd_db_growth(  # 2 GiB/day from 9 GiB: 16 GiB in ~3 days
+        snapshot(
+            cw(
+                size=series(
+                    SIZE, [9 * GIB + i * (2 * GIB / 288) for i in range(288)], step=step, stat="Maximum"
+                )
+            ),
+            tier="tier-xl",
+        ),
+        EtcdDbGrowthThresholds(),
+        NOW,
+    )
+    assert fast.severity is Severity.WARNING and fast.details["limit_bytes"] == 16 * GIB

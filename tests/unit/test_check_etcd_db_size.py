@@ -11,16 +11,7 @@ from eksmon.collectors.control_plane_metrics import CONTAINER_INSIGHTS
 from eksmon.errors import ConfigError
 from eksmon.models import Severity, Unevaluated
 from eksmon.settings import parse_settings
-from tests.unit.metrics_builders import (
-    GIB,
-    NOW,
-    QUOTA,
-    cloudwatch,
-    replica,
-    scraped,
-    series,
-    snapshot,
-)
+from tests.unit.metrics_builders import GIB, NOW, QUOTA, cloudwatch, cw, replica, scraped, series, snapshot
 
 SIZE = "etcd_mvcc_db_total_size_in_use_in_bytes"
 
@@ -185,3 +176,29 @@ def test_a_size_aws_eks_vends_for_free_is_drawn_but_not_bought_again() -> None:
     assert [p.free for p in vended] == [True, True]  # AWS/EKS apiserver_storage_size_bytes: free
     assert [p.free for p in from_metrics] == [False, True]  # only /metrics knows: bytes bought, not percent
     assert [p.free for p in small] == [True, True]  # under half full: no graph needed
+
+
+def etcd(bytes_: float, tier: str):
+    size = series(SIZE, [bytes_], stat="Maximum", step=timedelta(minutes=5), end=NOW)
+    return list(etcd_db_size(snapshot(cw(size=size), scraped(), tier=tier), EtcdDbSizeThresholds(), NOW))
+
+
+def test_a_tier_xl_cluster_at_9_gib_raises_nothing() -> None:
+    assert etcd(9 * GIB, "tier-xl") == []
+    (standard,) = etcd(9 * GIB, "standard")
+    assert standard.severity is Severity.CRITICAL
+
+
+def test_etcd_limit_is_the_tiers_database_size() -> None:
+    (p,) = etcd(15.5 * GIB, "tier-xl")
+    assert p.severity is Severity.CRITICAL
+    assert p.details["limit_bytes"] == 16 * GIB and p.details["tier"] == "tier-xl"
+    assert p.details["percent"] == pytest.approx(96.88)
+    (w,) = etcd(7 * GIB, "standard")
+    assert w.details["limit_bytes"] == 8589934592 and w.severity is Severity.WARNING
+
+
+def test_etcd_percent_metric_is_of_the_clusters_own_limit() -> None:
+    size = series(SIZE, [8 * GIB], stat="Maximum", step=timedelta(minutes=5))
+    points = {p.name: p.value for p in etcd_size_points(snapshot(cw(size=size), tier="tier-2xl"), NOW)}
+    assert points["EtcdDatabaseSizePercent"] == 50.0
