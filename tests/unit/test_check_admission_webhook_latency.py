@@ -12,14 +12,8 @@ from eksmon.models import Severity
 from tests.unit.metrics_builders import NOW, cloudwatch, latency, replica, scraped, series, snapshot, vended
 
 LT = WebhookLatencyThresholds()
-
-
 INF = math.inf
-
-
 SLOW = [(0.1, 700), (1, 900), (2.5, 900), (10, 1000), (INF, 1000)]  # p99 = 2.5 + 7.5*0.9 = 9.25 s
-
-
 FAST = [(0.025, 950), (0.1, 1000), (INF, 1000)]
 
 

@@ -20,8 +20,6 @@ from tests.unit.metrics_builders import (
 )
 
 R = WebhookRejectionsThresholds()
-
-
 DOCS_EXAMPLE = "apiserver_admission_webhook_rejection_count.docs-example.prom"
 
 

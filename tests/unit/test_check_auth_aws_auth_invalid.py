@@ -16,11 +16,7 @@ from eksmon.registry import NoThresholds
 from .kubernetes_builders import snapshot
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-
-
 NONE = NoThresholds()
-
-
 NODE = {
     "rolearn": "arn:aws:iam::123456789012:role/node",
     "username": "system:node:{{EC2PrivateDNSName}}",

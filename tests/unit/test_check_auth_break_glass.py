@@ -8,8 +8,6 @@ from eksmon.models import Problem, Severity
 from tests.unit.metrics_builders import NOW, snapshot
 
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-
-
 VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 
 

@@ -14,8 +14,6 @@ from eksmon.registry import NoThresholds
 from .kubernetes_builders import snapshot
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-
-
 NONE = NoThresholds()
 
 

@@ -14,8 +14,6 @@ from eksmon.settings import parse_settings
 from tests.unit.metrics_builders import GIB, NOW, QUOTA, cloudwatch, cw, scraped, series, snapshot
 
 SIZE = "etcd_mvcc_db_total_size_in_use_in_bytes"
-
-
 G = EtcdDbGrowthThresholds()
 
 

@@ -13,11 +13,7 @@ from eksmon.models import Severity
 from .kubernetes_builders import snapshot
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-
-
 SCALE = IptablesAtScaleThresholds()
-
-
 CM = "ConfigMap kube-system/kube-proxy-config"
 
 

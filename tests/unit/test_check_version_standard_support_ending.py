@@ -17,11 +17,7 @@ from eksmon.models import Severity
 from .lifecycle_builders import calendar, info, snapshot
 
 STD = StandardSupportThresholds()
-
-
 EXT = ExtendedSupportThresholds()
-
-
 # 1.34: standard support ends 2026-12-02, extended support 2027-12-02
 END_134 = datetime(2026, 12, 2, tzinfo=UTC)
 

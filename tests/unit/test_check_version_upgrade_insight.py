@@ -12,8 +12,6 @@ from eksmon.registry import NoThresholds
 from .lifecycle_builders import insight, insights, snapshot
 
 NONE = NoThresholds()
-
-
 # 1.34: standard support ends 2026-12-02, extended support 2027-12-02
 END_134 = datetime(2026, 12, 2, tzinfo=UTC)
 

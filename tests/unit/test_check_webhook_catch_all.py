@@ -12,11 +12,7 @@ from eksmon.registry import NoThresholds
 from .kubernetes_builders import hook, not_in, rule, snapshot, webhooks
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-
-
 NONE = NoThresholds()
-
-
 NAME = "kubernetes.io/metadata.name"
 
 

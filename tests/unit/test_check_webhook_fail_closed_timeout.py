@@ -14,8 +14,6 @@ from eksmon.models import Severity
 from .kubernetes_builders import hook, snapshot, webhooks
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-
-
 TIMEOUT = FailClosedTimeoutThresholds()
 
 
