@@ -15,6 +15,9 @@ from eksmon.collectors.apiserver_scrape import (
 )
 from eksmon.collectors.control_plane_metrics import (
     AWS_EKS,
+    REQUESTS,
+    WEBHOOK_DURATION,
+    WEBHOOK_REJECTIONS,
     ClusterSeries,
     ControlPlaneCloudWatch,
     Series,
@@ -125,3 +128,21 @@ def rejection(
 def latency(name: str, buckets: Sequence[tuple[float, float]], total_seconds: float = 0.0) -> WebhookLatency:
     ordered = tuple(sorted(buckets))
     return WebhookLatency(name, ordered, ordered[-1][1], total_seconds)
+
+
+def vended(rejections_per_minute: float | None = None, p99: float | None = None) -> ControlPlaneCloudWatch:
+    """The AWS-vended admission metrics over a busy window (the admission checks' CloudWatch side)."""
+    window = [per_minute(REQUESTS, 1000)]
+    if rejections_per_minute is not None:
+        window.append(per_minute(WEBHOOK_REJECTIONS, rejections_per_minute))
+    if p99 is not None:
+        window.append(per_minute(WEBHOOK_DURATION, p99))
+    return cloudwatch(*window)
+
+
+def cw(
+    *window: Series, size: Series | None = None, peaks: dict[str, Series] | None = None
+) -> ControlPlaneCloudWatch:
+    """The part with a 15-minute window, a database size and 14 days of hourly peaks (the tier checks)."""
+    cluster = ClusterSeries(NAME, {s.metric: s for s in window}, size, peaks or {})
+    return ControlPlaneCloudWatch(NOW, NOW - timedelta(minutes=15), NOW - timedelta(days=14), {NAME: cluster})

@@ -1,4 +1,5 @@
-"""What the scrape keeps from each real /metrics dump, and how it copes with bodies cut short or garbled.
+"""What the scrape keeps from each real /metrics dump, how it copes with bodies cut short or garbled, and
+the histogram quantile it computes as Prometheus does.
 
 Every real dump the repository ships is read here: the etcd size family differs by version
 (apiserver_scrape.ETCD_SIZE_FAMILIES), the 1.35 dump carries a deprecated API with no removal release, and the non-apiserver
@@ -7,9 +8,17 @@ dumps (etcd, scheduler) have none of the apiserver's families.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from eksmon.collectors.apiserver_scrape import FAMILIES, ApiserverMetrics, DeprecatedApi, sample_of
+from eksmon.collectors.apiserver_scrape import (
+    FAMILIES,
+    ApiserverMetrics,
+    DeprecatedApi,
+    histogram_quantile,
+    sample_of,
+)
 from eksmon.prometheus import parse
 from eksmon.sim.control_plane_metrics import (
     DeprecatedApiSeed,
@@ -188,3 +197,23 @@ def test_fixture_for_a_version_is_the_newest_dump_not_newer() -> None:
     assert apiserver_dump("1.34") == "kube-apiserver-metrics-1_31.prom"
     assert apiserver_dump("1.36") == "kube-apiserver-metrics-1_35.prom"
     assert all(apiserver_dump(v) in names() for v in ("1.26", "1.30", "1.34", "1.36"))
+
+
+INF = math.inf
+
+
+@pytest.mark.parametrize(
+    ("buckets", "q", "expected"),
+    [
+        ([(0.1, 50), (1, 100), (INF, 100)], 0.5, 0.1),
+        ([(0.1, 50), (1, 100), (INF, 100)], 0.99, 0.1 + 0.9 * 49 / 50),
+        ([(0.5, 0), (1, 10), (INF, 10)], 0.5, 0.75),
+        ([(1, 90), (2.5, 90), (INF, 100)], 0.99, 2.5),  # rank in +Inf: the highest finite bound
+        ([(1, 0), (INF, 0)], 0.99, None),  # no observations
+        ([(1, 5), (2, 10)], 0.99, None),  # no +Inf bucket: a histogram cut short
+        ([], 0.99, None),
+    ],
+)
+def test_histogram_quantile_matches_prometheus(buckets, q, expected) -> None:
+    found = histogram_quantile(q, buckets)
+    assert found == pytest.approx(expected) if expected is not None else found is None

@@ -8,14 +8,15 @@ import pytest
 
 from eksmon.checks._kubernetes import SAFE_SYSCTLS, normalize_sysctl, safe_sysctls
 from eksmon.checks.pod_unsafe_sysctls import UnsafeSysctlsThresholds, unsafe_sysctls
-from eksmon.collectors.kubernetes_common import BadObject
-from eksmon.collectors.kubernetes_pods import PodsWithSysctls, PodSysctls, pod_sysctls
+from eksmon.collectors.kubernetes_pods import PodsWithSysctls, PodSysctls
 from eksmon.models import Severity
 from eksmon.parts import ClusterInfo
 
 from .kubernetes_builders import snapshot
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
 DEFAULT = UnsafeSysctlsThresholds()
 
 
@@ -29,7 +30,6 @@ def run(*pods: PodSysctls, version: str = "1.33", t: UnsafeSysctlsThresholds = D
     return list(unsafe_sysctls(snapshot(PodsWithSysctls(tuple(pods), len(pods)), version=version), t, NOW))
 
 
-# -- the safe set by version --------------------------------------------------------------------------
 BOUNDARIES = [(name, since) for name, since in SAFE_SYSCTLS.items() if since > (1, 0)]
 
 
@@ -94,7 +94,6 @@ def test_describe_clusters_version_wins_over_the_api_servers() -> None:
     assert len(list(unsafe_sysctls(snap, DEFAULT, NOW))) == 1
 
 
-# -- names ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("declared", "kubelet_reads"),
     [
@@ -131,7 +130,6 @@ def test_allowed_sysctls_are_not_reported() -> None:
     assert p.details["unsafe_sysctls"] == ["kernel.msgmax"]
 
 
-# -- SysctlForbidden ------------------------------------------------------------------------------------
 def test_pods_refused_by_the_kubelet_are_called_out_first() -> None:
     found = run(
         pod("kernel.msgmax", name="a-running"), pod("kernel.sem", name="z-refused", reason="SysctlForbidden")
@@ -159,51 +157,3 @@ def test_beyond_max_pods_one_summary_names_the_rest() -> None:
     assert [p.resource for p in found] == ["Pod/apps/p0", "Pod/apps/p1", "Pod/*"]
     assert found[-1].details["pods"] == 3 and found[-1].details["by_sysctl"] == {"kernel.msgmax": 3}
     assert "ReplicaSet/big (3)" in found[-1].message
-
-
-# -- what the collector keeps -------------------------------------------------------------------------
-def test_the_collector_keeps_only_pods_with_sysctls_or_refused() -> None:
-    plain = {
-        "metadata": {"name": "a", "namespace": "x"},
-        "spec": {"containers": []},
-        "status": {"phase": "Running"},
-    }
-    assert pod_sysctls(plain) is None
-    assert pod_sysctls({**plain, "spec": {"securityContext": None}}) is None
-    assert pod_sysctls({**plain, "spec": {"securityContext": {"sysctls": None}}}) is None
-    kept = pod_sysctls(
-        {
-            "metadata": {
-                "name": "a",
-                "namespace": "x",
-                "ownerReferences": [{"kind": "ReplicaSet", "name": "a-1", "controller": True}],
-            },
-            "spec": {"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}},
-            "status": None,
-        }
-    )
-    assert kept == PodSysctls("x", "a", ("kernel.msgmax",), None, None, "ReplicaSet/a-1")
-    refused = pod_sysctls(
-        {**plain, "status": {"phase": "Failed", "reason": "SysctlForbidden", "message": "m"}}
-    )
-    assert refused is not None and refused.reason == "SysctlForbidden" and refused.message == "m"
-
-
-@pytest.mark.parametrize(
-    ("obj", "complaint"),
-    [
-        (
-            {"metadata": {"name": "a"}, "spec": {"securityContext": {"sysctls": "kernel.msgmax=1"}}},
-            "not a list",
-        ),
-        (
-            {"metadata": {"name": "a"}, "spec": {"securityContext": {"sysctls": [{"value": "1"}]}}},
-            "has no name",
-        ),
-        ({"metadata": {"name": "a"}, "spec": "nope"}, "spec is a str"),
-        ({"metadata": {}}, "metadata.name is missing"),
-    ],
-)
-def test_malformed_pods_are_rejected_with_the_field_named(obj, complaint) -> None:
-    with pytest.raises(BadObject, match=complaint):
-        pod_sysctls(obj)
