@@ -4,8 +4,9 @@ The boundary is computed, not listed: the entry points are every module of ``eks
 packages the registry discovers by listing them (``eksmon.registry.DISCOVERED_PACKAGES``); the asset is
 their import closure (infra/imports.py: lazy imports included, ``TYPE_CHECKING`` ones not). A module only
 the command line or the simulator imports stays out without being named, and a module a handler starts
-to import comes in without being named. Only ``.py`` sources are shipped: no module of the closure reads
-package data (tests/infra/test_deployment.py imports every handler from the synthesised asset alone).
+to import comes in without being named. Only ``.py`` sources are shipped: no shipped module reads files
+beside it (tests/unit/test_asset.py holds them to that, and tests/infra/test_deployment.py imports every
+shipped module from the synthesised asset alone).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ ENTRY_PACKAGES = (HANDLERS_PACKAGE, *DISCOVERED_PACKAGES)
 def asset_modules(functions_dir: Path) -> dict[str, Path]:
     """The modules the asset ships (dotted name -> source file under ``functions_dir``), sorted by name."""
     known = modules(_packages(functions_dir))
-    roots = [m for m in known if any(m == p or m.startswith(p + ".") for p in ENTRY_PACKAGES)]
     missing = [p for p in ENTRY_PACKAGES if p not in known]
     if missing:
         raise FileNotFoundError(f"{functions_dir} has no package {', '.join(missing)}")
+    roots = [m for m in known if any(m == p or m.startswith(p + ".") for p in ENTRY_PACKAGES)]
     return {m: known[m] for m in sorted(closure(import_graph(known), roots))}
 
 

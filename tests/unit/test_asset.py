@@ -7,9 +7,13 @@ tree (and a miniature one) without CDK.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
+from eksmon.registry import MONITORS
 from infra.asset import asset_modules, missing_imports, stage
+from infra.imports import imported
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
@@ -116,8 +120,6 @@ def test_missing_imports_names_a_lazily_imported_module_the_asset_lacks(tmp_path
 
 def test_the_functions_asset_holds_every_entry_point_and_no_command_line_or_simulator_module() -> None:
     shipped = asset_modules(FUNCTIONS)
-    from eksmon.registry import MONITORS
-
     assert {f"eksmon.handlers.{m}" for m in (*MONITORS, "slack_forwarder")} <= set(shipped)
     for package in ("checks", "collectors"):
         listed = {p.stem for p in (FUNCTIONS / "eksmon" / package).glob("*.py") if p.stem != "__init__"}
@@ -130,17 +132,73 @@ def test_the_functions_asset_holds_every_entry_point_and_no_command_line_or_simu
 _DYNAMIC = {"import_module", "__import__", "iter_modules", "walk_packages", "find_spec"}
 
 
+def _calls(path: Path, names: set[str]) -> list[int]:
+    """Lines of ``path`` that call a function or method named one of ``names``."""
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) in names
+    )
+
+
+def _reads_package_data(module: str, path: Path) -> list[str]:
+    """What in ``path`` reads files shipped beside it: ``__file__``, importlib.resources, pkgutil.get_data."""
+    found = [
+        n for n in imported(module, path) if n.startswith("importlib.resources") or n == "pkgutil.get_data"
+    ]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found += [
+        f"__file__ (line {n.lineno})"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id == "__file__"
+    ]
+    return found + [f"get_data (line {line})" for line in _calls(path, {"get_data"})]
+
+
 def test_no_shipped_module_but_the_registry_imports_by_a_computed_name() -> None:
     """An import by a computed name is invisible to the walk that builds the asset: the one there is
     (the registry listing its check and collector packages) is declared in DISCOVERED_PACKAGES."""
-    computed: dict[str, list[int]] = {}
-    for module, path in asset_modules(FUNCTIONS).items():
-        calls = [
-            node.lineno
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Call)
-            and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) in _DYNAMIC
-        ]
-        if calls:
-            computed[module] = calls
+    computed = {m: lines for m, path in asset_modules(FUNCTIONS).items() if (lines := _calls(path, _DYNAMIC))}
     assert list(computed) == ["eksmon.registry"], computed
+
+
+def test_no_shipped_module_reads_files_beside_it(tmp_path: Path) -> None:
+    """Only .py files are shipped: a module reading package data would find none in the Lambda."""
+    shipped = asset_modules(FUNCTIONS).items()
+    assert {m: found for m, path in shipped if (found := _reads_package_data(m, path))} == {}
+    probe = _tree(
+        tmp_path,
+        {
+            "a.py": "from importlib import resources\n",
+            "b.py": "print(__file__)\n",
+            "c.py": "import pkgutil\npkgutil.get_data('x', 'y')\n",
+        },
+    )
+    assert [bool(_reads_package_data(n, probe / f"{n}.py")) for n in "abc"] == [True, True, True]
+
+
+def _layer_build() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("layer_build", FUNCTIONS.parent / "layers" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_shipped_module_imports_a_package_the_layer_leaves_out() -> None:
+    """What the asset ships runs with the dependency layer alone: no shipped module imports, even inside a
+    function, a command-line-only package (rich: the terminal table) or one the layer prunes (the
+    kubernetes asyncio client and the aiohttp stack)."""
+    build = _layer_build()
+    left_out = set(build.CLI_ONLY) | {
+        p.replace("/", ".") for p in build._PRUNE if "*" not in p and p != "bin"
+    }
+    found = {
+        module: sorted(
+            n for n in imported(module, path) if any(n == x or n.startswith(x + ".") for x in left_out)
+        )
+        for module, path in asset_modules(FUNCTIONS).items()
+    }
+    assert {m: names for m, names in found.items() if names} == {}
+    assert "rich" in left_out and "kubernetes.aio" in left_out and "aiohttp" in left_out
