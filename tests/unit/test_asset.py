@@ -11,6 +11,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from eksmon.registry import MONITORS
 from infra.asset import asset_modules, missing_imports, stage
 from infra.imports import imported
@@ -202,3 +204,9 @@ def test_no_shipped_module_imports_a_package_the_layer_leaves_out() -> None:
     }
     assert {m: names for m, names in found.items() if names} == {}
     assert "rich" in left_out and "kubernetes.aio" in left_out and "aiohttp" in left_out
+
+
+def test_a_tree_without_the_handlers_package_is_an_error_not_an_empty_asset(tmp_path: Path) -> None:
+    functions = _tree(tmp_path, {k: v for k, v in MINIATURE.items() if not k.startswith("eksmon/handlers/")})
+    with pytest.raises(FileNotFoundError, match=r"has no package eksmon\.handlers"):
+        asset_modules(functions)
