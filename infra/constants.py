@@ -80,26 +80,9 @@ LAMBDA_ENV_LIMIT_BYTES: Final = 4096  # all environment variables of a function 
 LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
 HANDLER_MODULE: Final = "eksmon.handlers.{monitor}"
 HANDLER: Final = HANDLER_MODULE + ".handler"
-# Not shipped in the function asset: the simulator, tests, caches and build leftovers, and the
-# modules only the command line uses (no Lambda imports them; tests/infra/test_deployment.py imports
-# every handler from the synthesised asset alone to prove it).
-ASSET_EXCLUDES: Final = (
-    "eksmon/sim",
-    "eksmon/cli.py",
-    "eksmon/__main__.py",
-    "eksmon/demo.py",
-    "eksmon/rbac.py",
-    "eksmon/publish/output.py",
-    "eksmon/publish/html.py",
-    "*.egg-info",
-    "**/__pycache__",
-    "*.pyc",
-    "**/tests",
-    "**/test_*.py",
-    "**/.pytest_cache",
-    "**/.mypy_cache",
-    "**/.ruff_cache",
-)
+# The functions' code asset is the import closure of the handlers (infra/asset.py), staged in this
+# directory of the cloud assembly (cdk.out) before CDK copies it to its asset.<hash> directory.
+FUNCTION_STAGING_DIR: Final = "eksmon-function-source"
 LAYER_ASSET_EXCLUDES: Final = (".stamp", ".lock", ".tmp-*")
 
 # Environment the handlers read (through the settings model).

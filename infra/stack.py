@@ -16,6 +16,7 @@ from infra.constructs import AlertTopic, DependencyLayer, ScheduledCheck
 from infra.constructs.alarms import Alarms, Watched
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.findings_table import FindingsTable
+from infra.constructs.function_code import function_code
 from infra.constructs.kubernetes_access import build_kubernetes_access, kubernetes_monitors
 from infra.constructs.network import kubernetes_network
 from infra.constructs.outputs import add_next_step_outputs
@@ -37,6 +38,7 @@ class EksmonStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.alerts = AlertTopic(self, "Alerts", emails=settings.notifications.emails)
         self.dependency_layer = DependencyLayer(self, "Dependencies", directory=layer_dir)
+        code = function_code(self)  # one asset for every function of the stack
         registry = load()
         # Decided before the monitors are built: each ScheduledCheck places its own function.
         readers = kubernetes_monitors(registry, [plan.monitor for plan in monitors])
@@ -48,6 +50,7 @@ class EksmonStack(Stack):
                 plan=plan,
                 settings=settings,
                 layer=self.dependency_layer.layer,
+                code=code,
                 topic=self.alerts.topic,
                 key=self.alerts.key,
                 network=network if plan.monitor in readers else None,
@@ -67,6 +70,7 @@ class EksmonStack(Stack):
             topic=self.alerts.topic,
             topic_key=self.alerts.key,
             layer=self.dependency_layer.layer,
+            code=code,
             tracing=settings.tracing,
             undelivered=self.alerts.delivery_dead_letters,
         )

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 Scope = Literal["cluster", "region"]
 Monitor = Literal["lifecycle", "quotas", "metrics", "kubernetes"]
 MONITORS: tuple[Monitor, ...] = ("lifecycle", "quotas", "metrics", "kubernetes")
+# Every module of these packages is imported by load(), found by listing the package, not by name: no
+# import statement names them, so the Lambda asset (infra/asset.py) ships them whole.
+DISCOVERED_PACKAGES: tuple[str, ...] = (eksmon.collectors.__name__, eksmon.checks.__name__)
 
 T = TypeVar("T")
 
@@ -247,8 +250,9 @@ def load() -> Registry:
     """Import every check and collector module once; return the filled registry."""
     global _loaded  # noqa: PLW0603 - the registry is filled exactly once per process
     if not _loaded:
-        for package in (eksmon.collectors, eksmon.checks):
-            for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        for name in DISCOVERED_PACKAGES:
+            package = importlib.import_module(name)
+            for info in pkgutil.iter_modules(package.__path__, name + "."):
                 importlib.import_module(info.name)
         _loaded = True
     return REGISTRY

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import jsii
@@ -22,11 +21,9 @@ from constructs import Construct
 from eksmon.iam_policy import group_by_resource
 from eksmon.settings import Settings
 from infra.constants import (
-    ASSET_EXCLUDES,
     ENV_CONFIG,
     ENV_TOPIC_ARN,
     ENV_TRACING,
-    FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_ENV_LIMIT_BYTES,
     LAMBDA_RUNTIME,
@@ -60,7 +57,7 @@ class ScheduledCheck(Construct):
         topic: sns.ITopic,
         key: kms.IKey,
         network: FunctionNetwork | None = None,
-        code_dir: Path = FUNCTIONS_DIR,
+        code: lambda_.Code,
     ) -> None:
         """``network``: the subnets and security groups to run the function in (None: Lambda's own)."""
         super().__init__(scope, construct_id)
@@ -76,7 +73,7 @@ class ScheduledCheck(Construct):
         self.dead_letter_queue = encrypted_dead_letter_queue(
             self, key, "the monitor's EventBridge Scheduler target and of its function's failed runs"
         )
-        self.function = self._build_function(settings, layer, topic, code_dir)
+        self.function = self._build_function(settings, layer, topic, code)
         if network is not None:
             self._place_in(network)
         # A fleet larger than one invocation scans (or an Organization's, known only at run time) is
@@ -112,7 +109,7 @@ class ScheduledCheck(Construct):
         )
 
     def _build_function(
-        self, settings: Settings, layer: lambda_.ILayerVersion, topic: sns.ITopic, code_dir: Path
+        self, settings: Settings, layer: lambda_.ILayerVersion, topic: sns.ITopic, code: lambda_.Code
     ) -> lambda_.Function:
         config = settings.to_json()
         size = len(ENV_CONFIG) + len(config.encode())
@@ -128,7 +125,7 @@ class ScheduledCheck(Construct):
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
             handler=self.plan.handler,
-            code=lambda_.Code.from_asset(str(code_dir), exclude=list(ASSET_EXCLUDES)),
+            code=code,
             layers=[layer],
             role=self.role,
             memory_size=LAMBDA_SIZES[self.plan.monitor].memory_mb,

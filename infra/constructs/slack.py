@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from aws_cdk import Stack
 from aws_cdk import aws_chatbot as chatbot
@@ -20,11 +19,9 @@ from constructs import Construct
 
 from eksmon.settings import SlackSettings
 from infra.constants import (
-    ASSET_EXCLUDES,
     CHATBOT_CONFIGURATION_NAME,
     ENV_SLACK_WEBHOOK_SECRET_ARN,
     ENV_TRACING,
-    FUNCTIONS_DIR,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
     LOG_LEVEL,
@@ -110,7 +107,7 @@ class SlackForwarder(Construct):
         undelivered: sqs.IQueue | None = None,
         layer: lambda_.ILayerVersion,
         tracing: bool = False,
-        code_dir: Path = FUNCTIONS_DIR,
+        code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
         self.tracing = tracing
@@ -119,7 +116,7 @@ class SlackForwarder(Construct):
         self.dead_letter_queue = encrypted_dead_letter_queue(
             self, topic_key, "the Slack forwarder's asynchronous invocations"
         )
-        self.function = self._build_function(secret_arn, layer, code_dir)
+        self.function = self._build_function(secret_arn, layer, code)
         topic.add_subscription(subscriptions.LambdaSubscription(self.function, dead_letter_queue=undelivered))
 
     def _build_role(self, secret_arn: str, key: kms.IKey) -> iam.Role:
@@ -161,7 +158,7 @@ class SlackForwarder(Construct):
         return role
 
     def _build_function(
-        self, secret_arn: str, layer: lambda_.ILayerVersion, code_dir: Path
+        self, secret_arn: str, layer: lambda_.ILayerVersion, code: lambda_.Code
     ) -> lambda_.Function:
         function = lambda_.Function(
             self,
@@ -170,7 +167,7 @@ class SlackForwarder(Construct):
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
             handler=SLACK_FORWARDER_HANDLER,
-            code=lambda_.Code.from_asset(str(code_dir), exclude=list(ASSET_EXCLUDES)),
+            code=code,
             layers=[layer],
             role=self.role,
             memory_size=SLACK_FORWARDER_MEMORY_MB,
@@ -197,6 +194,7 @@ def build_slack(
     topic: sns.ITopic,
     topic_key: kms.IKey,
     layer: lambda_.ILayerVersion,
+    code: lambda_.Code,
     tracing: bool = False,
     undelivered: Callable[[], sqs.IQueue] | None = None,
 ) -> ChatbotSlack | SlackForwarder | None:
@@ -214,6 +212,7 @@ def build_slack(
             topic_key=topic_key,
             undelivered=undelivered() if undelivered else None,
             layer=layer,
+            code=code,
             tracing=tracing,
         )
     return None

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from infra.constants import ASSET_EXCLUDES, HANDLER, LAMBDA_SIZES, MONITOR_ROLE_PATH, READER_STACK_NAME
+from infra.asset import asset_modules, missing_imports
+from infra.constants import FUNCTIONS_DIR, HANDLER, LAMBDA_SIZES, MONITOR_ROLE_PATH, READER_STACK_NAME
 from tests.infra.support import STACK, Synthesized, cdk_json_context
 
 pytestmark = pytest.mark.infra
@@ -411,8 +412,10 @@ def test_no_wildcard_action_and_star_resource_only_without_resource_types(
 
 # -- the function asset --------------------------------------------------------------------------------------
 def test_the_asset_holds_what_the_lambdas_import_and_nothing_else(synthesized: Synthesized) -> None:
-    """Each handler imports, and the registry loads every check and collector, from the asset alone
-    (no site customisation, so the editable install of functions/ cannot help)."""
+    """The one asset of every function holds exactly the handlers' import closure (infra/asset.py): no
+    module of the command line or the simulator, nothing a shipped module imports (even inside a
+    function) is missing; each shipped module imports, and the registry loads the same checks, from the
+    asset alone (no site customisation, so the editable install of functions/ cannot help)."""
     template = synthesized.template
     key = _resources(template, "AWS::Lambda::Function")
     (asset_hash,) = {
@@ -421,21 +424,29 @@ def test_the_asset_holds_what_the_lambdas_import_and_nothing_else(synthesized: S
         if "S3Key" in f["Properties"]["Code"]
     }
     asset = synthesized.outdir / f"asset.{asset_hash}"
-    shipped = {p.relative_to(asset).as_posix() for p in asset.rglob("*")}
-    for excluded in ASSET_EXCLUDES:
-        if "*" not in excluded:
-            assert not [p for p in shipped if p == excluded or p.startswith(excluded + "/")], excluded
-    assert not [p for p in shipped if p.startswith(("tests", "bench")) or "/tests/" in p]
+    shipped = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
+    closure = asset_modules(FUNCTIONS_DIR)
+    assert shipped == {p.relative_to(FUNCTIONS_DIR).as_posix() for p in closure.values()}
+    cli_or_simulator = (
+        "eksmon/sim/",
+        "eksmon/commands/",
+        "eksmon/cli.py",
+        "eksmon/__main__.py",
+        "eksmon/demo.py",
+    )
+    assert not [p for p in shipped if p.startswith(cli_or_simulator)]
+    assert missing_imports(asset, FUNCTIONS_DIR) == {}
+    from eksmon.registry import load
+
     code = (
         "import sys, importlib\n"
         f"sys.path[:0] = [{str(asset)!r}, {sysconfig.get_paths()['purelib']!r}, {sysconfig.get_paths()['platlib']!r}]\n"
         "import eksmon\n"
         f"assert eksmon.__file__.startswith({str(asset)!r}), eksmon.__file__\n"
-        "for m in ('lifecycle', 'quotas', 'metrics', 'kubernetes', 'slack_forwarder'):\n"
-        "    importlib.import_module('eksmon.handlers.' + m)\n"
+        f"for m in {sorted(closure)!r}:\n"
+        "    importlib.import_module(m)\n"
         "from eksmon.registry import load\n"
-        "assert load().checks\n"
-        "print(sorted(n for n in sys.modules if n.startswith('eksmon')))\n"
+        "print(sorted(load().checks), sorted(s.name for s in load().collectors.values()))\n"
     )
     done = subprocess.run(
         [sys.executable, "-S", "-c", code],
@@ -446,6 +457,11 @@ def test_the_asset_holds_what_the_lambdas_import_and_nothing_else(synthesized: S
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    registry = load()
+    assert (
+        done.stdout.strip()
+        == f"{sorted(registry.checks)} {sorted(s.name for s in registry.collectors.values())}"
+    )
 
 
 def test_function_sizes_come_from_the_measured_table(synthesized: Synthesized, plans: list[Any]) -> None:

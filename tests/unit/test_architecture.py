@@ -7,69 +7,23 @@ cycle: the next contributor who moves the import to the top gets an ImportError)
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from infra import imports
+from infra.imports import imported
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"eksmon": ROOT / "functions" / "eksmon", "infra": ROOT / "infra"}
 
 
 def modules() -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for name, top in PACKAGES.items():
-        for path in top.rglob("*.py"):
-            parts = [name, *path.relative_to(top).with_suffix("").parts]
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join(parts)] = path
-    return found
-
-
-def _is_type_checking(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-
-
-def imported(module: str, path: Path) -> set[str]:
-    """Every module name ``module`` imports when it runs (top level or inside functions)."""
-    names: set[str] = set()
-    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-
-    def walk(node: ast.AST) -> None:
-        for child in ast.iter_child_nodes(node):
-            if _is_type_checking(child):
-                for stmt in child.orelse:  # type: ignore[attr-defined]
-                    walk(stmt)
-                continue
-            if isinstance(child, ast.Import):
-                names.update(alias.name for alias in child.names)
-            elif isinstance(child, ast.ImportFrom):
-                base = child.module or ""
-                if child.level:
-                    anchor = package[: len(package) - child.level + 1]
-                    base = ".".join([*anchor, *([child.module] if child.module else [])])
-                names.add(base)
-                names.update(f"{base}.{alias.name}" for alias in child.names)
-            walk(child)
-
-    walk(ast.parse(path.read_text(encoding="utf-8")))
-    return names
+    return imports.modules(PACKAGES)
 
 
 def import_graph() -> dict[str, set[str]]:
     """module -> the project modules it imports (a name like ``eksmon.x.Class`` resolves to ``eksmon.x``)."""
-    known = modules()
-    graph: dict[str, set[str]] = {}
-    for module, path in known.items():
-        targets: set[str] = set()
-        for name in imported(module, path):
-            target = name
-            while target and target not in known:
-                target = target.rpartition(".")[0]
-            if target and target != module:
-                targets.add(target)
-        graph[module] = targets
-    return graph
+    return imports.import_graph(modules())
 
 
 def cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
