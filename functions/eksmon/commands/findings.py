@@ -94,10 +94,12 @@ def render(findings: list[Any], fmt: str, now: datetime, source: str) -> str:
         return json.dumps(document, indent=2)
     text = render_scan(result, fmt, now)
     if fmt == "table":
+        # the scan's summary (it may wrap over several lines) gives way to where the findings were read
         lines = text.splitlines()
-        if not ordered:
-            lines[0] = "No open findings."
-        return "\n".join([*lines[:-1], summary])
+        scan_summary = f"{len(ordered)} findings ("
+        cut = max((i for i, line in enumerate(lines) if line.startswith(scan_summary)), default=len(lines))
+        # never the scan's "every selected check passed": nothing was checked here, only read
+        return "\n".join([*(lines[:cut] if ordered else ["No open findings."]), summary])
     if fmt == "markdown":
         lines = text.splitlines()
         return "\n".join(["# eksmon open findings", "", summary, *lines[3:]])
