@@ -34,12 +34,19 @@ from eksmon.aws import (
     error_operation,
 )
 from eksmon.clusterfilter import FilterMiss, misses
-from eksmon.context import COLLECTION_ERROR, CollectContext, RegionMemo, Services, collection_error
+from eksmon.context import CollectContext, RegionMemo, Services, collection_error
 from eksmon.errors import ScanAborted
 from eksmon.links import ANCHOR_COVERAGE, ANCHOR_FILTERS, ANCHOR_RUN_TIME, readme_url
 from eksmon.models import Finding, Problem, Severity, Unevaluated, fingerprint, iso_utc
 from eksmon.parts import ClusterNames
-from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, Thresholds, load
+from eksmon.parts.scan import (
+    ABOUT_THE_MONITOR,
+    COLLECTION_ERROR,
+    FILTER_MATCHES_NOTHING,
+    RUN_TIME,
+    ScanResult,
+)
+from eksmon.registry import CheckSpec, CollectionNeeds, CollectorSpec, Registry, load
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, MissingData, RegionSnapshot
 from eksmon.tasks import Task, TaskGraph
@@ -48,14 +55,9 @@ log = logging.getLogger(__name__)
 
 COVERAGE = "monitor.coverage"
 COVERAGE_DOCS = readme_url(ANCHOR_COVERAGE)
-RUN_TIME = "monitor.run_time"
 RUN_TIME_DOCS = readme_url(ANCHOR_RUN_TIME)
 SLOWEST_SOURCES = 3  # how many sources monitor.run_time names
-FILTER_MATCHES_NOTHING = "monitor.filter_matches_nothing"
 FILTER_DOCS = readme_url(ANCHOR_FILTERS)
-# findings about the monitor itself, not about the fleet: reported, but not counted in OpenFindings and
-# never failing a CI job (--fail-on)
-ABOUT_THE_MONITOR = frozenset({COLLECTION_ERROR, RUN_TIME, FILTER_MATCHES_NOTHING})
 
 
 @dataclass(frozen=True)
@@ -73,39 +75,6 @@ class _KubeState:
 
     down: BaseException | None = None
     skipped: list[CollectorSpec] = field(default_factory=list)
-
-
-@dataclass
-class ScanResult:
-    findings: list[Finding]
-    regions: list[RegionSnapshot]
-    api_calls: ApiCallCounter
-    started_at: datetime
-    duration_seconds: float
-    checks: list[CheckSpec]
-    thresholds: dict[str, Thresholds] = field(default_factory=dict)  # check id -> as configured for the scan
-    # clusters.include patterns that selected no cluster (eksmon.clusterfilter)
-    filter_misses: list[FilterMiss] = field(default_factory=list)
-
-    @property
-    def clusters(self) -> list[ClusterSnapshot]:
-        return [c for r in self.regions for c in r.clusters]
-
-    def summary(self) -> dict[str, Any]:
-        by_severity = {s.value: 0 for s in Severity}
-        for f in self.findings:
-            by_severity[f.severity.value] += 1
-        return {
-            "findings": len(self.findings),
-            "by_severity": by_severity,
-            "accounts": len({r.account for r in self.regions}),
-            "regions": len(self.regions),
-            "clusters": len(self.clusters),
-            "checks": len(self.checks),
-            "collection_errors": sum(1 for f in self.findings if f.check == COLLECTION_ERROR),
-            "api_calls": self.api_calls.total,
-            "duration_seconds": round(self.duration_seconds, 3),
-        }
 
 
 def coverage_finding(
@@ -876,3 +845,26 @@ def _current_cpu(allowed: set[int]) -> int:
     except (OSError, ValueError, IndexError):
         return min(allowed)
     return cpu if cpu in allowed else min(allowed)
+
+
+# the names callers import from here; the parts, the monitor's own findings and the process tuning have
+# their own modules (eksmon.parts.scan, ...), re-exported so existing imports keep working
+__all__ = [
+    "ABOUT_THE_MONITOR",
+    "COLLECTION_ERROR",
+    "COVERAGE",
+    "FILTER_MATCHES_NOTHING",
+    "GC_YOUNG_THRESHOLD",
+    "RUN_TIME",
+    "ScanProgress",
+    "ScanResult",
+    "Scanner",
+    "Services",
+    "coverage_finding",
+    "declared_parts",
+    "fewer_gc_passes",
+    "filter_finding",
+    "one_cpu",
+    "run_time_finding",
+    "scan",
+]

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeGone, KubeNotFound
+from eksmon.parts.kubernetes import SYSTEM_NAMESPACE  # noqa: F401  (its home is the parts; kept for old imports)
 
 T = TypeVar("T")
 
-SYSTEM_NAMESPACE = "kube-system"
 NAME_LABEL = "kubernetes.io/metadata.name"  # set by the apiserver on every namespace (1.21+)
 MAX_REASONS = 10
 
