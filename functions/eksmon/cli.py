@@ -545,7 +545,7 @@ def _progress_bar(err: TextIO, enabled: bool) -> Iterator[Any]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from eksmon.engine import ScanProgress
+    from eksmon.collection import ScanProgress
 
     bar = Progress(
         SpinnerColumn(),
@@ -624,8 +624,8 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
 def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
-    from eksmon.engine import COVERAGE, COVERAGE_DOCS, FILTER_DOCS, RUN_TIME_DOCS
     from eksmon.links import ANCHOR_ALERTS, readme_url
+    from eksmon.monitor_findings import COVERAGE, COVERAGE_DOCS, FILTER_DOCS, RUN_TIME_DOCS
     from eksmon.parts.scan import FILTER_MATCHES_NOTHING, RUN_TIME
     from eksmon.runner import TEST_CHECK
 

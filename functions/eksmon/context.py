@@ -48,6 +48,11 @@ class CollectContext:
             self.kubernetes_down = exc
 
     @property
+    def errors(self) -> list[Finding]:
+        """The collection errors reported so far (``report``, ``report_region``), oldest first."""
+        return list(self._errors)
+
+    @property
     def cluster(self) -> str | None:
         return self.cluster_snapshot.name if self.cluster_snapshot else None
 
