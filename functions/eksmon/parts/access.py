@@ -1,4 +1,5 @@
-"""DOC"""
+"""The cluster's access entries and the admin policies they carry (``collectors/access_entries.py``
+fills them; ``auth.break_glass`` reads them)."""
 
 from __future__ import annotations
 

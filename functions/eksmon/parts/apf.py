@@ -1,4 +1,5 @@
-"""DOC"""
+"""The APF counters of the previous deployed run, to count rejections and seat time since then (not
+since the replica started). ``collectors/apf_baseline.py`` fills ``ApfBaseline``."""
 
 from __future__ import annotations
 

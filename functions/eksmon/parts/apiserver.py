@@ -1,4 +1,9 @@
-"""DOC"""
+"""What the apiserver's ``/metrics`` says, sampled on each replica: deprecated APIs requested, webhook
+rejections and latencies, APF rejections and seat utilization, object counts, the etcd size.
+
+``collectors/apiserver_scrape.py`` fills ``ApiserverMetrics``; ``histogram_quantile`` is the arithmetic
+the checks share over its histograms.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""DOC"""
+"""The control-plane metrics read from CloudWatch, the metric names the checks evaluate, and the window
+arithmetic they share (the worst stretch of a window, aligned points, totals and means).
+
+``collectors/control_plane_metrics.py`` fills ``ControlPlaneCloudWatch``; the checks judge its series
+with the helpers here, so they stay pure.
+"""
 
 from __future__ import annotations
 

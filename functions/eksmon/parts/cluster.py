@@ -1,8 +1,8 @@
-"""The core parts of a cluster that the engine, the state and Kubernetes access read.
+"""The parts read from the EKS and EC2 APIs: the clusters of an account+region, each cluster's
+description, node groups, add-ons, insights and updates, the version calendar, and the subnets.
 
-Every other part lives in the module of the collector that makes it; these are read by the core
-itself (the engine lists clusters from ``ClusterNames``, Kubernetes access connects with
-``ClusterInfo``), so they live apart from any collector. ``collectors/eks.py`` fills them.
+``collectors/eks.py``, ``collectors/eks_updates.py`` and ``collectors/ec2_subnets.py`` fill them; the
+engine lists clusters from ``ClusterNames`` and Kubernetes access connects with ``ClusterInfo``.
 """
 
 from __future__ import annotations

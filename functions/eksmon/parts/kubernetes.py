@@ -1,4 +1,8 @@
-"""DOC"""
+"""The parts read from the Kubernetes API: aggregated APIs and stuck namespaces, disruption budgets,
+pods with sysctls, the Service count, kube-proxy's mode, the VPC CNI's settings and aws-auth.
+
+The ``collectors/kubernetes_*.py`` modules fill them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""DOC"""
+"""Service quotas: their applied or default limits, and the usage read from CloudWatch or counted
+through the APIs (``collectors/quota_limits.py`` and ``collectors/quota_usage.py`` fill them)."""
 
 from __future__ import annotations
 

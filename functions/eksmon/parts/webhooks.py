@@ -1,4 +1,5 @@
-"""DOC"""
+"""The cluster's admission webhooks and the backends that serve them, with the API's defaults
+(``collectors/kubernetes_webhooks.py`` fills them)."""
 
 from __future__ import annotations
 
