@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from eksmon.aws import AwsAccount, Deadline, error_code, error_operation
@@ -66,7 +67,7 @@ class Collection:
 
     settings: Settings
     checks: list[CheckSpec]
-    now: Any
+    now: datetime
     services: Services
     progress: ProgressFn | None
     registry: Registry

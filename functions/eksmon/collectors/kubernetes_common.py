@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeGone, KubeNotFound
-from eksmon.parts.kubernetes import SYSTEM_NAMESPACE  # noqa: F401  (its home is the parts; kept for old imports)
 
 T = TypeVar("T")
 
