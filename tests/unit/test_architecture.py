@@ -148,7 +148,15 @@ def test_comments_cite_public_sources_not_a_file_the_repository_lacks() -> None:
 
 # The layers: collectors (I/O) fill parts; checks read parts; publishers read parts and findings.
 # A module of these layers may import nothing of eksmon outside what it is allowed to see.
-IO_MODULES = ("eksmon.collectors", "eksmon.engine", "eksmon.collection", "eksmon.aws", "eksmon.kube")
+IO_MODULES = (
+    "eksmon.collectors",
+    "eksmon.engine",
+    "eksmon.collection",
+    "eksmon.context",
+    "eksmon.accounts",
+    "eksmon.aws",
+    "eksmon.kube",
+)
 # what a part may build on: other parts and the pure modules of data and arithmetic
 PART_BASES = (
     "eksmon.parts",
