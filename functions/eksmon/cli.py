@@ -20,10 +20,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from eksmon.context import COLLECTION_ERROR
 from eksmon.environment import ENV_TOPIC_ARN
 from eksmon.errors import ConfigError, ScanAborted
 from eksmon.models import Severity
+from eksmon.parts.scan import COLLECTION_ERROR
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -526,7 +526,7 @@ def _services(args: argparse.Namespace, settings: Any) -> Any:
 def _exit_code(findings: Sequence[Any], fail_on: str) -> int:
     """--fail-on counts findings about the fleet; the monitor's own (a source it could not read, a scan
     near its time budget) are reported but do not fail a CI job."""
-    from eksmon.engine import ABOUT_THE_MONITOR
+    from eksmon.parts.scan import ABOUT_THE_MONITOR
 
     if fail_on == "never":
         return EXIT_OK
@@ -545,7 +545,7 @@ def _progress_bar(err: TextIO, enabled: bool) -> Iterator[Any]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from eksmon.engine import ScanProgress
+    from eksmon.collection import ScanProgress
 
     bar = Progress(
         SpinnerColumn(),
@@ -624,15 +624,9 @@ def _checks(args: argparse.Namespace, out: TextIO) -> int:
 def _monitor_rows() -> list[dict[str, Any]]:
     """The monitor's own findings: no thresholds and no permissions of their own, but ids a user filters on."""
     from eksmon.context import COLLECTION_ERROR_DOCS
-    from eksmon.engine import (
-        COVERAGE,
-        COVERAGE_DOCS,
-        FILTER_DOCS,
-        FILTER_MATCHES_NOTHING,
-        RUN_TIME,
-        RUN_TIME_DOCS,
-    )
     from eksmon.links import ANCHOR_ALERTS, readme_url
+    from eksmon.monitor_findings import COVERAGE, COVERAGE_DOCS, FILTER_DOCS, RUN_TIME_DOCS
+    from eksmon.parts.scan import FILTER_MATCHES_NOTHING, RUN_TIME
     from eksmon.runner import TEST_CHECK
 
     own = (

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from eksmon.aws import AwsAccount, DeadlineExceeded, error_code
 from eksmon.links import ANCHOR_COLLECTION_ERROR, readme_url
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
+from eksmon.parts.scan import COLLECTION_ERROR
 from eksmon.registry import CollectionNeeds
 from eksmon.settings import Settings
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 
 T = TypeVar("T")
 
-COLLECTION_ERROR = "monitor.collection_error"
 COLLECTION_ERROR_DOCS = readme_url(ANCHOR_COLLECTION_ERROR)
 
 
@@ -46,6 +46,11 @@ class CollectContext:
         it once (resource ``source/kubernetes``) and runs no further Kubernetes collector for it."""
         if self.kubernetes_down is None:
             self.kubernetes_down = exc
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The collection errors reported so far (``report``, ``report_region``), oldest first."""
+        return list(self._errors)
 
     @property
     def cluster(self) -> str | None:

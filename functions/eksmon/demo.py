@@ -30,9 +30,10 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from eksmon.engine import ScanResult, scan
+from eksmon.engine import scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_SLACK_WEBHOOK_SECRET_ARN, ENV_TOPIC_ARN
 from eksmon.observability import NAMESPACE
+from eksmon.parts.scan import ScanResult
 from eksmon.publish.output import render, write_report
 from eksmon.registry import MONITORS, load
 from eksmon.settings import Settings

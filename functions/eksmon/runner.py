@@ -21,7 +21,7 @@ from eksmon.aws import ApiCallCounter, Deadline, client_config
 from eksmon.cluster_count import count_clusters
 from eksmon.context import Services
 from eksmon.counters import CounterStore
-from eksmon.engine import ScanResult, filter_finding, scan
+from eksmon.engine import filter_finding, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError, ScanAborted
 from eksmon.links import ANCHOR_ALERTS, readme_url
@@ -37,6 +37,7 @@ from eksmon.partition import (
     partition,
     peak_mib,
 )
+from eksmon.parts.scan import ScanResult
 from eksmon.publish.changes import Change, ChangeKind, changes_without_state
 from eksmon.publish.metrics import emit, monitor_points
 from eksmon.publish.notify import Message, build_messages, publish

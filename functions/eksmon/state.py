@@ -34,10 +34,9 @@ from typing import Any
 import botocore.exceptions
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from eksmon.context import COLLECTION_ERROR
-from eksmon.engine import FILTER_MATCHES_NOTHING, RUN_TIME, ScanResult
 from eksmon.models import Finding, Severity, iso_utc
 from eksmon.parts import ClusterNames
+from eksmon.parts.scan import COLLECTION_ERROR, FILTER_MATCHES_NOTHING, RUN_TIME, ScanResult
 from eksmon.publish.changes import Change, ChangeKind
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from eksmon.collectors.kubernetes_webhooks import Webhook, WebhookRule
+from eksmon.parts.webhooks import Webhook, WebhookRule
 
 CONTROL_PLANE_DOCS = "https://docs.aws.amazon.com/eks/latest/best-practices/control-plane.html"
 ALL_OPERATIONS = frozenset({"CREATE", "UPDATE", "DELETE", "CONNECT"})

@@ -3,7 +3,7 @@ etcd checks to name beside a size or a growth (a pure helper over the scrape par
 
 from __future__ import annotations
 
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics, ObjectCount
+from eksmon.parts.apiserver import ApiserverMetrics, ObjectCount
 from eksmon.snapshot import ClusterSnapshot
 
 TOP = 5

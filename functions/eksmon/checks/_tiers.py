@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import STANDARD, TierCapacity, capacity, db_limit_bytes
 

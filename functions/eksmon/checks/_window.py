@@ -16,17 +16,17 @@ from typing import Any, TypeVar
 
 from pydantic import Field, model_validator
 
-from eksmon.collectors.control_plane_metrics import (
+from eksmon.models import iso_utc
+from eksmon.parts.cloudwatch import (
     DEFAULT_BURST_MINUTES,
-    MAX_WINDOW_MINUTES,
     ControlPlaneCloudWatch,
     Series,
     Stretch,
     window_period,
     worst_stretch,
 )
-from eksmon.models import iso_utc
 from eksmon.registry import Thresholds
+from eksmon.settings import MAX_WINDOW_MINUTES
 
 V = TypeVar("V")
 

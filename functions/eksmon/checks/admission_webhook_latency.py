@@ -9,15 +9,10 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._window import BurstThresholds, RunWindow, run_window, span, stretch_details, worst
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import (
-    WEBHOOK_DURATION,
-    ControlPlaneCloudWatch,
-    Stretch,
-    mean,
-)
 from eksmon.models import Problem, Severity, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.apiserver import ApiserverMetrics
+from eksmon.parts.cloudwatch import WEBHOOK_DURATION, ControlPlaneCloudWatch, Stretch, mean
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 

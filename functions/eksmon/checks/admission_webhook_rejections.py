@@ -8,14 +8,9 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._window import BurstThresholds, RunWindow, run_window, span, stretch_details, worst
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics, WebhookRejection
-from eksmon.collectors.control_plane_metrics import (
-    WEBHOOK_REJECTIONS,
-    ControlPlaneCloudWatch,
-    Stretch,
-    total,
-)
 from eksmon.models import Problem, Severity, iso_utc
+from eksmon.parts.apiserver import ApiserverMetrics, WebhookRejection
+from eksmon.parts.cloudwatch import WEBHOOK_REJECTIONS, ControlPlaneCloudWatch, Stretch, total
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from eksmon.checks._kubernetes import listed
-from eksmon.collectors.kubernetes_aggregation import AggregatedApis, ApiService, StuckNamespace
 from eksmon.models import Problem, Severity
+from eksmon.parts.kubernetes import AggregatedApis, ApiService, StuckNamespace
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

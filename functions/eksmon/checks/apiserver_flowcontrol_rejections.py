@@ -15,10 +15,10 @@ from datetime import datetime
 
 from pydantic import Field
 
-from eksmon.collectors.apf_baseline import ApfBaseline, counter_key
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics
 from eksmon.models import Problem, Severity, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.apf import ApfBaseline, counter_key
+from eksmon.parts.apiserver import ApiserverMetrics
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

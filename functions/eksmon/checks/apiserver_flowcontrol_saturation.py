@@ -20,9 +20,9 @@ from datetime import datetime
 
 from pydantic import Field
 
-from eksmon.collectors.apf_baseline import ApfBaseline, seat_keys
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics, ReplicaSample, SeatUtilization
 from eksmon.models import Problem, Severity, iso_utc
+from eksmon.parts.apf import ApfBaseline, seat_keys
+from eksmon.parts.apiserver import ApiserverMetrics, ReplicaSample, SeatUtilization
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

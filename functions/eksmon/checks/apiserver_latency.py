@@ -14,14 +14,9 @@ from datetime import datetime
 from pydantic import Field, field_validator, model_validator
 
 from eksmon.checks._window import BurstThresholds, run_window, span, stretch_details, worst
-from eksmon.collectors.control_plane_metrics import (
-    LATENCY_METRICS,
-    VERBS,
-    ControlPlaneCloudWatch,
-    mean,
-)
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cloudwatch import LATENCY_METRICS, VERBS, ControlPlaneCloudWatch, mean
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 

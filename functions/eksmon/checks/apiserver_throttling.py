@@ -8,15 +8,9 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._window import BurstThresholds, run_window, span, stretch_details, worst
-from eksmon.collectors.control_plane_metrics import (
-    REQUESTS,
-    REQUESTS_429,
-    ControlPlaneCloudWatch,
-    aligned_points,
-    total,
-)
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cloudwatch import REQUESTS, REQUESTS_429, ControlPlaneCloudWatch, aligned_points, total
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 

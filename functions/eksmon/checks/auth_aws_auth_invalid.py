@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from eksmon.collectors.kubernetes_system import AwsAuth
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import AwsAuth
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

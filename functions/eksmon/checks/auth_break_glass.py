@@ -16,7 +16,9 @@ from datetime import datetime
 
 from pydantic import Field
 
-from eksmon.collectors.access_entries import (
+from eksmon.models import Problem, Severity
+from eksmon.parts import ClusterInfo
+from eksmon.parts.access import (
     ADMIN_POLICIES,
     API_MODES,
     POLICY_PREFIX,
@@ -24,8 +26,6 @@ from eksmon.collectors.access_entries import (
     is_cluster_admin,
     policy_arns,
 )
-from eksmon.models import Problem, Severity
-from eksmon.parts import ClusterInfo
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from eksmon.collectors.eks import Insights
 from eksmon.models import Problem, Severity
+from eksmon.parts.cluster import Insights
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

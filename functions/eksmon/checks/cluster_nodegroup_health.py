@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from eksmon.checks._common import GONE
-from eksmon.collectors.eks import Nodegroups
 from eksmon.models import Problem, Severity
+from eksmon.parts.cluster import Nodegroups
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._common import GONE
-from eksmon.collectors.ec2_subnets import RegionSubnets, Subnet
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import RegionSubnets, Subnet
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from eksmon.collectors.eks_updates import Update, Updates
 from eksmon.models import Problem, Severity, Unevaluated, iso_utc
+from eksmon.parts.cluster import Update, Updates
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

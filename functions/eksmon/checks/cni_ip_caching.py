@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS
-from eksmon.collectors.kubernetes_system import VpcCniSettings
 from eksmon.models import Problem, Severity
+from eksmon.parts.kubernetes import VpcCniSettings
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

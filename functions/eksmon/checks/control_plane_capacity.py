@@ -17,14 +17,10 @@ from pydantic import Field, model_validator
 
 from eksmon.checks._tiers import cluster_tier
 from eksmon.checks._window import RunWindowThresholds, run_window
-from eksmon.collectors.control_plane_metrics import (
-    SCHEDULED,
-    SEATS,
-    ControlPlaneCloudWatch,
-)
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cloudwatch import SCHEDULED, SEATS, ControlPlaneCloudWatch
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import (

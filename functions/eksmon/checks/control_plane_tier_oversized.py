@@ -19,10 +19,10 @@ from eksmon.checks._common import monthly
 from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.control_plane_capacity import DOCS, LIVE
 from eksmon.checks.etcd_db_size import gib
-from eksmon.collectors.control_plane_metrics import SCHEDULED, SEATS, ControlPlaneCloudWatch
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cloudwatch import SCHEDULED, SEATS, ControlPlaneCloudWatch
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import (

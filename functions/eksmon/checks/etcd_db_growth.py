@@ -10,15 +10,11 @@ from pydantic import Field, model_validator
 from eksmon.checks._objects import what_fills_etcd
 from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.etcd_db_size import DOCS, LIVE, gib
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import (
-    DEFAULT_LOOKBACK_HOURS,
-    ControlPlaneCloudWatch,
-    Point,
-)
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity, Unevaluated, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.apiserver import ApiserverMetrics
+from eksmon.parts.cloudwatch import DEFAULT_LOOKBACK_HOURS, ControlPlaneCloudWatch, Point
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

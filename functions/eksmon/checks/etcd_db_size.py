@@ -14,11 +14,11 @@ from pydantic import Field, model_validator
 
 from eksmon.checks._objects import what_fills_etcd
 from eksmon.checks._tiers import cluster_tier
-from eksmon.collectors.apiserver_scrape import ETCD_SIZE_FAMILIES, ApiserverMetrics
-from eksmon.collectors.control_plane_metrics import AWS_EKS, ControlPlaneCloudWatch
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import MetricPoint, Problem, Severity, Unevaluated, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.apiserver import ETCD_SIZE_FAMILIES, ApiserverMetrics
+from eksmon.parts.cloudwatch import AWS_EKS, ControlPlaneCloudWatch
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.tiers import STANDARD_DB_BYTES

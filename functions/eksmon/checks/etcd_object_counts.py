@@ -15,8 +15,8 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._objects import top_resources
-from eksmon.collectors.apiserver_scrape import ApiserverMetrics
 from eksmon.models import Problem, Severity
+from eksmon.parts.apiserver import ApiserverMetrics
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS
-from eksmon.collectors.kubernetes_system import KubeProxyMode, ServiceCount
 from eksmon.models import Problem, Severity
+from eksmon.parts.kubernetes import KubeProxyMode, ServiceCount
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -10,9 +10,9 @@ from fnmatch import fnmatchcase
 from pydantic import Field
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS, SAFE_SYSCTLS, listed, normalize_sysctl, safe_sysctls
-from eksmon.collectors.kubernetes_pods import SYSCTL_FORBIDDEN, PodsWithSysctls, PodSysctls
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import SYSCTL_FORBIDDEN, PodsWithSysctls, PodSysctls
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import minor_str, parse_minor

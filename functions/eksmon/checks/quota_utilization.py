@@ -21,9 +21,16 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from eksmon.collectors.quota_limits import Key, QuotaLimit, QuotaLimits
-from eksmon.collectors.quota_usage import ClusterQuotaUsage, CountedUsage, MetricUsage, UsageReading
 from eksmon.models import MetricPoint, Problem, Severity
+from eksmon.parts.quotas import (
+    ClusterQuotaUsage,
+    CountedUsage,
+    Key,
+    MetricUsage,
+    QuotaLimit,
+    QuotaLimits,
+    UsageReading,
+)
 from eksmon.quotas_catalogue import BY_CODE, CatalogueQuota, console_url, global_quota_region
 from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot, RegionSnapshot

@@ -17,14 +17,9 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from eksmon.checks._window import RunWindowThresholds, run_window, span
-from eksmon.collectors.control_plane_metrics import (
-    PENDING_ACTIVE,
-    ControlPlaneCloudWatch,
-    Point,
-    Stretch,
-)
 from eksmon.models import Problem, Severity, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cloudwatch import PENDING_ACTIVE, ControlPlaneCloudWatch, Point, Stretch
 from eksmon.registry import check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import Field
 
-from eksmon.collectors.apiserver_scrape import DEFAULT_SAMPLES, ApiserverMetrics
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.apiserver import DEFAULT_SAMPLES, ApiserverMetrics
 from eksmon.registry import CollectionNeeds, Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import minor_str, parse_minor

@@ -8,9 +8,9 @@ from datetime import datetime
 from pydantic import Field
 
 from eksmon.checks._common import DEFAULT_EXTENDED_EXTRA_PER_HOUR, GONE, days_until, in_days, monthly, today
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import next_minor

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from eksmon.checks._common import GONE
-from eksmon.collectors.eks import Nodegroups
 from eksmon.models import Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import Nodegroups
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import allowed_kubelet_skew, parse_minor

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from eksmon.collectors.kubernetes_disruption import DisruptionBudget, DisruptionBudgets
 from eksmon.models import Problem, Severity
+from eksmon.parts.kubernetes import DisruptionBudget, DisruptionBudgets
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

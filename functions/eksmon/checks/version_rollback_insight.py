@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from eksmon.checks._common import in_days
-from eksmon.collectors.eks import Insights
-from eksmon.collectors.eks_updates import Updates
 from eksmon.models import Problem, Severity, iso_utc
+from eksmon.parts.cluster import Insights, Updates
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from pydantic import Field, model_validator
 
 from eksmon.checks._common import DEFAULT_EXTENDED_EXTRA_PER_HOUR, GONE, days_until, in_days, monthly
-from eksmon.collectors.eks import VersionCalendar
 from eksmon.models import MetricPoint, Problem, Severity
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import VersionCalendar
 from eksmon.registry import Thresholds, check, metric_source
 from eksmon.snapshot import ClusterSnapshot
 from eksmon.versions import next_minor

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from eksmon.collectors.eks import Insight, Insights
 from eksmon.models import Problem, Severity
+from eksmon.parts.cluster import Insight, Insights
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -8,9 +8,9 @@ from itertools import groupby
 from typing import Any
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS, is_catch_all, listed
-from eksmon.collectors.kubernetes_common import SYSTEM_NAMESPACE
-from eksmon.collectors.kubernetes_webhooks import AdmissionWebhooks, Webhook
 from eksmon.models import Problem, Severity
+from eksmon.parts.kubernetes import SYSTEM_NAMESPACE
+from eksmon.parts.webhooks import AdmissionWebhooks, Webhook
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

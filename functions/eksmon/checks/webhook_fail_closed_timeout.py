@@ -9,8 +9,8 @@ from itertools import groupby
 from pydantic import Field
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS, listed
-from eksmon.collectors.kubernetes_webhooks import AdmissionWebhooks
 from eksmon.models import Problem, Severity
+from eksmon.parts.webhooks import AdmissionWebhooks
 from eksmon.registry import Thresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

@@ -18,8 +18,8 @@ from itertools import groupby
 from typing import Any
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS, intercepts_pod_creation, listed
-from eksmon.collectors.kubernetes_webhooks import AdmissionWebhooks, Backend, Webhook, WebhookBackends
 from eksmon.models import Problem, Severity
+from eksmon.parts.webhooks import AdmissionWebhooks, Backend, Webhook, WebhookBackends
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

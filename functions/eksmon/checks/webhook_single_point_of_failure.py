@@ -17,8 +17,8 @@ from datetime import datetime
 from itertools import groupby
 
 from eksmon.checks._kubernetes import CONTROL_PLANE_DOCS
-from eksmon.collectors.kubernetes_webhooks import AdmissionWebhooks, Backend, Webhook, WebhookBackends
 from eksmon.models import Problem, Severity
+from eksmon.parts.webhooks import AdmissionWebhooks, Backend, Webhook, WebhookBackends
 from eksmon.registry import NoThresholds, check
 from eksmon.snapshot import ClusterSnapshot
 

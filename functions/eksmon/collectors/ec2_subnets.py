@@ -8,29 +8,16 @@ gone -- where asking for it by id would fail the whole request with ``InvalidSub
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from eksmon.aws import pages
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterNames
+from eksmon.parts.cluster import (
+    RegionSubnets,
+    Subnet,
+)
 from eksmon.registry import collector
 
 PAGE_SIZE = 1000  # DescribeSubnets' largest page
-
-
-@dataclass(frozen=True, slots=True)
-class Subnet:
-    id: str
-    zone: str
-    free_ips: int  # AvailableIpAddressCount (IPv4)
-    vpc_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RegionSubnets:
-    """Every subnet the account sees in the region (its own and those shared with it), by id."""
-
-    by_id: dict[str, Subnet]
 
 
 @collector(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -12,89 +11,20 @@ from eksmon.aws import pages
 from eksmon.clusterfilter import included
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterInfo, ClusterNames, HealthIssue
+from eksmon.parts.cluster import (
+    Addon,
+    Addons,
+    ClientStat,
+    Deprecation,
+    Insight,
+    Insights,
+    Nodegroup,
+    Nodegroups,
+    VersionCalendar,
+)
 from eksmon.registry import collector
 from eksmon.tiers import TierCapacity, capacity_from_api, tier_name
 from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
-
-
-# -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class VersionCalendar:
-    versions: dict[str, VersionDates]
-    source: str  # "eks:DescribeClusterVersions" or "bundled"
-    # each version's controlPlaneScalingTiers as the API gave them (empty: the published table applies)
-    scaling_tiers: dict[str, tuple[TierCapacity, ...]] = field(default_factory=dict)
-
-    def get(self, version: str | None) -> VersionDates | None:
-        return self.versions.get(version or "")
-
-    def tiers(self, version: str | None) -> tuple[TierCapacity, ...]:
-        return self.scaling_tiers.get(version or "", ())
-
-
-@dataclass(frozen=True, slots=True)
-class Nodegroup:
-    name: str
-    version: str | None
-    status: str
-    release_version: str | None = None
-    health_issues: tuple[HealthIssue, ...] = ()  # DescribeNodegroup health.issues
-
-
-@dataclass(frozen=True, slots=True)
-class Nodegroups:
-    items: tuple[Nodegroup, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Addon:
-    name: str
-    version: str
-    status: str | None
-    next_kubernetes_version: str | None
-    compatible_with_next: bool | None  # None: unknown (no next version in the calendar, or no data)
-    latest_for_next: str | None = None
-    health_issues: tuple[HealthIssue, ...] = ()  # DescribeAddon health.issues
-
-
-@dataclass(frozen=True, slots=True)
-class Addons:
-    items: tuple[Addon, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientStat:
-    user_agent: str
-    requests_last_30_days: int | None
-    last_request_time: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Deprecation:
-    usage: str
-    replaced_with: str | None
-    stop_serving_version: str | None
-    clients: tuple[ClientStat, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Insight:
-    id: str
-    name: str
-    category: str
-    status: str
-    reason: str | None
-    description: str | None
-    kubernetes_version: str | None
-    recommendation: str | None = None
-    deprecations: tuple[Deprecation, ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Insights:
-    items: tuple[Insight, ...]
-
 
 # -- collectors ---------------------------------------------------------------------------------------
 # The largest page each list allows. Every collector lists with the same parameters, so the scan's

@@ -9,41 +9,22 @@ is said to be partly read, never silently judged on a part.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from eksmon.aws import pages
-from eksmon.collectors.eks import PAGE_SIZE, Addons, Nodegroups
+from eksmon.collectors.eks import PAGE_SIZE
 from eksmon.context import CollectContext
+from eksmon.parts.cluster import (
+    Addons,
+    Nodegroups,
+    Update,
+    UpdateError,
+    Updates,
+)
 from eksmon.registry import collector
 
 DEFAULT_PER_RESOURCE = 25
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateError:
-    code: str
-    message: str
-    resource_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    kind: str  # cluster | nodegroup | addon
-    target: str  # the cluster, node group or add-on name
-    id: str
-    type: str  # VersionUpdate, ConfigUpdate, AddonUpdate, ...
-    status: str  # InProgress | Failed | Cancelled | Successful
-    created_at: datetime | None
-    errors: tuple[UpdateError, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Updates:
-    items: tuple[Update, ...]
-    # (kind, target) -> (updates read, updates listed), for resources with more than the bound
-    partly_read: dict[tuple[str, str], tuple[int, int]]
 
 
 @collector(

@@ -9,7 +9,6 @@ the namespaces are asked for with ``status.phase=Terminating`` only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
@@ -25,36 +24,16 @@ from eksmon.collectors.kubernetes_common import (
 from eksmon.context import CollectContext
 from eksmon.kube import kube_client
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import (
+    AggregatedApis,
+    ApiService,
+    StuckNamespace,
+)
 from eksmon.registry import KubePermission, collector
 
 APISERVICES = KubePermission("apiregistration.k8s.io", "apiservices", ("list",))
 NAMESPACES = KubePermission("", "namespaces", ("list",))
 DISCOVERY_FAILURE = "NamespaceDeletionDiscoveryFailure"
-
-
-@dataclass(frozen=True, slots=True)
-class ApiService:
-    name: str  # v1beta1.metrics.k8s.io
-    group_version: str  # metrics.k8s.io/v1beta1
-    service: str  # namespace/name of the backing Service
-    available: bool | None  # condition Available; None when the condition is absent
-    reason: str | None = None  # FailedDiscoveryCheck, MissingEndpoints, ServiceNotFound, ...
-    message: str | None = None
-    since: str | None = None  # lastTransitionTime of the condition
-
-
-@dataclass(frozen=True, slots=True)
-class StuckNamespace:
-    name: str
-    message: str  # the NamespaceDeletionDiscoveryFailure condition's message (names the group/version)
-    since: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AggregatedApis:
-    items: tuple[ApiService, ...]  # only APIServices backed by a Service (Local ones are the apiserver)
-    stuck_namespaces: tuple[StuckNamespace, ...]
-    skipped: int = 0
 
 
 def api_service(obj: Any) -> ApiService | None:

@@ -16,7 +16,6 @@ from eksmon.kube import KubeClient, KubeGone, KubeNotFound
 
 T = TypeVar("T")
 
-SYSTEM_NAMESPACE = "kube-system"
 NAME_LABEL = "kubernetes.io/metadata.name"  # set by the apiserver on every namespace (1.21+)
 MAX_REASONS = 10
 

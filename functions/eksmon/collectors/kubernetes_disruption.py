@@ -7,7 +7,6 @@ check reads are kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
@@ -22,28 +21,13 @@ from eksmon.collectors.kubernetes_common import (
 from eksmon.context import CollectContext
 from eksmon.kube import kube_client
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import (
+    DisruptionBudget,
+    DisruptionBudgets,
+)
 from eksmon.registry import KubePermission, collector
 
 PDBS = KubePermission("policy", "poddisruptionbudgets", ("list",))
-
-
-@dataclass(frozen=True, slots=True)
-class DisruptionBudget:
-    namespace: str
-    name: str
-    expected_pods: int  # status.expectedPods: pods the selector matches (counted by the controller)
-    desired_healthy: int  # status.desiredHealthy: healthy pods the budget keeps
-    current_healthy: int
-    disruptions_allowed: int
-    min_available: str | None  # spec as written ("2", "100%")
-    max_unavailable: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DisruptionBudgets:
-    items: tuple[DisruptionBudget, ...]  # budgets whose status the controller has computed
-    pending: int = 0  # budgets without a status yet (just created): nothing to judge
-    skipped: int = 0
 
 
 def disruption_budget(obj: Any) -> DisruptionBudget | None:

@@ -8,7 +8,6 @@ namespace, name, sysctl names, phase and owner -- so 50,000 pods cost one page o
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
@@ -24,32 +23,12 @@ from eksmon.collectors.kubernetes_common import (
 from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeForbidden, KubeNotFound, KubeServerError, kube_client
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import (
+    SYSCTL_FORBIDDEN,
+    PodsWithSysctls,
+    PodSysctls,
+)
 from eksmon.registry import KubePermission, collector
-
-SYSCTL_FORBIDDEN = "SysctlForbidden"
-
-
-@dataclass(frozen=True, slots=True)
-class PodSysctls:
-    """One pod that declares sysctls or was refused for one."""
-
-    namespace: str
-    name: str
-    sysctls: tuple[str, ...]  # names as declared
-    phase: str | None
-    reason: str | None  # status.reason, e.g. SysctlForbidden
-    owner: str | None = None  # Kind/name of the controlling owner
-    message: str | None = None  # status.message when the pod was refused
-
-
-@dataclass(frozen=True, slots=True)
-class PodsWithSysctls:
-    items: tuple[PodSysctls, ...]
-    scanned: int  # pods read
-    skipped: int = 0
-    server_version: str | None = (
-        None  # the API server's /version gitVersion, read when DescribeCluster failed
-    )
 
 
 def pod_sysctls(obj: Any) -> PodSysctls | None:

@@ -8,13 +8,11 @@ absent, never as an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from eksmon.collectors.kubernetes_common import (
-    SYSTEM_NAMESPACE,
     BadObject,
     get_or_none,
     mapping,
@@ -26,6 +24,13 @@ from eksmon.collectors.kubernetes_common import (
 from eksmon.context import CollectContext
 from eksmon.kube import kube_client
 from eksmon.parts import ClusterInfo
+from eksmon.parts.kubernetes import (
+    SYSTEM_NAMESPACE,
+    AwsAuth,
+    KubeProxyMode,
+    ServiceCount,
+    VpcCniSettings,
+)
 from eksmon.registry import KubePermission, collector
 
 # Read only in kube-system, and only the named objects (a Role with resourceNames, not a ClusterRole)
@@ -45,36 +50,6 @@ CNI_SETTINGS = (
     "ENABLE_PREFIX_DELEGATION",
 )
 AWS_AUTH_KEYS = ("mapRoles", "mapUsers", "mapAccounts")
-
-
-# -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ServiceCount:
-    count: int
-    method: str  # "remainingItemCount" (one request) or "paged" (counted page by page)
-
-
-@dataclass(frozen=True, slots=True)
-class KubeProxyMode:
-    installed: bool
-    mode: str | None  # as configured: "", "iptables", "ipvs", "nftables"...; None when unreadable
-    source: str  # where the mode was read
-    problem: str | None = None  # why the mode could not be read
-
-
-@dataclass(frozen=True, slots=True)
-class VpcCniSettings:
-    installed: bool  # DaemonSet kube-system/aws-node exists with an aws-node container
-    env: dict[str, str]  # the warm settings that are set, by name
-    unresolved: tuple[str, ...] = ()  # warm settings set through valueFrom (not readable here)
-    version: str | None = None  # the image tag
-
-
-@dataclass(frozen=True, slots=True)
-class AwsAuth:
-    present: bool
-    data: dict[str, str]  # mapRoles, mapUsers, mapAccounts as stored (YAML text)
-    problem: str | None = None  # a data value that is not a string
 
 
 # -- collectors ---------------------------------------------------------------------------------------

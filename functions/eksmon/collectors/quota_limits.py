@@ -14,65 +14,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
 from eksmon.aws import error_code, is_access_denied, pages
 from eksmon.context import CollectContext
+from eksmon.parts.quotas import (
+    Key,
+    QuotaLimit,
+    QuotaLimits,
+    SkippedQuota,
+    UsageMetric,
+)
 from eksmon.quotas_catalogue import CATALOGUE, CatalogueQuota, global_quota_region
 from eksmon.registry import collector
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]  # (service code, quota code)
 
 # the largest page ListServiceQuotas allows: fewer calls (tests lower it to exercise pagination)
 PAGE_SIZES = {"servicequotas": 100}
 _NO_SUCH_SERVICE = {"NoSuchResourceException"}
-
-
-# -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class UsageMetric:
-    namespace: str
-    name: str
-    dimensions: tuple[tuple[str, str], ...]
-    statistic: str
-
-    def describe(self) -> str:
-        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions)
-        return f"{self.namespace} {self.name} ({dims}), {self.statistic}"
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaLimit:
-    quota: CatalogueQuota
-    name: str  # as Service Quotas names it today
-    value: float
-    source: Literal["applied", "default"]
-    adjustable: bool
-    usage_metric: UsageMetric | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedQuota:
-    service_code: str
-    quota_code: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaLimits:
-    """The limits of this account+region (and of the account's global quotas in its first region)."""
-
-    limits: tuple[QuotaLimit, ...]
-    skipped: tuple[SkippedQuota, ...] = ()
-    reports_global: bool = False
-
-    def get(self, key: Key) -> QuotaLimit | None:
-        return next((lim for lim in self.limits if lim.quota.key == key), None)
 
 
 # -- limits -------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ for that quota or region; everything else is still read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,12 @@ from eksmon.collectors.eks import describe_nodegroup, list_nodegroup_names
 from eksmon.collectors.quota_limits import Key, QuotaLimit, QuotaLimits
 from eksmon.context import CollectContext
 from eksmon.parts import ClusterNames
+from eksmon.parts.quotas import (
+    ClusterQuotaUsage,
+    CountedUsage,
+    MetricUsage,
+    UsageReading,
+)
 from eksmon.registry import collector
 
 METRIC_PERIOD_SECONDS = 3600
@@ -34,34 +39,6 @@ METRIC_LOOKBACK = timedelta(days=7)
 MAX_QUERIES_PER_CALL = 500
 # the largest page each API allows: fewer calls (tests lower them to exercise pagination)
 PAGE_SIZES = {"eks": 100, "ec2": 1000, "elbv2": 400}
-
-
-# -- parts --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class UsageReading:
-    key: Key
-    value: float
-    source: str  # what the value was read from, for people
-    history: tuple[tuple[datetime, float], ...] = ()  # oldest first (metric usage only)
-    resource: str | None = None  # the node group, for per-node-group quotas
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class MetricUsage:
-    readings: dict[Key, UsageReading]
-    no_data: frozenset[Key] = frozenset()  # usage metric without datapoints in the look-back window
-    failed: frozenset[Key] = frozenset()  # GetMetricData could not read it (reported)
-
-
-@dataclass(frozen=True, slots=True)
-class CountedUsage:
-    readings: dict[Key, UsageReading]
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterQuotaUsage:
-    readings: tuple[UsageReading, ...]
 
 
 # -- usage from AWS/Usage metrics ---------------------------------------------------------------------

@@ -67,8 +67,8 @@ def render(findings: list[Any], fmt: str, now: datetime, source: str) -> str:
     """The scan's renderers over the open findings; the scan's summary (clusters scanned, API calls)
     does not apply to a table read, so the table and markdown forms say where they came from instead."""
     from eksmon.aws import ApiCallCounter
-    from eksmon.engine import ScanResult
     from eksmon.models import Severity, iso_utc
+    from eksmon.parts.scan import ScanResult
     from eksmon.publish.output import render as render_scan
     from eksmon.publish.output import scan_document
 

@@ -24,10 +24,10 @@ from eksmon.checks._tiers import cluster_tier
 from eksmon.checks.control_plane_capacity import ControlPlaneCapacityThresholds, peaks
 from eksmon.checks.etcd_db_size import EtcdDbSizeThresholds
 from eksmon.checks.quota_utilization import QuotaUtilizationThresholds
-from eksmon.collectors.eks import VersionCalendar
-from eksmon.engine import ScanResult
 from eksmon.models import Finding, MetricPoint, iso_utc
 from eksmon.parts import ClusterInfo
+from eksmon.parts.cluster import VersionCalendar
+from eksmon.parts.scan import ScanResult
 from eksmon.publish.findings_view import counts_by_severity, first_step, group_title, grouped
 from eksmon.publish.html_charts import backlog_section, subnet_section
 from eksmon.publish.html_page import COLOUR as _COLOUR

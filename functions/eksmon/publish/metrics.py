@@ -13,9 +13,9 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from eksmon.engine import ABOUT_THE_MONITOR, ScanResult
 from eksmon.models import MetricPoint, Severity
 from eksmon.observability import NAMESPACE, SERVICE
+from eksmon.parts.scan import ABOUT_THE_MONITOR, ScanResult
 from eksmon.registry import Monitor, Registry, load
 from eksmon.snapshot import MissingData
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
-from eksmon.engine import ScanResult
 from eksmon.errors import ConfigError
 from eksmon.models import FINDING_SCHEMA, Finding, iso_utc
+from eksmon.parts.scan import ScanResult
 from eksmon.publish.findings_view import group_title, grouped
 from eksmon.publish.html import render_html as html
 from eksmon.publish.terminal import render_terminal, summary_line
