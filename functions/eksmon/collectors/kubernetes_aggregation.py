@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
-    BadObject,
+    Parsed,
     Skips,
     mapping,
     metadata,
-    object_ref,
+    parse_each,
     relisted,
     sequence,
     text,
@@ -84,31 +84,13 @@ def stuck_namespace(obj: Any) -> StuckNamespace | None:
 def aggregated_apis(ctx: CollectContext) -> AggregatedApis:
     client = kube_client(ctx)
 
-    def read() -> tuple[list[ApiService], list[StuckNamespace], int, Skips]:
-        services: list[ApiService] = []
-        stuck: list[StuckNamespace] = []
-        total = 0
+    def read() -> tuple[Parsed[ApiService], Parsed[StuckNamespace], Skips]:
         skips = Skips("apiservices and namespaces")
-        for obj in client.list("/apis/apiregistration.k8s.io/v1/apiservices"):
-            total += 1
-            try:
-                found = api_service(obj)
-            except BadObject as exc:
-                skips.add(object_ref("APIService", obj), str(exc))
-                continue
-            if found is not None:
-                services.append(found)
-        for obj in client.list("/api/v1/namespaces", fields="status.phase=Terminating"):
-            total += 1
-            try:
-                ns = stuck_namespace(obj)
-            except BadObject as exc:
-                skips.add(object_ref("Namespace", obj), str(exc))
-                continue
-            if ns is not None:
-                stuck.append(ns)
-        return services, stuck, total, skips
+        apis = client.list("/apis/apiregistration.k8s.io/v1/apiservices")
+        terminating = client.list("/api/v1/namespaces", fields="status.phase=Terminating")
+        services = parse_each(apis, "APIService", api_service, skips, Parsed())
+        return services, parse_each(terminating, "Namespace", stuck_namespace, skips, Parsed()), skips
 
-    services, stuck, total, skips = relisted(read)
-    skips.report(ctx, "kubernetes:apiservices", total=total)
-    return AggregatedApis(tuple(services), tuple(stuck), skips.count)
+    services, stuck, skips = relisted(read)
+    skips.report(ctx, "kubernetes:apiservices", total=services.read + stuck.read)
+    return AggregatedApis(tuple(services.kept), tuple(stuck.kept), skips.count)

@@ -8,8 +8,9 @@ reported together as one ``monitor.collection_error``: never a crash, never a si
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from eksmon.context import CollectContext
 from eksmon.kube import KubeClient, KubeGone, KubeNotFound
@@ -52,6 +53,35 @@ class Skips:
             + more
         )
         ctx.report(source, SkippedObjects(message), message)
+
+
+@dataclass
+class Parsed(Generic[T]):
+    """What :func:`parse_each` kept of a list: the parsed items, how many objects were read, and how
+    many parsed to nothing (an object the check does not need, or one not ready to judge)."""
+
+    kept: list[T] = field(default_factory=list)
+    read: int = 0
+    empty: int = 0
+
+
+def parse_each(
+    objects: Iterable[Any], kind: str, parse: Callable[[Any], T | None], skips: Skips, into: Parsed[T]
+) -> Parsed[T]:
+    """Parse every object of a list into ``into``; an object that is not what its kind must be is
+    skipped with its reason in ``skips``, never silently, and the rest are still read."""
+    for obj in objects:
+        into.read += 1
+        try:
+            found = parse(obj)
+        except BadObject as exc:
+            skips.add(object_ref(kind, obj), str(exc))
+            continue
+        if found is None:
+            into.empty += 1
+        else:
+            into.kept.append(found)
+    return into
 
 
 def get_or_none(client: KubeClient, path: str) -> dict[str, Any] | None:

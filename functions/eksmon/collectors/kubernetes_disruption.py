@@ -11,11 +11,12 @@ from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
     BadObject,
+    Parsed,
     Skips,
     integer,
     mapping,
     metadata,
-    object_ref,
+    parse_each,
     relisted,
 )
 from eksmon.context import CollectContext
@@ -63,23 +64,12 @@ def _int_or_percent(value: Any, field: str) -> str | None:
 def disruption_budgets(ctx: CollectContext) -> DisruptionBudgets:
     client = kube_client(ctx)
 
-    def read() -> tuple[list[DisruptionBudget], int, int, Skips]:
-        kept: list[DisruptionBudget] = []
-        pending = total = 0
+    def read() -> tuple[Parsed[DisruptionBudget], Skips]:
         skips = Skips("poddisruptionbudgets")
-        for obj in client.list("/apis/policy/v1/poddisruptionbudgets"):
-            total += 1
-            try:
-                found = disruption_budget(obj)
-            except BadObject as exc:
-                skips.add(object_ref("PodDisruptionBudget", obj), str(exc))
-                continue
-            if found is None:
-                pending += 1
-            else:
-                kept.append(found)
-        return kept, pending, total, skips
+        path = "/apis/policy/v1/poddisruptionbudgets"
+        return parse_each(client.list(path), "PodDisruptionBudget", disruption_budget, skips, Parsed()), skips
 
-    kept, pending, total, skips = relisted(read)
-    skips.report(ctx, "kubernetes:poddisruptionbudgets", total=total)
-    return DisruptionBudgets(tuple(kept), pending, skips.count)
+    budgets, skips = relisted(read)
+    skips.report(ctx, "kubernetes:poddisruptionbudgets", total=budgets.read)
+    # a budget parsed to nothing has no status yet: the disruption controller has not computed it
+    return DisruptionBudgets(tuple(budgets.kept), budgets.empty, skips.count)

@@ -12,10 +12,11 @@ from typing import Any
 
 from eksmon.collectors.kubernetes_common import (
     BadObject,
+    Parsed,
     Skips,
     mapping,
     metadata,
-    object_ref,
+    parse_each,
     relisted,
     sequence,
     text,
@@ -72,19 +73,9 @@ def pods_with_sysctls(ctx: CollectContext) -> PodsWithSysctls:
     client = kube_client(ctx)
 
     def read() -> tuple[list[PodSysctls], int, Skips]:
-        kept: list[PodSysctls] = []
-        scanned = 0
         skips = Skips("pods")
-        for obj in client.list("/api/v1/pods"):
-            scanned += 1
-            try:
-                found = pod_sysctls(obj)
-            except BadObject as exc:
-                skips.add(object_ref("Pod", obj), str(exc))
-                continue
-            if found is not None:
-                kept.append(found)
-        return kept, scanned, skips
+        pods = parse_each(client.list("/api/v1/pods"), "Pod", pod_sysctls, skips, Parsed())
+        return pods.kept, pods.read, skips
 
     kept, scanned, skips = relisted(read)
     skips.report(ctx, "kubernetes:pods", total=scanned)
