@@ -122,7 +122,11 @@ def run_demo(
         # the story fits the terminal like the table does; continuation lines indented under their start
         indent = " " * (len(text) - len(text.lstrip(" ")) + 2)
         print(
-            textwrap.fill(text, width, subsequent_indent=indent, break_on_hyphens=False) if text else "",
+            textwrap.fill(
+                text, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
+            )
+            if text
+            else "",
             file=narrative,
         )
 

@@ -287,14 +287,17 @@ def test_demo_leads_with_the_fleet_and_writes_nothing_unasked(tmp_path: Path) ->
 
 
 def test_demo_shows_the_alerts_and_writes_the_report_where_asked(tmp_path: Path) -> None:
-    proc = _demo(tmp_path, "--show-alerts", "--html", "fleet.html")
+    # a path longer than the terminal is wide: printed whole, never broken across lines to fit
+    where = tmp_path / ("reports-" + "x" * 100)
+    where.mkdir()
+    proc = _demo(tmp_path, "--show-alerts", "--html", str(where / "fleet.html"))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "-- Slack ----" in out and ":red_circle:" in out  # the Slack form of each message
     assert "Subject: [eksmon] CRITICAL" in out  # the e-mail form
-    report = (tmp_path / "fleet.html").read_text(encoding="utf-8")
+    report = (where / "fleet.html").read_text(encoding="utf-8")
     assert "<svg" in report and "analytics-legacy" in report
-    assert str(tmp_path / "fleet.html") in out
+    assert str(where / "fleet.html") in out
 
 
 @pytest.mark.parametrize("fmt", ["html", "json"])
