@@ -3,7 +3,9 @@
 AWS_PROFILE, AWS_REGION / AWS_DEFAULT_REGION and AWS_ENDPOINT_URL work as in any boto3 program;
 the monitor has no endpoint flag of its own.
 
-Fleet-scale I/O (:class:`ScanIO`, one per scan) wraps every client the scan hands out:
+Fleet-scale I/O (:class:`ScanIO`, one per scan) changes nothing inside botocore: it registers handlers
+on each client's documented events (``client.meta.events``) and hands collectors a :class:`ScanClient`,
+a view of the client that answers repeated reads (docs/architecture.md, "The I/O layer", has the table):
 
 * **one memo per scan** -- an identical read request (same account, region, operation and
   parameters) is sent once; a second collector that makes it gets the first answer (or its error).
@@ -324,11 +326,16 @@ class _ClientHooks:
         return pause
 
     def check_members(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        """``after-call``: a 200 answer without the member its operation always returns was cut short."""
+        """``after-call``: a 200 answer without the member its operation always returns was cut short
+        (or was not JSON at all: botocore parses such a body as ``{"message": body}``, see check_body)."""
         if http_response.status_code >= 300:
             return
         member = ALWAYS_RETURNED.get((self.service, model.name))
         if member is not None and member not in parsed:
+            read = http_response.status_code == 200 and self._json_body(model)
+            body = (http_response.content or b"") if read else b""
+            if body and not _is_json(body):
+                raise self._not_json(model.name, body)
             raise BrokenAnswer(
                 model.name,
                 f"{self.service}:{model.name} answered without {member!r}: the answer was cut short",
@@ -368,21 +375,35 @@ class _ClientHooks:
 
     def check_body(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
         """``before-parse``: the answer has been read (its slot is free again); botocore reads a JSON body
-        it cannot decode as ``{"message": body}``: refuse it instead."""
+        it cannot decode as ``{"message": body}``: refuse it instead. An operation with a member it always
+        returns is left to check_members, which sees the same body missing that member after botocore's
+        own decoding: one decoding of every answer, not two."""
         self._release()
-        if response_dict.get("status_code") != 200 or self.protocol not in ("json", "rest-json"):
+        if response_dict.get("status_code") != 200 or not self._json_body(operation_model):
+            return
+        if (self.service, operation_model.name) in ALWAYS_RETURNED:
             return
         body = response_dict.get("body") or b""
-        if not body or operation_model.has_streaming_output:
-            return
-        try:
-            json.loads(body)
-        except ValueError:
-            raise BrokenAnswer(
-                operation_model.name,
-                f"{self.service}:{operation_model.name} answered 200 with {len(body)} bytes that are not "
-                f"valid JSON (starting {bytes(body[:40])!r})",
-            ) from None
+        if body and not _is_json(body):
+            raise self._not_json(operation_model.name, body)
+
+    def _json_body(self, operation_model: Any) -> bool:
+        return self.protocol in ("json", "rest-json") and not operation_model.has_streaming_output
+
+    def _not_json(self, operation: str, body: bytes) -> BrokenAnswer:
+        return BrokenAnswer(
+            operation,
+            f"{self.service}:{operation} answered 200 with {len(body)} bytes that are not "
+            f"valid JSON (starting {bytes(body[:40])!r})",
+        )
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 class ScanClient:
