@@ -39,8 +39,8 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.loaders
 import botocore.paginate
-import botocore.session
 from botocore.config import Config
 
 from eksmon.settings import AwsSettings
@@ -442,20 +442,20 @@ class ScanClient:
 
 
 _MODELS_LOCK = threading.Lock()
-_PAGINATOR_MODELS: dict[tuple[str, str], Any] = {}
-_LOADER: list[botocore.session.Session] = []
+_PAGINATOR_MODELS: dict[tuple[str, str], botocore.paginate.PaginatorModel] = {}
+_LOADER: list[botocore.loaders.Loader] = []
 
 
-def _paginator_model(service: str, api_version: str) -> Any:
-    """botocore's paginator model of a service (loaded once per process)."""
+def _paginator_model(service: str, api_version: str) -> botocore.paginate.PaginatorModel:
+    """botocore's paginator model of a service, read once per process from botocore's own data (its
+    loader, without a session: no profile or configuration file is read for it)."""
     with _MODELS_LOCK:
         found = _PAGINATOR_MODELS.get((service, api_version))
         if found is None:
             if not _LOADER:
-                _LOADER.append(botocore.session.get_session())
-            found = _PAGINATOR_MODELS[(service, api_version)] = _LOADER[0].get_paginator_model(
-                service, api_version
-            )
+                _LOADER.append(botocore.loaders.create_loader())
+            config = _LOADER[0].load_service_model(service, "paginators-1", api_version)
+            found = _PAGINATOR_MODELS[(service, api_version)] = botocore.paginate.PaginatorModel(config)
         return found
 
 
