@@ -406,6 +406,9 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
+_OWN = frozenset({"client", "io", "_where"})
+
+
 class ScanClient:
     """One botocore client as a scan's collectors see it: every attribute is the client's, and a read
     (``List*``, ``Describe*``, ``Get*``) already made in this scan, with the same parameters, is
@@ -417,6 +420,8 @@ class ScanClient:
         self._where = (account, region, client.meta.service_model.service_name)
 
     def __getattr__(self, name: str) -> Any:
+        if name in _OWN:  # not set yet (a copy being made): not the client's either
+            raise AttributeError(name)
         found = getattr(self.client, name)
         operation = self.client.meta.method_to_api_mapping.get(name)
         if operation is None or not operation.startswith(_READ_PREFIXES):
