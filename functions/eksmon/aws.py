@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.client
 import botocore.exceptions
 import botocore.loaders
 import botocore.paginate
@@ -406,7 +407,7 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-_OWN = frozenset({"client", "io", "_where"})
+_OWN = frozenset({"client", "io", "_where", "_paginators"})
 
 
 class ScanClient:
@@ -418,6 +419,7 @@ class ScanClient:
         self.client = client
         self.io = io
         self._where = (account, region, client.meta.service_model.service_name)
+        self._paginators: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not set yet (a copy being made): not the client's either
@@ -435,6 +437,13 @@ class ScanClient:
         return self.io.requests.get(
             key, lambda: method(**params), keep_error=lambda exc: not isinstance(exc, DeadlineExceeded)
         )
+
+    def paginator(self, operation: str) -> Any:
+        """This view's paginator for ``operation``, made once (see :func:`_paginator`)."""
+        found = self._paginators.get(operation)
+        if found is None:
+            found = self._paginators.setdefault(operation, self.get_paginator(operation))
+        return found
 
     def get_paginator(self, operation: str) -> Any:
         """botocore's paginator for ``operation``, paging through this view's memoized reads."""
@@ -489,7 +498,8 @@ class AwsAccount:
             return found
 
 
-# per-client state kept beside the client, not on it: the page ceiling and the paginators made
+# per-client state kept beside the client, not on it: the page ceiling, and the paginators of clients
+# that are neither a ScanClient nor a botocore client (see _paginator)
 _CLIENT_STATE_LOCK = threading.Lock()
 _PAGE_LIMITS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _PAGINATORS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
@@ -527,7 +537,13 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
 def _paginator(client: Any, operation: str) -> Any:
     """The client's paginator for ``operation``, made once: botocore's ``get_paginator`` builds a new
     class on every call (a few thousand per fleet scan, each one work for the garbage collector), and a
-    paginator keeps no state between ``paginate`` calls."""
+    paginator keeps no state between ``paginate`` calls. A scan's :class:`ScanClient` keeps its own; a
+    bare botocore client (one list per run) makes a new one, since its paginator holds the client and
+    would keep it, and its connections, alive in a map beside it."""
+    if isinstance(client, ScanClient):
+        return client.paginator(operation)
+    if isinstance(client, botocore.client.BaseClient):
+        return client.get_paginator(operation)
     with _CLIENT_STATE_LOCK:
         cache = _PAGINATORS.get(client)
         if cache is None:

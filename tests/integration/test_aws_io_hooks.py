@@ -7,6 +7,9 @@ back after a broken answer or a dropped connection.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import botocore.exceptions
 import pytest
 
@@ -20,6 +23,7 @@ from eksmon.aws import (
     client_config,
     error_code,
     error_operation,
+    limit_pages,
     pages,
 )
 from eksmon.settings import AwsSettings
@@ -96,3 +100,18 @@ def test_a_broken_answer_and_a_dropped_connection_give_their_slot_back(demo_sim:
     assert aws.io.in_flight == 0
     assert eks.describe_cluster(name="checkout-prod")["cluster"]["name"] == "checkout-prod"
     assert aws.io.peak_in_flight == 1
+
+
+def test_a_finished_scans_clients_and_their_connections_can_be_freed(demo_sim: Simulator) -> None:
+    # a long-lived process (a warm Lambda, the test suite) runs scan after scan: nothing the I/O layer
+    # keeps beside a client may hold it, or every scan's connection pools would stay open
+    aws = account(demo_sim)
+    eks = aws.client("eks", EAST)
+    assert list(pages(eks, "list_clusters", "clusters"))
+    bare = demo_sim.session(EAST).client("eks")
+    limit_pages(bare, 5)
+    assert list(pages(bare, "list_clusters", "clusters"))
+    gone = [weakref.ref(eks), weakref.ref(eks.client), weakref.ref(bare)]
+    del aws, eks, bare
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None, None]
