@@ -45,7 +45,7 @@ def resolve_accounts(
     sts = base.client("sts", region_name=region, config=config)
     counter.attach(sts)
     if io is not None:
-        io.instrument(sts, "", region)  # the account is what this call tells
+        sts = io.instrument(sts, "", region)  # the account is what this call tells
     try:
         identity = sts.get_caller_identity()
     except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError) as exc:
@@ -117,9 +117,9 @@ def organization_accounts(
     """
     org = base.client("organizations", region_name=region, config=config)
     counter.attach(org)
-    limit_pages(org, max_pages)
     if io is not None:
-        io.instrument(org, account, region)
+        org = io.instrument(org, account, region)
+    limit_pages(org, max_pages)
     return [
         str(a["Id"]) for a in pages(org, "list_accounts", "Accounts") if a.get("Status", "ACTIVE") == "ACTIVE"
     ]

@@ -3,7 +3,9 @@
 AWS_PROFILE, AWS_REGION / AWS_DEFAULT_REGION and AWS_ENDPOINT_URL work as in any boto3 program;
 the monitor has no endpoint flag of its own.
 
-Fleet-scale I/O (:class:`ScanIO`, one per scan) wraps every client the scan hands out:
+Fleet-scale I/O (:class:`ScanIO`, one per scan) changes nothing inside botocore: it registers handlers
+on each client's documented events (``client.meta.events``) and hands collectors a :class:`ScanClient`,
+a view of the client that answers repeated reads (docs/architecture.md, "The I/O layer", has the table):
 
 * **one memo per scan** -- an identical read request (same account, region, operation and
   parameters) is sent once; a second collector that makes it gets the first answer (or its error).
@@ -24,17 +26,22 @@ Fleet-scale I/O (:class:`ScanIO`, one per scan) wraps every client the scan hand
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.client
 import botocore.exceptions
+import botocore.loaders
+import botocore.paginate
 from botocore.config import Config
 
 from eksmon.settings import AwsSettings
@@ -243,112 +250,227 @@ class ScanIO:
                 )
             return found
 
-    def instrument(self, client: Any, account: str, region: str) -> None:
-        """Wrap one client: memo, throttling budget, deadline, in-flight limit, broken-answer checks."""
-        wrapped = _ClientIO(self, client, account, region)
-        limit_pages(client, self.aws.max_pages)
-        client._endpoint._send = wrapped.send
+    def instrument(self, client: Any, account: str, region: str) -> ScanClient:
+        """The scan's view of one client: its reads answered from the memo, and botocore's events
+        hooked for the throttling budget, the deadline, the in-flight limit and the broken-answer checks."""
+        hooks = _ClientHooks(self, client, account, region)
+        events = client.meta.events
         service_id = client.meta.service_model.service_id.hyphenize()
-        client.meta.events.register(f"before-parse.{service_id}", wrapped.check_body)
-        client._make_api_call = wrapped.call
+        # botocore calls the handlers of a more specific event name first, and those of one name in the
+        # order they were registered: the slot is taken on the generic ``before-send`` after the
+        # adaptive rate limiter has paced the send, and the throttling budget (generic ``needs-retry``)
+        # decides after botocore's own retry handler (``needs-retry.<service>``) has
+        events.register(f"before-call.{service_id}", hooks.before_call)
+        events.register("before-send", hooks.take_slot)
+        events.register(f"before-parse.{service_id}", hooks.check_body)
+        events.register(f"response-received.{service_id}", hooks.answered)
+        events.register("needs-retry", hooks.throttle_budget)
+        events.register(f"after-call.{service_id}", hooks.check_members)
+        events.register(f"after-call-error.{service_id}", hooks.failed)
+        scan_client = ScanClient(client, self, account, region)
+        limit_pages(scan_client, self.aws.max_pages)
+        return scan_client
 
 
-class _ClientIO:
-    """The wrappers of one client (see :class:`ScanIO`)."""
+# the in-flight slot the current thread holds for the HTTP attempt it is making (one at a time)
+_HELD = threading.local()
+_STARTED = "eksmon.started"  # keys this module keeps in botocore's request context
+_BACKOFFS = "eksmon.backoffs"
+_OPERATION = "eksmon.operation"
+
+
+class _ClientHooks:
+    """botocore event handlers for one client of a scan (see :class:`ScanIO`)."""
 
     def __init__(self, io: ScanIO, client: Any, account: str, region: str) -> None:
         self.io = io
-        self.account = account
-        self.region = region
         model = client.meta.service_model
         self.service = model.service_name
         # the protocol on the wire: CloudWatch's model lists CBOR first, but botocore speaks JSON to it
         # (older botocore has no resolved_protocol: the model's protocol is the one then)
         self.protocol = getattr(model, "resolved_protocol", None) or model.protocol
-        self._call = client._make_api_call
-        self._send = client._endpoint._send
         self.slots = io.slots(account, region)
 
-    def send(self, request: Any) -> Any:
-        """One HTTP attempt, holding one of the account+region's in-flight slots."""
+    # -- one call --------------------------------------------------------------------------------------
+    def before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        """``before-call``: no call starts once the scan's deadline has passed; the throttling budget
+        counts from here."""
+        if self.io.deadline.passed:
+            raise DeadlineExceeded(model.name)
+        context[_STARTED] = time.monotonic()
+        context[_OPERATION] = model.name
+
+    def throttle_budget(
+        self, response: Any, operation: Any, request_dict: dict[str, Any], **_: Any
+    ) -> float | None:
+        """``needs-retry``, after botocore's retry handler: a throttled answer botocore will not try
+        again (its attempts or its retry quota are spent) is tried again after a jittered pause, while
+        the call's budget and the scan's deadline allow. None leaves the decision to botocore."""
+        if not response:
+            return None  # no answer: botocore's attempts decide
+        parsed = response[1] or {}
+        if parsed.get("Error", {}).get("Code") not in THROTTLING_CODES:
+            return None
+        metadata = parsed.get("ResponseMetadata", {})
+        if not (metadata.get("MaxAttemptsReached") or metadata.get("RetryQuotaReached")):
+            return None  # botocore retries it itself
+        io = self.io
+        context = request_dict["context"]
+        critical = (self.service, operation.name) in CRITICAL_OPERATIONS
+        budget = io.aws.critical_throttle_budget_seconds if critical else io.aws.throttle_budget_seconds
+        backoffs = context[_BACKOFFS] = context.get(_BACKOFFS, 0) + 1
+        cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**backoffs)
+        pause = random.uniform(cap / 2, cap)  # noqa: S311 - jitter, not a secret
+        started = context.get(_STARTED, time.monotonic())
+        if time.monotonic() - started + pause > budget or pause >= io.deadline.remaining():
+            return None
+        return pause
+
+    def check_members(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """``after-call``: a 200 answer without the member its operation always returns was cut short
+        (or was not JSON at all: botocore parses such a body as ``{"message": body}``, see check_body)."""
+        if http_response.status_code >= 300:
+            return
+        member = ALWAYS_RETURNED.get((self.service, model.name))
+        if member is not None and member not in parsed:
+            read = http_response.status_code == 200 and self._json_body(model)
+            body = (http_response.content or b"") if read else b""
+            if body and not _is_json(body):
+                raise self._not_json(model.name, body)
+            raise BrokenAnswer(
+                model.name,
+                f"{self.service}:{model.name} answered without {member!r}: the answer was cut short",
+            )
+
+    def failed(self, exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+        """``after-call-error``: the attempt's slot is given back, and a timeout or reset names its call."""
+        self._release()
+        if isinstance(exception, botocore.exceptions.BotoCoreError):
+            exception.operation_name = context.get(_OPERATION)
+
+    # -- one HTTP attempt ------------------------------------------------------------------------------
+    def take_slot(self, request: Any, **_: Any) -> None:
+        """``before-send``: hold one of the account+region's in-flight slots until the answer is read."""
         io = self.io
         if not self.slots.acquire(timeout=max(0.0, min(io.deadline.remaining(), 3600.0))):
             raise DeadlineExceeded("send")
+        _HELD.slot = (io, self.slots)
         with io._lock:
             io.in_flight += 1
             io.peak_in_flight = max(io.peak_in_flight, io.in_flight)
-        try:
-            return self._send(request)
-        finally:
-            with io._lock:
-                io.in_flight -= 1
-            self.slots.release()
+
+    def answered(self, **_: Any) -> None:
+        """``response-received`` (an answer or a send that failed): the slot is free again."""
+        self._release()
+
+    @staticmethod
+    def _release() -> None:
+        held = getattr(_HELD, "slot", None)
+        if held is None:
+            return
+        _HELD.slot = None
+        io, slots = held
+        with io._lock:
+            io.in_flight -= 1
+        slots.release()
 
     def check_body(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
-        """botocore reads a JSON body it cannot decode as ``{"message": body}``: refuse it instead."""
-        if response_dict.get("status_code") != 200 or self.protocol not in ("json", "rest-json"):
+        """``before-parse``: the answer has been read (its slot is free again); botocore reads a JSON body
+        it cannot decode as ``{"message": body}``: refuse it instead. An operation with a member it always
+        returns is left to check_members, which sees the same body missing that member after botocore's
+        own decoding: one decoding of every answer, not two."""
+        self._release()
+        if response_dict.get("status_code") != 200 or not self._json_body(operation_model):
+            return
+        if (self.service, operation_model.name) in ALWAYS_RETURNED:
             return
         body = response_dict.get("body") or b""
-        if not body or operation_model.has_streaming_output:
-            return
-        try:
-            json.loads(body)
-        except ValueError:
-            raise BrokenAnswer(
-                operation_model.name,
-                f"{self.service}:{operation_model.name} answered 200 with {len(body)} bytes that are not "
-                f"valid JSON (starting {bytes(body[:40])!r})",
-            ) from None
+        if body and not _is_json(body):
+            raise self._not_json(operation_model.name, body)
 
-    def call(self, operation: str, params: dict[str, Any]) -> Any:
-        """The client's ``_make_api_call``: a read already made in this scan is answered from the memo."""
-        if not operation.startswith(_READ_PREFIXES):
-            return self._budgeted(operation, params)
-        key = (
-            self.account,
-            self.region,
-            self.service,
+    def _json_body(self, operation_model: Any) -> bool:
+        return self.protocol in ("json", "rest-json") and not operation_model.has_streaming_output
+
+    def _not_json(self, operation: str, body: bytes) -> BrokenAnswer:
+        return BrokenAnswer(
             operation,
-            json.dumps(params, sort_keys=True, default=str),
-        )
-        return self.io.requests.get(
-            key,
-            lambda: self._budgeted(operation, params),
-            keep_error=lambda exc: not isinstance(exc, DeadlineExceeded),
+            f"{self.service}:{operation} answered 200 with {len(body)} bytes that are not "
+            f"valid JSON (starting {bytes(body[:40])!r})",
         )
 
-    def _budgeted(self, operation: str, params: dict[str, Any]) -> Any:
-        """botocore's attempts; then, while throttled, jittered backoff within the call's time budget."""
-        io = self.io
-        critical = (self.service, operation) in CRITICAL_OPERATIONS
-        budget = io.aws.critical_throttle_budget_seconds if critical else io.aws.throttle_budget_seconds
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            if io.deadline.passed:
-                raise DeadlineExceeded(operation)
-            try:
-                answer = self._call(operation, params)
-            except botocore.exceptions.BotoCoreError as exc:  # timeouts, resets: say which call it was
-                exc.operation_name = operation
-                raise
-            except botocore.exceptions.ClientError as exc:
-                if not is_throttling(exc):
-                    raise
-                attempt += 1
-                cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-                pause = random.uniform(cap / 2, cap)  # noqa: S311 - jitter, not a secret
-                if time.monotonic() - started + pause > budget or pause >= io.deadline.remaining():
-                    raise
-                time.sleep(pause)
-                continue
-            member = ALWAYS_RETURNED.get((self.service, operation))
-            if member is not None and member not in answer:
-                raise BrokenAnswer(
-                    operation,
-                    f"{self.service}:{operation} answered without {member!r}: the answer was cut short",
-                )
-            return answer
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+_OWN = frozenset({"client", "io", "_where", "_paginators"})
+
+
+class ScanClient:
+    """One botocore client as a scan's collectors see it: every attribute is the client's, and a read
+    (``List*``, ``Describe*``, ``Get*``) already made in this scan, with the same parameters, is
+    answered from the scan's memo without reaching botocore. Paginators page through the same reads."""
+
+    def __init__(self, client: Any, io: ScanIO, account: str, region: str) -> None:
+        self.client = client
+        self.io = io
+        self._where = (account, region, client.meta.service_model.service_name)
+        self._paginators: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _OWN:  # not set yet (a copy being made): not the client's either
+            raise AttributeError(name)
+        found = getattr(self.client, name)
+        operation = self.client.meta.method_to_api_mapping.get(name)
+        if operation is None or not operation.startswith(_READ_PREFIXES):
+            return found
+        read = functools.partial(self._read, operation, found)
+        self.__dict__[name] = read  # made once: later lookups do not reach __getattr__
+        return read
+
+    def _read(self, operation: str, method: Callable[..., Any], **params: Any) -> Any:
+        key = (*self._where, operation, json.dumps(params, sort_keys=True, default=str))
+        return self.io.requests.get(
+            key, lambda: method(**params), keep_error=lambda exc: not isinstance(exc, DeadlineExceeded)
+        )
+
+    def paginator(self, operation: str) -> Any:
+        """This view's paginator for ``operation``, made once (see :func:`_paginator`)."""
+        found = self._paginators.get(operation)
+        if found is None:
+            found = self._paginators.setdefault(operation, self.get_paginator(operation))
+        return found
+
+    def get_paginator(self, operation: str) -> Any:
+        """botocore's paginator for ``operation``, paging through this view's memoized reads."""
+        if not self.client.can_paginate(operation):
+            return self.client.get_paginator(operation)  # raises OperationNotPageableError
+        model = self.client.meta.service_model
+        name = self.client.meta.method_to_api_mapping[operation]
+        config = _paginator_model(model.service_name, model.api_version).get_paginator(name)
+        return botocore.paginate.Paginator(getattr(self, operation), config, model.operation_model(name))
+
+
+_MODELS_LOCK = threading.Lock()
+_PAGINATOR_MODELS: dict[tuple[str, str], botocore.paginate.PaginatorModel] = {}
+_LOADER: list[botocore.loaders.Loader] = []
+
+
+def _paginator_model(service: str, api_version: str) -> botocore.paginate.PaginatorModel:
+    """botocore's paginator model of a service, read once per process from botocore's own data (its
+    loader, without a session: no profile or configuration file is read for it)."""
+    with _MODELS_LOCK:
+        found = _PAGINATOR_MODELS.get((service, api_version))
+        if found is None:
+            if not _LOADER:
+                _LOADER.append(botocore.loaders.create_loader())
+            config = _LOADER[0].load_service_model(service, "paginators-1", api_version)
+            found = _PAGINATOR_MODELS[(service, api_version)] = botocore.paginate.PaginatorModel(config)
+        return found
 
 
 @dataclass
@@ -371,14 +493,22 @@ class AwsAccount:
                 found = self.session.client(service, region_name=region, config=self.config)
                 self.counter.attach(found)
                 if self.io is not None:
-                    self.io.instrument(found, self.account_id, region)
+                    found = self.io.instrument(found, self.account_id, region)
                 self._clients[key] = found
             return found
 
 
+# per-client state kept beside the client, not on it: the page ceiling, and the paginators of clients
+# that are neither a ScanClient nor a botocore client (see _paginator)
+_CLIENT_STATE_LOCK = threading.Lock()
+_PAGE_LIMITS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+_PAGINATORS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def limit_pages(client: Any, max_pages: int) -> None:
     """The page ceiling :func:`pages` applies to this client's lists (``aws.max_pages``)."""
-    client._eksmon_max_pages = max_pages
+    with _CLIENT_STATE_LOCK:
+        _PAGE_LIMITS[client] = max_pages
 
 
 def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
@@ -387,7 +517,8 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
     A next token that comes back unchanged, or more pages than the ceiling, raises :class:`EndlessPages`
     (a collection error for the source that listed), instead of paging forever.
     """
-    limit: int = getattr(client, "_eksmon_max_pages", 0) or AwsSettings().max_pages
+    with _CLIENT_STATE_LOCK:
+        limit = _PAGE_LIMITS.get(client) or AwsSettings().max_pages
     name = client.meta.method_to_api_mapping.get(operation, operation)
     count = 0
     try:
@@ -406,13 +537,22 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
 def _paginator(client: Any, operation: str) -> Any:
     """The client's paginator for ``operation``, made once: botocore's ``get_paginator`` builds a new
     class on every call (a few thousand per fleet scan, each one work for the garbage collector), and a
-    paginator keeps no state between ``paginate`` calls."""
-    cache: dict[str, Any] | None = getattr(client, "_eksmon_paginators", None)
-    if cache is None:
-        cache = client._eksmon_paginators = {}
-    found = cache.get(operation)
+    paginator keeps no state between ``paginate`` calls. A scan's :class:`ScanClient` keeps its own; a
+    bare botocore client (one list per run) makes a new one, since its paginator holds the client and
+    would keep it, and its connections, alive in a map beside it."""
+    if isinstance(client, ScanClient):
+        return client.paginator(operation)
+    if isinstance(client, botocore.client.BaseClient):
+        return client.get_paginator(operation)
+    with _CLIENT_STATE_LOCK:
+        cache = _PAGINATORS.get(client)
+        if cache is None:
+            cache = _PAGINATORS[client] = {}
+        found = cache.get(operation)
     if found is None:
-        found = cache[operation] = client.get_paginator(operation)
+        found = client.get_paginator(operation)
+        with _CLIENT_STATE_LOCK:
+            found = cache.setdefault(operation, found)
     return found
 
 
