@@ -15,16 +15,8 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from eksmon.aws import (
-    ApiCallCounter,
-    AwsAccount,
-    DeadlineExceeded,
-    ScanIO,
-    error_code,
-    is_throttling,
-    limit_pages,
-    pages,
-)
+from eksmon.aws import ApiCallCounter, DeadlineExceeded, error_code, is_throttling, limit_pages, pages
+from eksmon.aws_io import AwsAccount, ScanIO
 from eksmon.errors import ScanAborted
 from eksmon.settings import Settings
 

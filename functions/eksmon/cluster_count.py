@@ -18,7 +18,8 @@ import boto3
 import botocore.exceptions
 
 from eksmon.accounts import resolve_accounts
-from eksmon.aws import ApiCallCounter, AwsAccount, Deadline, ScanIO, client_config, error_code, pages
+from eksmon.aws import ApiCallCounter, Deadline, client_config, error_code, pages
+from eksmon.aws_io import AwsAccount, ScanIO
 from eksmon.clusterfilter import included
 from eksmon.errors import ScanAborted
 from eksmon.partition import ASSUMED_CLUSTERS, Target

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from eksmon.aws import AwsAccount, Deadline, error_code, error_operation
+from eksmon.aws import Deadline, error_code, error_operation
+from eksmon.aws_io import AwsAccount
 from eksmon.context import CollectContext, RegionMemo, Services
 from eksmon.kube.errors import KubeError
 from eksmon.models import Finding

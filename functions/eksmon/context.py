@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from eksmon.aws import AwsAccount, DeadlineExceeded, error_code
+from eksmon.aws import DeadlineExceeded, error_code
+from eksmon.aws_io import AwsAccount
 from eksmon.links import ANCHOR_COLLECTION_ERROR, readme_url
 from eksmon.models import Finding, Severity, fingerprint, iso_utc
 from eksmon.parts.scan import COLLECTION_ERROR

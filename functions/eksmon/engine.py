@@ -21,12 +21,8 @@ from typing import Any
 import boto3
 
 from eksmon.accounts import ORGANIZATION_SOURCE, resolve_accounts
-from eksmon.aws import (
-    ApiCallCounter,
-    Deadline,
-    ScanIO,
-    client_config,
-)
+from eksmon.aws import ApiCallCounter, Deadline, client_config
+from eksmon.aws_io import ScanIO
 from eksmon.clusterfilter import FilterMiss, misses
 from eksmon.collection import Collection, ProgressFn, ScanProgress, Target
 from eksmon.context import Services, collection_error

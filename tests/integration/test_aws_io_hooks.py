@@ -15,17 +15,15 @@ import pytest
 
 from eksmon.aws import (
     ApiCallCounter,
-    AwsAccount,
     BrokenAnswer,
     Deadline,
-    ScanClient,
-    ScanIO,
     client_config,
     error_code,
     error_operation,
     limit_pages,
     pages,
 )
+from eksmon.aws_io import AwsAccount, ScanClient, ScanIO
 from eksmon.settings import AwsSettings
 from eksmon.sim.fleet import DEMO_ACCOUNT
 from eksmon.sim.server import Simulator

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from eksmon.aws import ApiCallCounter, AwsAccount
+from eksmon.aws import ApiCallCounter
+from eksmon.aws_io import AwsAccount
 from eksmon.collectors.eks import describe_cluster
 from eksmon.context import CollectContext, Services
 from eksmon.errors import ConfigError

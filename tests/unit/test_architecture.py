@@ -109,6 +109,7 @@ IO_MODULES = (
     "eksmon.context",
     "eksmon.accounts",
     "eksmon.aws",
+    "eksmon.aws_io",
     "eksmon.kube",
 )
 # what a part may build on: other parts and the pure modules of data and arithmetic
@@ -188,8 +189,6 @@ LONG_MODULES = {
     "eksmon/prometheus.py": 600,
     # the findings table: one DynamoDB schema and the transitions of a finding's state
     "eksmon/state.py": 580,
-    # the botocore I/O layer: memo, counting, broken-answer checks and pacing around one client
-    "eksmon/aws.py": 520,
     # the settings schema: one pydantic model per section of the configuration
     "eksmon/settings.py": 480,
 }

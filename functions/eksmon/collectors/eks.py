@@ -28,7 +28,7 @@ from eksmon.versions import BUNDLED_CALENDAR, VersionDates, next_minor
 
 # -- collectors ---------------------------------------------------------------------------------------
 # The largest page each list allows. Every collector lists with the same parameters, so the scan's
-# memo (eksmon.aws.ScanIO) answers a list another collector already made without a second request.
+# memo (eksmon.aws_io.ScanIO) answers a list another collector already made without a second request.
 PAGE_SIZE = 100
 
 
