@@ -167,7 +167,14 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--now", type=_now, help="evaluate as of this ISO 8601 instant")
     s.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig for --kube-context")
-    s.add_argument("--kube-context", type=_context, action="append", default=[], metavar="CLUSTER=CONTEXT")
+    s.add_argument(
+        "--kube-context",
+        type=_context,
+        action="append",
+        default=[],
+        metavar="CLUSTER=CONTEXT",
+        help="reach CLUSTER's Kubernetes API through CONTEXT of --kubeconfig (repeatable)",
+    )
     s.add_argument(
         "--no-kubernetes", action="store_true", help="skip every check that reads the Kubernetes API"
     )
@@ -182,8 +189,8 @@ def parser() -> argparse.ArgumentParser:
         type=_window,
         default=60,
         metavar="MINUTES",
-        help="minutes of CloudWatch data the error, throttling, latency, webhook and capacity checks read, "
-        "ending at --now; a burst anywhere in them is judged (default: 60, the metrics monitor's hour)",
+        help="minutes of CloudWatch data the error, throttling, latency, webhook, scheduler and capacity "
+        "checks read, ending at --now; a burst anywhere in them is judged (60 is the metrics monitor's hour)",
     )
     _output_options(s)
     s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
