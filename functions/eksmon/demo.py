@@ -119,16 +119,14 @@ def run_demo(
     narrative = out if fmt == "table" and output is None else err
 
     def say(text: str = "") -> None:
-        # the story fits the terminal like the table does; continuation lines indented under their start
+        # the story fits the terminal like the table does; continuation lines indented under their start.
+        # A number keeps its unit ("97.1 %"): textwrap breaks only at ASCII blanks, so a no-break space holds.
         indent = " " * (len(text) - len(text.lstrip(" ")) + 2)
-        print(
-            textwrap.fill(
-                text, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
-            )
-            if text
-            else "",
-            file=narrative,
+        held = text.replace(" %", "\u00a0%")
+        wrapped = textwrap.fill(
+            held, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
         )
+        print(wrapped.replace("\u00a0", " ") if text else "", file=narrative)
 
     def raw(text: str = "") -> None:
         print(text, file=narrative)
