@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from eksmon.checks._common import issues_by_code
 from eksmon.models import Problem, Severity
 from eksmon.parts.cluster import Addons
 from eksmon.registry import Thresholds, check
@@ -31,26 +32,19 @@ def addon_health(snap: ClusterSnapshot, t: AddonHealthThresholds, _now: datetime
     for addon in snap.get(Addons).items:
         if addon.status == "DELETING":
             continue
-        by_code: dict[str, list[str]] = {}
-        messages: dict[str, str] = {}
-        for issue in addon.health_issues:
-            found = by_code.setdefault(issue.code, [])
-            found.extend(r for r in issue.resource_ids if r not in found)
-            messages.setdefault(issue.code, issue.message)
         core = addon.name in t.critical_addons
-        for code, resources in sorted(by_code.items()):
-            message = messages[code].strip()
-            listed = f" Affected: {', '.join(resources)}." if resources else ""
-            impact = (
-                " Every pod depends on it: new pods may get no address, no DNS or no Service routing."
-                if core
-                else ""
-            )
+        impact = (
+            " Every pod depends on it: new pods may get no address, no DNS or no Service routing."
+            if core
+            else ""
+        )
+        for group in issues_by_code(addon.health_issues):
+            code = group.code
             yield Problem(
                 Severity.CRITICAL if core else Severity.WARNING,
                 f"addon/{addon.name}/health/{code}",
                 f"EKS reports {code} on add-on {addon.name} {addon.version} of cluster {snap.name}"
-                f"{': ' + message if message else ''}{'' if message.endswith('.') else '.'}{listed}{impact}",
+                f"{group.said}{group.affected}{impact}",
                 f"Fix what the issue names (ConfigurationConflict: resolve it with `--resolve-conflicts`; "
                 f"missing permissions: the add-on's IAM role), then check `aws eks describe-addon "
                 f"--cluster-name {snap.name} --addon-name {addon.name} --query addon.health`.",
@@ -59,8 +53,8 @@ def addon_health(snap: ClusterSnapshot, t: AddonHealthThresholds, _now: datetime
                     "addon_version": addon.version,
                     "addon_status": addon.status,
                     "code": code,
-                    "message": messages[code],
-                    "resource_ids": resources,
+                    "message": group.message,
+                    "resource_ids": group.resource_ids,
                 },
                 title=f"Add-on {addon.name}: {code}",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from eksmon.checks._common import GONE
+from eksmon.checks._common import GONE, issues_by_code
 from eksmon.models import Problem, Severity
 from eksmon.parts.cluster import Nodegroups
 from eksmon.registry import NoThresholds, check
@@ -40,21 +40,14 @@ def nodegroup_health(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) ->
     for ng in snap.get(Nodegroups).items:
         if ng.status in GONE:
             continue  # a node group being deleted has no future to repair
-        by_code: dict[str, list[str]] = {}
-        messages: dict[str, str] = {}
-        for issue in ng.health_issues:
-            found = by_code.setdefault(issue.code, [])
-            found.extend(r for r in issue.resource_ids if r not in found)
-            messages.setdefault(issue.code, issue.message)
-        for code, resources in sorted(by_code.items()):
-            listed = f" Affected: {', '.join(resources)}." if resources else ""
-            message = messages[code].strip()
+        for group in issues_by_code(ng.health_issues):
+            code = group.code
             look = _FIRST_LOOK.get(code, "the resources EKS names")
             yield Problem(
                 Severity.CRITICAL,
                 f"nodegroup/{ng.name}/health/{code}",
                 f"EKS reports {code} on managed node group {ng.name} of cluster {snap.name}"
-                f"{': ' + message if message else ''}{'' if message.endswith('.') else '.'}{listed} "
+                f"{group.said}{group.affected} "
                 "Until it is fixed the node group cannot scale, replace or update its nodes.",
                 f"Check {look}, then `aws eks describe-nodegroup --cluster-name {snap.name} "
                 f"--nodegroup-name {ng.name} --query nodegroup.health`.",
@@ -62,8 +55,8 @@ def nodegroup_health(snap: ClusterSnapshot, _t: NoThresholds, _now: datetime) ->
                     "nodegroup": ng.name,
                     "nodegroup_status": ng.status,
                     "code": code,
-                    "message": messages[code],
-                    "resource_ids": resources,
+                    "message": group.message,
+                    "resource_ids": group.resource_ids,
                 },
                 title=f"Node group {ng.name}: {code}",
             )
