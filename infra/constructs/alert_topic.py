@@ -20,8 +20,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eksmon.stack_outputs import ALERT_TOPIC
-from infra.constants import DLQ_RETENTION, KEY_DESCRIPTION, TOPIC_DISPLAY_NAME
-from infra.nag import acknowledge
+from infra.constants import KEY_DESCRIPTION, TOPIC_DISPLAY_NAME
+from infra.constructs.dead_letter_queue import encrypted_dead_letter_queue
 
 
 class AlertTopic(Construct):
@@ -54,17 +54,8 @@ class AlertTopic(Construct):
         if self._delivery_dead_letters is None:
             # Each subscription given this queue adds a queue policy statement letting sns.amazonaws.com
             # send to it from this topic only (aws:SourceArn).
-            queue = sqs.Queue(
-                self,
-                "DeliveryDeadLetters",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=DLQ_RETENTION,
-            )
-            acknowledge(
-                queue,
-                "AwsSolutions-SQS3",
-                "This queue is itself the dead-letter queue of the alert topic's subscriptions (SNS redrive).",
+            queue = encrypted_dead_letter_queue(
+                self, None, "the alert topic's subscriptions (SNS redrive)", "DeliveryDeadLetters"
             )
             self._delivery_dead_letters = queue
         return self._delivery_dead_letters

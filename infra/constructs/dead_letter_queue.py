@@ -10,16 +10,22 @@ from infra.constants import DLQ_RETENTION
 from infra.nag import acknowledge
 
 
-def encrypted_dead_letter_queue(scope: Construct, key: kms.IKey, dead_letters_of: str) -> sqs.Queue:
-    """A queue encrypted with ``key``, enforcing TLS, keeping messages ``DLQ_RETENTION``.
+def encrypted_dead_letter_queue(
+    scope: Construct,
+    key: kms.IKey | None,
+    dead_letters_of: str,
+    construct_id: str = "DeadLetterQueue",
+) -> sqs.Queue:
+    """A queue encrypted with ``key`` (None: SQS-managed encryption), enforcing TLS, keeping messages
+    ``DLQ_RETENTION``.
 
     ``dead_letters_of`` names what sends its failures here; it is the reason given to cdk-nag for the
     queue having no dead-letter queue of its own (AwsSolutions-SQS3).
     """
     queue = sqs.Queue(
         scope,
-        "DeadLetterQueue",
-        encryption=sqs.QueueEncryption.KMS,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
