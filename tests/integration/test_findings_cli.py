@@ -84,7 +84,9 @@ def test_table_markdown_and_html_show_the_same_findings(
     _, table, _ = cli(demo_sim, monkeypatch)
     lines = table.splitlines()
     assert lines[0].startswith("cluster ") and "FINDING / CHECK" in lines[1]  # grouped by cluster, as scan
-    assert f"{len(still_open)} open findings" in lines[-1] and TABLE in lines[-1]
+    closing = " ".join(table.rsplit("\n\n", 1)[-1].split())  # the table's last paragraph, unwrapped
+    assert closing.startswith(f"{len(still_open)} open findings") and TABLE in closing
+    assert max(len(line) for line in lines) <= 100  # fits the width, the closing line included
     assert "AWS API calls" not in table  # a table read, not a scan: no scan summary
     _, markdown, _ = cli(demo_sim, monkeypatch, "--format", "markdown")
     assert markdown.startswith("# eksmon open findings") and f"{len(still_open)} open findings" in markdown

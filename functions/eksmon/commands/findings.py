@@ -71,6 +71,7 @@ def render(findings: list[Any], fmt: str, now: datetime, source: str) -> str:
     from eksmon.parts.scan import ScanResult
     from eksmon.publish.output import render as render_scan
     from eksmon.publish.output import scan_document
+    from eksmon.publish.terminal import render_terminal
 
     ordered = sorted(
         findings, key=lambda f: (-f.severity.rank, f.account, f.region, f.cluster or "", f.check, f.resource)
@@ -92,14 +93,10 @@ def render(findings: list[Any], fmt: str, now: datetime, source: str) -> str:
         document = scan_document(result, now)
         document["summary"] = {"findings": len(ordered), "by_severity": counts, "source": source}
         return json.dumps(document, indent=2)
-    text = render_scan(result, fmt, now)
     if fmt == "table":
-        # the scan's summary (it may wrap over several lines) gives way to where the findings were read
-        lines = text.splitlines()
-        scan_summary = f"{len(ordered)} findings ("
-        cut = max((i for i, line in enumerate(lines) if line.startswith(scan_summary)), default=len(lines))
-        # never the scan's "every selected check passed": nothing was checked here, only read
-        return "\n".join([*(lines[:cut] if ordered else ["No open findings."]), summary])
+        # never the scan's "every selected check passed" nor its summary: nothing was checked, only read
+        return render_terminal(ordered, None, now, closing=summary, empty="No open findings.")
+    text = render_scan(result, fmt, now)
     if fmt == "markdown":
         lines = text.splitlines()
         return "\n".join(["# eksmon open findings", "", summary, *lines[3:]])

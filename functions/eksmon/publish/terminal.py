@@ -90,14 +90,22 @@ def summary_line(summary: dict[str, Any], generated_at: datetime) -> str:
     )
 
 
+NO_FINDINGS = "No findings: every selected check passed."
+
+
 def render_terminal(
     findings: Sequence[Finding],
-    summary: dict[str, Any],
+    summary: dict[str, Any] | None,
     generated_at: datetime,
     width: int = 100,
     color: bool = False,
+    *,
+    closing: str = "",
+    empty: str = NO_FINDINGS,
 ) -> str:
-    """The grouped table and the summary line, ``width`` columns at most; ANSI colours when ``color``."""
+    """The grouped table and the scan's summary line, ``width`` columns at most; ANSI colours when
+    ``color``. Findings read rather than scanned (`eksmon findings`) have no ``summary``: ``closing``
+    ends the table instead, and ``empty`` says there is none."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -111,13 +119,13 @@ def render_terminal(
         soft_wrap=False,
     )
     if not findings:
-        console.print("No findings: every selected check passed.")
+        console.print(empty)
     for key, members in grouped(findings):
         header = Text(group_title(key), style="bold")
         header.append("  ")
         header.append_text(_counts_text(counts_by_severity(members)))
         console.print(Group(header, _table(members, width)))
         console.print()
-    console.print(summary_line(summary, generated_at))
+    console.print(closing if summary is None else summary_line(summary, generated_at))
     # rich pads every cell to its column: trailing blanks a reader never sees, but a diff or a pipe does
     return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
