@@ -32,7 +32,11 @@ import sys
 import time
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "functions"), str(REPO)]  # eksmon, and infra/ for the plan's function sizes
 
 ACCOUNT = "123456789012"
 REGIONS = (
@@ -144,6 +148,20 @@ def _serve(
                 )
 
 
+def _recv(conn: Connection, process: Any, seconds: float = 900.0) -> Any:
+    """The next message from a child process, waiting at most ``seconds`` and not at all once the child
+    has died (a crashed simulator or scanner would otherwise leave the bench waiting for ever)."""
+    deadline = time.monotonic() + seconds
+    while not conn.poll(1.0):
+        if not process.is_alive():
+            raise SystemExit(
+                f"the {process.name} process ended (exit code {process.exitcode}) without answering"
+            )
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the {process.name} process did not answer within {seconds:.0f} s")
+    return conn.recv()
+
+
 # -- the scan ---------------------------------------------------------------------------------------
 def _reference_seconds() -> float:
     """CPU seconds of a fixed workload like an AWS call's (JSON, dict and string work, HMAC-SHA256),
@@ -209,21 +227,21 @@ def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency:
 
 
 def run(
-    conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float, storm: Any
+    conn: Connection, server: Any, endpoint: str, regions: tuple[str, ...], latency: float, storm: Any
 ) -> dict[str, Any]:
     conn.send(("start", storm))
-    conn.recv()
+    _recv(conn, server)
     conn.send(("stats", None))
-    sim_cpu_before = conn.recv()[-1]
+    sim_cpu_before = _recv(conn, server)[-1]
     parent, child = multiprocessing.get_context("fork").Pipe()
     scanner = multiprocessing.get_context("fork").Process(
-        target=_measure, args=(child, endpoint, regions, latency), daemon=True
+        target=_measure, args=(child, endpoint, regions, latency), daemon=True, name="scanner"
     )
     scanner.start()
-    measured: dict[str, Any] = parent.recv()
+    measured: dict[str, Any] = _recv(parent, scanner)
     scanner.join(timeout=30)
     conn.send(("stats", None))
-    sent, repeats, peak, throttled, sim_rss, sim_cpu = conn.recv()
+    sent, repeats, peak, throttled, sim_rss, sim_cpu = _recv(conn, server)
     return {
         **measured,
         "sent": sent,
@@ -343,13 +361,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parent, child = multiprocessing.get_context("fork").Pipe()
     server = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(child, args.clusters, regions, nodegroups, args.latency), daemon=True
+        target=_serve,
+        args=(child, args.clusters, regions, nodegroups, args.latency),
+        daemon=True,
+        name="simulator",
     )
     server.start()
     try:
-        endpoint = parent.recv()
+        endpoint = _recv(parent, server)
         calms = sorted(
-            (run(parent, endpoint, regions, args.latency, None) for _ in range(max(1, args.runs))),
+            (run(parent, server, endpoint, regions, args.latency, None) for _ in range(max(1, args.runs))),
             key=lambda r: r["wall"],
         )
         calm = calms[len(calms) // 2]
@@ -361,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             for call, n in calm["by_call"].most_common(args.top):
                 print(f"    {call:45} {n}")
         if not args.no_storm:
-            storm = run(parent, endpoint, regions, args.latency, (args.storm_share, args.storm_seconds))
+            storm = run(
+                parent, server, endpoint, regions, args.latency, (args.storm_share, args.storm_seconds)
+            )
             show(
                 f"throttling storm ({args.storm_share:.0%} of EKS calls for the first {args.storm_seconds:.0f} s)",
                 storm,
@@ -370,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             same = storm["findings"] == calm["findings"] and not storm["errors"]
             print(f"  same findings as calm {'yes' if same else 'NO'}")
         parent.send(("start", None))  # no storm, counters reset
-        parent.recv()
+        _recv(parent, server)
         print("fan-out plan (the partitions the plan step makes of this fleet, by function size):")
         for line in plan(endpoint, regions, args.max_clusters):
             print(line)

@@ -69,11 +69,11 @@ class EksExtension(Extension):
         self.extra: dict[tuple[str, str, str], ClusterExtra] = {}
         self.now: datetime | None = None  # None: the real clock; the demo freezes it
         self.versions_available = True
-        self.subnet_slots: dict[tuple[str, str], int] = {}  # next free /24 of 172.31.128.0/17
+        self.subnets = _Subnets()
 
     def reset(self) -> None:
         self.extra.clear()
-        self.subnet_slots.clear()
+        self.subnets = _Subnets()
         self.now = None
         self.versions_available = True
 
@@ -379,9 +379,7 @@ class EksExtension(Extension):
         from moto.eks.models import eks_backends
 
         backend = eks_backends[account][c.region]  # moto's own model, seeded directly (fast)
-        slot = self.subnet_slots.get((account, c.region), 128)
-        self.subnet_slots[(account, c.region)] = slot + len(c.subnets)
-        subnets, gone = _cluster_subnets(c, account, slot)
+        subnets, gone = self.subnets.of(c, account)
         backend.create_cluster(
             name=c.name,
             version=c.version,
@@ -442,31 +440,52 @@ class EksExtension(Extension):
             self.add_cluster(c, DEMO_ACCOUNT)
 
 
-def _cluster_subnets(c: DemoCluster, account: str, first_slot: int) -> tuple[list[str], list[str]]:
-    """The cluster's subnets, made in moto's EC2 with the free addresses the fleet asks for, and ids
-    that exist nowhere for the subnets the fleet says are gone. Returns (every subnet id, the gone ones).
+class _Subnets:
+    """The fleet's subnets in moto's EC2, made with the free addresses each cluster asks for.
 
     They go in the region's default VPC, each in its own /24 slot of 172.31.128.0/17 (above the default
     subnets), so the VPC and network-interface counts the quota checks read stay as they are; addresses
-    are taken by /32 prefix reservations, which count against AvailableIpAddressCount as ENIs do."""
-    from moto.ec2.models import ec2_backends
+    are taken by /32 prefix reservations, which count against AvailableIpAddressCount as ENIs do. Zone
+    letters are the region's zones in order (moto's ap-northeast-1 has a, c and d, as AWS's has), and
+    clusters of one region asking for the same zone and free addresses share a subnet, as a fleet's
+    clusters share a VPC's subnets: a region's 128 slots then hold fleets of any size."""
 
-    ec2 = ec2_backends[account][c.region]
-    vpc = next(v for v in ec2.describe_vpcs() if v.is_default)
-    ids: list[str] = []
-    gone: list[str] = []
-    for n, (zone, free) in enumerate(c.subnets):
-        if free is None:
-            ids.append(f"subnet-{uuid.uuid5(uuid.NAMESPACE_URL, f'{c.region}/{c.name}/{n}').hex[:17]}")
-            gone.append(ids[-1])
-            continue
+    def __init__(self) -> None:
+        self.slots: dict[tuple[str, str], int] = {}  # next free /24, by (account, region)
+        self.made: dict[tuple[str, str, str, int], str] = {}  # (account, region, zone, free) -> id
+
+    def of(self, c: DemoCluster, account: str) -> tuple[list[str], list[str]]:
+        """The cluster's subnet ids, and those of them the fleet says are gone (ids that exist nowhere)."""
+        from moto.ec2.models import ec2_backends
+
+        ec2 = ec2_backends[account][c.region]
+        ids: list[str] = []
+        gone: list[str] = []
+        for n, (letter, free) in enumerate(c.subnets):
+            if free is None:
+                ids.append(f"subnet-{uuid.uuid5(uuid.NAMESPACE_URL, f'{c.region}/{c.name}/{n}').hex[:17]}")
+                gone.append(ids[-1])
+                continue
+            key = (account, c.region, letter, free)
+            if key not in self.made:
+                self.made[key] = self._make(ec2, c.region, account, letter, free)
+            ids.append(self.made[key])
+        return ids, gone
+
+    def _make(self, ec2: Any, region: str, account: str, letter: str, free: int) -> str:
+        slot = self.slots.get((account, region), 128)
+        if slot > 255:
+            raise ValueError(f"{region}: more than 128 different subnets asked for in one region")
+        self.slots[(account, region)] = slot + 1
+        zones = sorted(z.name for z in ec2.describe_availability_zones())
+        vpc = next(v for v in ec2.describe_vpcs() if v.is_default)
         prefix = next(p for p in range(28, 23, -1) if 2 ** (32 - p) - 5 >= free)  # AWS keeps 5 of each
-        base = f"172.31.{first_slot + n}"
-        subnet = ec2.create_subnet(vpc.id, f"{base}.0/{prefix}", availability_zone=f"{c.region}{zone}")
+        base = f"172.31.{slot}"
+        zone = zones[ord(letter) - ord("a")]
+        subnet = ec2.create_subnet(vpc.id, f"{base}.0/{prefix}", availability_zone=zone)
         for i in range(2 ** (32 - prefix) - 5 - free):
             ec2.create_subnet_cidr_reservation(subnet.id, "prefix", f"{base}.{4 + i}/32")
-        ids.append(subnet.id)
-    return ids, gone
+        return str(subnet.id)
 
 
 def _update(c: DemoCluster, u: DemoUpdate, n: int, now: datetime) -> dict[str, Any]:
