@@ -91,6 +91,7 @@ def client_config(aws: AwsSettings, pool: int = 10) -> Config:
         read_timeout=aws.read_timeout,
         max_pool_connections=pool,
         user_agent_appid="eksmon",
+        parameter_validation=aws.validate_parameters,
     )
 
 
