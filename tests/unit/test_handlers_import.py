@@ -52,3 +52,26 @@ def test_no_handler_imports_the_kubernetes_client_before_it_reaches_a_cluster(mo
         timeout=120,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_handler_loads_every_check_at_import_not_in_its_first_invocation() -> None:
+    # Lambda's init phase has its own time limit; an invocation's scan budget is its time left
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
+    code = (
+        "import eksmon.handlers.lifecycle, eksmon.registry as r; n = len(r.REGISTRY.checks); "
+        "print(n, len(r.load().checks))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(functions), "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    at_import, loaded = map(int, done.stdout.split())
+    assert at_import == loaded > 30

@@ -15,13 +15,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 # aliased: the submodule eksmon.handlers.metrics would otherwise replace the name `metrics` here
 from eksmon.observability import capture_lambda_handler, logger
 from eksmon.observability import metrics as emf_metrics
-from eksmon.registry import Monitor
+from eksmon.registry import Monitor, load
 from eksmon.runner import MonitorEnvironment, ScheduledEvent, plan_partitions, run_monitor
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def monitor_handler(monitor: Monitor) -> Handler:
+    # Every check and collector is imported here, in Lambda's init phase, which has its own time limit:
+    # not in the first invocation, whose scan budget is the invocation's time left.
+    load()
+
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
     # No ColdStart metric: a scheduled run is nearly always a cold start, so it would be one more paid
     # series per function for no signal (Lambda's REPORT log line has the init duration).
