@@ -7,13 +7,14 @@ does not compete with the scanner's for one interpreter. Every answer is delayed
 EKS calls answered ThrottlingException for the first --storm-seconds). Printed per run: wall time, AWS
 calls, calls per cluster, identical requests sent twice (repeats), peak requests in flight, the speed-up
 over making the same calls one after another (calls x latency / wall), the peak RSS of the
-process the scan runs in (a fresh one per scan), the scanner's CPU per request, and the CPU time of a
-fixed reference workload taken just before the scan. This 2-core machine's speed varies from run to
-run (up to 2x within an hour): --runs N repeats the calm scan and shows the run of median wall time.
+process the scan runs in (a fresh one per scan), the scanner's CPU per request, and that CPU against
+botocore's own per request, measured one call at a time just before the scan: this 2-core machine's
+speed drifts by up to 2x within an hour, which moves both figures together and leaves their ratio. The
+scanner process imports the scanner and every check first, as a Lambda's init phase does; that
+start-up is printed on its own. --runs N repeats the calm scan and shows the run of median wall time.
 Last, the fan-out plan for this fleet: the partitions the plan step makes for each size of monitor
 function, with each partition's clusters and estimated peak memory (--max-clusters N imposes a limit).
-The reference times only hint at the machine's spell (steady in a fast one, uneven in a slow one); the
-scanner's CPU per request is the surer sign. bench/README.md "Fleet scale" has this machine's figures for both.
+bench/README.md "Fleet scale" has this machine's figures.
 
     python bench/bench_fleet_scale.py                         # 500 x 10, 50 ms (a few minutes)
     python bench/bench_fleet_scale.py --clusters 50 --regions 2 --no-storm
@@ -23,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
-import hmac
-import json
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -120,6 +119,12 @@ def _serve(
             command, arg = conn.recv()
             if command == "stop":
                 break
+            if command == "floor":  # no latency, no faults: botocore's own CPU, one call at a time
+                with sim._lock:
+                    sim.faults.clear()
+                sim.latency = 0.0
+                conn.send("ok")
+                continue
             if command == "start":
                 with sim._lock:
                     sim.faults.clear()
@@ -163,26 +168,36 @@ def _recv(conn: Connection, process: Any, seconds: float = 900.0) -> Any:
 
 
 # -- the scan ---------------------------------------------------------------------------------------
-def _reference_seconds() -> float:
-    """CPU seconds of a fixed workload like an AWS call's (JSON, dict and string work, HMAC-SHA256),
-    taken just before each scan. This machine is shared and its speed drifts by up to 2x within an hour;
-    the reference is a hint of that drift, not a measure of it (see the module's docstring)."""
-    doc = {
-        "cluster": {
-            "name": "fleet-0001",
-            "arn": "arn:aws:eks:eu-west-1:123456789012:cluster/fleet-0001",
-            "tags": {f"team-{i}": f"value-{i}" for i in range(16)},
-            "resourcesVpcConfig": {"subnetIds": [f"subnet-{i:08x}" for i in range(6)]},
-        }
-    }
+FLOOR_CALLS = 300
+
+
+def _floor(conn: Connection, endpoint: str, regions: tuple[str, ...]) -> None:
+    """botocore's own CPU per request on this machine now: the reads a scan makes most, one after another
+    from one thread through a plain client (eksmon's settings, none of its I/O layer), against the same
+    simulator with no latency. Taken just before each scan, in a process of its own: this machine's
+    speed drifts by up to 2x within an hour, and the scanner's CPU per request is best read against it."""
+    from eksmon.aws import client_config
+    from eksmon.settings import parse_settings
+    from eksmon.sim.server import _EndpointSession
+
+    region = regions[0]
+    session = _EndpointSession(endpoint, region_name=region)
+    eks = session.client("eks", region_name=region, config=client_config(parse_settings({}).aws))
+    name = eks.list_clusters(maxResults=1)["clusters"][0]
+    group = eks.list_nodegroups(clusterName=name)["nodegroups"][0]
+    calls = (
+        lambda: eks.describe_cluster(name=name),
+        lambda: eks.list_nodegroups(clusterName=name),
+        lambda: eks.describe_nodegroup(clusterName=name, nodegroupName=group),
+        lambda: eks.list_updates(name=name),
+        lambda: eks.list_addons(clusterName=name),
+    )
+    for call in calls * 4:  # connections open, models and caches warm
+        call()
     started = time.process_time()
-    for i in range(12_000):
-        text = json.dumps(doc, sort_keys=True)
-        parsed = json.loads(text)
-        headers = {k.lower(): v for k, v in parsed["cluster"]["tags"].items()}
-        canonical = "\n".join(f"{k}:{v}" for k, v in sorted(headers.items()))
-        hmac.new(b"key-%d" % i, canonical.encode(), hashlib.sha256).hexdigest()
-    return time.process_time() - started
+    for i in range(FLOOR_CALLS):
+        calls[i % len(calls)]()
+    conn.send((time.process_time() - started) / FLOOR_CALLS)
 
 
 def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
@@ -200,8 +215,15 @@ def _scan(endpoint: str, regions: tuple[str, ...]) -> Any:
 
 def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency: float) -> None:
     """One scan in a process of its own, so that its peak RSS and CPU are its own (a second scan in the
-    same process would start from the first one's high-water mark)."""
-    reference = _reference_seconds()
+    same process would start from the first one's high-water mark). The process first imports the scanner
+    and every check and collector, as a Lambda's init phase does (eksmon.handlers): that start-up is
+    reported on its own, not spread over the requests."""
+    started = time.process_time()
+    from eksmon.engine import scan  # noqa: F401 - imported for its cost, measured here
+    from eksmon.registry import load
+
+    load()
+    startup = time.process_time() - started
     started, cpu_before = time.monotonic(), time.process_time()
     result = _scan(endpoint, regions)
     wall, cpu = time.monotonic() - started, time.process_time() - cpu_before
@@ -218,7 +240,7 @@ def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency:
             "speedup": calls * latency / wall if wall else 0.0,
             "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu": cpu,
-            "reference": reference,
+            "startup": startup,
             "errors": [f.message for f in result.findings if f.check == "monitor.collection_error"],
             "findings": {f.fingerprint for f in result.findings if f.check != "monitor.collection_error"},
             "by_call": result.api_calls.calls,
@@ -229,6 +251,15 @@ def _measure(conn: Connection, endpoint: str, regions: tuple[str, ...], latency:
 def run(
     conn: Connection, server: Any, endpoint: str, regions: tuple[str, ...], latency: float, storm: Any
 ) -> dict[str, Any]:
+    conn.send(("floor", None))
+    _recv(conn, server)
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    floor = multiprocessing.get_context("fork").Process(
+        target=_floor, args=(child, endpoint, regions), daemon=True, name="botocore floor"
+    )
+    floor.start()
+    floor_seconds: float = _recv(parent, floor)
+    floor.join(timeout=30)
     conn.send(("start", storm))
     _recv(conn, server)
     conn.send(("stats", None))
@@ -244,6 +275,7 @@ def run(
     sent, repeats, peak, throttled, sim_rss, sim_cpu = _recv(conn, server)
     return {
         **measured,
+        "floor": floor_seconds,
         "sent": sent,
         "repeats": repeats,
         "peak": peak,
@@ -272,13 +304,13 @@ def show(name: str, r: dict[str, Any], latency: float) -> None:
         f"  speed-up (sequential) {r['speedup']:.1f}x  ({r['calls']} x {latency * 1000:.0f} ms / {r['wall']:.1f} s)"
     )
     print(f"  peak RSS              {r['rss']:.0f} MiB (scanner), {r['sim_rss']:.0f} MiB (simulator)")
+    per_request = r["cpu"] / max(1, r["sent"])
+    print(f"  CPU                   {r['cpu']:.1f} s (scanner), {r['sim_cpu']:.1f} s (simulator)")
     print(
-        f"  CPU                   {r['cpu']:.1f} s (scanner: {r['cpu'] / max(1, r['sent']) * 1000:.2f} ms per "
-        f"request), {r['sim_cpu']:.1f} s (simulator)"
+        f"  CPU per request       {per_request * 1000:.2f} ms (scanner), {per_request / r['floor']:.2f}x "
+        f"botocore's own {r['floor'] * 1000:.2f} ms (one call at a time, just before)"
     )
-    print(
-        f"  machine's speed       {r['reference'] * 1000:.0f} ms for the reference workload (lower is faster)"
-    )
+    print(f"  scanner start-up      {r['startup']:.2f} s CPU (imports, every check and collector), once")
     print(f"  findings              {len(r['findings'])}, collection errors {len(r['errors'])}")
     if r["throttled"]:
         print(f"  throttled answers     {r['throttled']}")
@@ -295,6 +327,9 @@ def plan(endpoint: str, regions: tuple[str, ...], max_clusters: int | None) -> l
     from eksmon.runner import MonitorEnvironment, plan_partitions
     from eksmon.settings import parse_settings
     from eksmon.sim.server import _EndpointSession
+
+    # infra/ starts jsii's node, found on PATH: the project's own (the Makefile puts .venv/bin first)
+    os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
     from infra.constants import LAMBDA_SIZES
 
     def session(**kwargs: Any) -> Any:
@@ -376,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
         calm = calms[len(calms) // 2]
         show("calm" if len(calms) == 1 else f"calm (median of {len(calms)} runs)", calm, args.latency)
         if len(calms) > 1:
-            walls = ", ".join(f"{r['wall']:.1f} s (ref {r['reference'] * 1000:.0f} ms)" for r in calms)
+            walls = ", ".join(
+                f"{r['wall']:.1f} s ({r['cpu'] / max(1, r['sent']) * 1000:.2f} ms per request, "
+                f"{r['cpu'] / max(1, r['sent']) / r['floor']:.2f}x)"
+                for r in calms
+            )
             print(f"  every run's wall time {walls}")
         if args.top:
             for call, n in calm["by_call"].most_common(args.top):
