@@ -189,9 +189,15 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
     with _CLIENT_STATE_LOCK:
         limit = _PAGE_LIMITS.get(client) or AwsSettings().max_pages
     name = client.meta.method_to_api_mapping.get(operation, operation)
+    tokens = _one_token(client, name, kwargs)
+    source = (
+        _token_pages(client, operation, name, tokens, kwargs)
+        if tokens
+        else _paginator(client, operation).paginate(**kwargs)
+    )
     count = 0
     try:
-        for page in _paginator(client, operation).paginate(**kwargs):
+        for page in source:
             count += 1
             if count > limit:
                 raise EndlessPages(
@@ -201,6 +207,73 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
             yield from page.get(key) or []
     except botocore.exceptions.PaginationError as exc:
         raise EndlessPages(name, f"{name}: {exc}") from None
+
+
+# (input token, output token, limit key) of an operation paged by one plain next token, from botocore's
+# paginator model; None for any other kind of paging (a flag like IsTruncated, several tokens)
+_Tokens = tuple[str, str, str | None]
+_ONE_TOKEN: dict[tuple[str, str, str], _Tokens | None] = {}
+
+
+def _one_token(client: Any, name: str, kwargs: dict[str, Any]) -> _Tokens | None:
+    """How to page ``name`` by hand, when its paging is one plain next token and the caller asks for
+    nothing but a page size; None: botocore's paginator pages it."""
+    model = getattr(getattr(client, "meta", None), "service_model", None)
+    if model is None or set(kwargs.get("PaginationConfig") or {}) - {"PageSize"}:
+        return None
+    where = (model.service_name, model.api_version, name)
+    if where not in _ONE_TOKEN:
+        try:
+            config = paginator_model(model.service_name, model.api_version).get_paginator(name)
+        except (ValueError, botocore.exceptions.DataNotFoundError):
+            config = {}  # not pageable: botocore's paginator says so
+        given, returned = config.get("input_token"), config.get("output_token")
+        simple = isinstance(given, str) and isinstance(returned, str) and returned.isidentifier()
+        _ONE_TOKEN[where] = (
+            (given, returned, config.get("limit_key")) if simple and "more_results" not in config else None
+        )
+    return _ONE_TOKEN[where]
+
+
+def _token_pages(
+    client: Any, operation: str, name: str, tokens: _Tokens, kwargs: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """The pages of a one-token operation, each read through the client's own method (for a scan, its
+    memo). botocore's paginator does the same with about 60 microseconds more CPU per page (its context
+    copy and expression searches: bench/README.md, "Fleet scale"), and most of a scan's reads are lists."""
+    given, returned, limit_key = tokens
+    params = {k: v for k, v in kwargs.items() if k != "PaginationConfig"}
+    size = (kwargs.get("PaginationConfig") or {}).get("PageSize")
+    if size is not None and limit_key:
+        params[limit_key] = size
+    method = getattr(client, operation)
+    while True:
+        page: dict[str, Any] = method(**params)
+        yield page
+        token = page.get(returned)
+        if not token:
+            return
+        if token == params.get(given):
+            raise EndlessPages(name, f"{name}: the same next token was received twice")
+        params[given] = token
+
+
+_MODELS_LOCK = threading.Lock()
+_PAGINATOR_MODELS: dict[tuple[str, str], botocore.paginate.PaginatorModel] = {}
+_LOADER: list[botocore.loaders.Loader] = []
+
+
+def paginator_model(service: str, api_version: str) -> botocore.paginate.PaginatorModel:
+    """botocore's paginator model of a service, read once per process from botocore's own data (its
+    loader, without a session: no profile or configuration file is read for it)."""
+    with _MODELS_LOCK:
+        found = _PAGINATOR_MODELS.get((service, api_version))
+        if found is None:
+            if not _LOADER:
+                _LOADER.append(botocore.loaders.create_loader())
+            config = _LOADER[0].load_service_model(service, "paginators-1", api_version)
+            found = _PAGINATOR_MODELS[(service, api_version)] = botocore.paginate.PaginatorModel(config)
+        return found
 
 
 def _paginator(client: Any, operation: str) -> Any:

@@ -35,6 +35,7 @@ from eksmon.aws import (
     Deadline,
     DeadlineExceeded,
     limit_pages,
+    paginator_model,
 )
 from eksmon.settings import AwsSettings
 
@@ -322,26 +323,8 @@ class ScanClient:
             return self.client.get_paginator(operation)  # raises OperationNotPageableError
         model = self.client.meta.service_model
         name = self.client.meta.method_to_api_mapping[operation]
-        config = _paginator_model(model.service_name, model.api_version).get_paginator(name)
+        config = paginator_model(model.service_name, model.api_version).get_paginator(name)
         return botocore.paginate.Paginator(getattr(self, operation), config, model.operation_model(name))
-
-
-_MODELS_LOCK = threading.Lock()
-_PAGINATOR_MODELS: dict[tuple[str, str], botocore.paginate.PaginatorModel] = {}
-_LOADER: list[botocore.loaders.Loader] = []
-
-
-def _paginator_model(service: str, api_version: str) -> botocore.paginate.PaginatorModel:
-    """botocore's paginator model of a service, read once per process from botocore's own data (its
-    loader, without a session: no profile or configuration file is read for it)."""
-    with _MODELS_LOCK:
-        found = _PAGINATOR_MODELS.get((service, api_version))
-        if found is None:
-            if not _LOADER:
-                _LOADER.append(botocore.loaders.create_loader())
-            config = _LOADER[0].load_service_model(service, "paginators-1", api_version)
-            found = _PAGINATOR_MODELS[(service, api_version)] = botocore.paginate.PaginatorModel(config)
-        return found
 
 
 @dataclass
