@@ -66,7 +66,8 @@ class LambdaSize:
 # Fan-out partitions are sized from these: at most fanout.max_targets_per_invocation account+region pairs
 # and fanout.max_clusters_per_invocation clusters, by default eksmon.partition.clusters_per_invocation of
 # the function's memory and timeout (60 % of the memory at 100 MiB + 0.13 MiB per cluster, half of the
-# timeout in CPU at 11 AWS calls x 1.6 ms per cluster): 1,593 clusters at 512 MB, 3,956 at 1,024 MB.
+# timeout in CPU at 15 AWS calls x 1.6 ms per cluster): 1,593 clusters at 512 MB and 5 minutes, 3,617 at
+# 1,024 MB and 5 minutes, 3,956 at 1,024 MB and 10 minutes.
 LAMBDA_SIZES: Final[dict[str, LambdaSize]] = {
     "lifecycle": LambdaSize(512, Duration.minutes(5)),
     "quotas": LambdaSize(512, Duration.minutes(5)),

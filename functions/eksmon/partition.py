@@ -38,10 +38,11 @@ Target = tuple[str, str]
 # collectors, each scan in a fresh process; bench/README.md "Partition sizing"): peak RSS 109 MiB at
 # 100 clusters and 360 MiB at 2,000, so about 100 MiB before the first cluster (the interpreter, boto3's
 # models, pydantic; bench_handlers.py measures 93-106 MiB per handler) plus 0.13 MiB per cluster; and
-# 10.5-11 AWS calls per cluster at 1.2-1.6 ms of CPU each on one full core (botocore's work, most of it).
+# 14.6 AWS calls per cluster (the three monitors together) at 1.0-1.6 ms of CPU each on one full core
+# (botocore's work, most of it).
 BASE_MIB: Final = 100.0
 MIB_PER_CLUSTER: Final = 0.13
-CALLS_PER_CLUSTER: Final = 11
+CALLS_PER_CLUSTER: Final = 15
 CPU_SECONDS_PER_CALL: Final = 0.0016  # the slow end of the measured range: a Lambda core is no faster
 # A partition may use this share of the function's memory: the rest is the margin for clusters that
 # cost more than the fleet bench's (more node groups, add-ons and access entries; the Kubernetes and
@@ -74,7 +75,7 @@ def clusters_per_invocation(memory_mb: int, timeout_seconds: float) -> int:
 
     ``(memory x MEMORY_SHARE - BASE_MIB) / MIB_PER_CLUSTER`` by memory, and by time the clusters whose
     AWS calls take ``timeout x TIME_SHARE`` of the CPU Lambda allots to this memory; the lower of the two.
-    512 MB and 5 minutes: 1,593 by memory, 2,467 by time; 1,024 MB and 5 minutes: 3,956 and 4,934.
+    512 MB and 5 minutes: 1,593 by memory, 1,808 by time; 1,024 MB and 5 minutes: 3,956 and 3,617.
     """
     by_memory = (memory_mb * MEMORY_SHARE - BASE_MIB) / MIB_PER_CLUSTER
     vcpu = min(1.0, memory_mb / FULL_VCPU_MB)

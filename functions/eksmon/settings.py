@@ -81,7 +81,7 @@ class FanoutSettings(_Model):
         50, ge=1, le=10_000, description="account+region pairs one Lambda invocation scans (eksmon.partition)"
     )
     # None: eksmon.partition.clusters_per_invocation of the function's memory and timeout (1,593 clusters
-    # for a 512 MB, 5-minute function; 3,956 for 1,024 MB), so that a partition stays within both.
+    # for a 512 MB, 5-minute function; 3,617 for 1,024 MB), so that a partition stays within both.
     max_clusters_per_invocation: int | None = Field(
         None,
         ge=1,
