@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,39 +35,28 @@ def test_no_handler_imports_the_kubernetes_client_before_it_reaches_a_cluster(mo
     # when it first does (eksmon.kube.kubernetes_client), never at cold start. rich (the terminal's
     # table) is not in the Lambda layer at all (layers/build.py CLI_ONLY): nothing a handler or the
     # HTML report imports may need it.
-    import subprocess
-    import sys
-    from pathlib import Path
-
     if importlib.util.find_spec(f"eksmon.handlers.{monitor}") is None:
         pytest.skip(f"no {monitor} monitor yet")
-    functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
     code = (
         f"import sys, eksmon.handlers.{monitor}, eksmon.kube, eksmon.publish.html; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'aiohttp', 'rich'}))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(functions), "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1"},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert done.stdout.strip() == "[]"
+    assert _fresh_python(code) == "[]"
 
 
 def test_a_handler_loads_every_check_at_import_not_in_its_first_invocation() -> None:
     # Lambda's init phase has its own time limit; an invocation's scan budget is its time left
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
     code = (
         "import eksmon.handlers.lifecycle, eksmon.registry as r; n = len(r.REGISTRY.checks); "
         "print(n, len(r.load().checks))"
     )
+    at_import, loaded = map(int, _fresh_python(code).split())
+    assert at_import == loaded > 30
+
+
+def _fresh_python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter with only eksmon on its path, as a Lambda starts."""
+    functions = Path(importlib.import_module("eksmon").__file__ or "").resolve().parents[1]
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={"PYTHONPATH": str(functions), "POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": "us-east-1"},
@@ -73,5 +65,4 @@ def test_a_handler_loads_every_check_at_import_not_in_its_first_invocation() -> 
         check=True,
         timeout=120,
     )
-    at_import, loaded = map(int, done.stdout.split())
-    assert at_import == loaded > 30
+    return done.stdout.strip()
