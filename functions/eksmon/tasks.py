@@ -63,7 +63,7 @@ class TaskGraph:
                 self._make_ready(task)
         return task
 
-    def _make_ready(self, task: Task) -> None:  # under the lock
+    def _make_ready(self, task: Task, kick: bool = True) -> None:  # under the lock
         if self._closed:
             return
         queue = self._ready.get(task.lane)
@@ -72,7 +72,8 @@ class TaskGraph:
         if not queue and task.lane not in self._lanes:
             self._lanes.append(task.lane)
         heapq.heappush(queue, (task.order, task))
-        self._kick()
+        if kick:
+            self._kick()
 
     def _kick(self) -> None:  # under the lock
         """Wake one idle worker (or start one) when a task could run now."""
@@ -122,11 +123,13 @@ class TaskGraph:
                 task.done = True
                 self._running[task.lane] -= 1
                 self._open -= 1
+                # No worker is woken here: this one takes the next runnable task as it loops, and wakes
+                # another only if more are runnable then. Waking one here too woke, for nearly every task
+                # done, a thread that found nothing to do (bench/README.md, "Fleet scale").
                 for follower in task.followers:
                     follower.waiting -= 1
                     if follower.waiting == 0:
-                        self._make_ready(follower)
-                self._kick()  # the lane has a free slot again
+                        self._make_ready(follower, kick=False)
                 if self._open == 0:
                     self._all_done.notify_all()
 

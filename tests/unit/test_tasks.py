@@ -82,3 +82,24 @@ def test_a_lane_runs_the_earliest_added_ready_task_first_so_a_started_cluster_fi
     gate.set()
     assert graph.wait(5)
     assert order == ["describe c1", "addons c1", "describe c2", "addons c2", "describe c3", "addons c3"]
+
+
+def test_a_chain_of_tasks_runs_on_the_thread_that_finished_the_one_before() -> None:
+    # A finished task's follower is taken by the worker that finished it: waking (or starting) another
+    # thread for it woke, for nearly every task of a scan, one that then found nothing to do.
+    graph = TaskGraph(threads=8, per_lane=8)
+    ran: list[int] = []
+    previous = graph.add("t0", "r1", lambda: ran.append(threading.get_ident()))
+    for i in range(1, 30):
+        previous = graph.add(f"t{i}", "r1", lambda: ran.append(threading.get_ident()), after=[previous])
+    assert graph.wait(5) and len(ran) == 30
+    assert len(set(ran)) == 1
+
+
+def test_followers_that_become_ready_together_still_run_side_by_side() -> None:
+    graph = TaskGraph(threads=8, per_lane=8)
+    barrier = threading.Barrier(4, timeout=5)  # passes only when four followers run at once
+    first = graph.add("describe", "r1", lambda: None)
+    for i in range(4):
+        graph.add(f"read{i}", "r1", barrier.wait, after=[first])
+    assert graph.wait(10) and not graph.errors
