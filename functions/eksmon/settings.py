@@ -251,7 +251,7 @@ class AwsSettings(_Model):
     read_timeout: float = Field(20.0, gt=0)
     # AWS validates every request and answers a bad one with a ValidationException, which a collector
     # reports like any failed read; botocore's client-side check walks every parameter against the model
-    # again, about 4 % of a scan's CPU (bench/bench_fleet_scale.py). eksmon's requests are fixed by its
+    # again, 2-4 % of a scan's CPU (bench/README.md, "Fleet scale"). eksmon's requests are fixed by its
     # code, and tests/integration/test_request_validation.py validates every one the demo scan makes.
     validate_parameters: bool = Field(
         False,
