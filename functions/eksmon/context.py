@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from eksmon.aws import DeadlineExceeded, error_code
 from eksmon.aws_io import AwsAccount
 from eksmon.links import ANCHOR_COLLECTION_ERROR, readme_url
-from eksmon.models import Finding, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Severity
 from eksmon.parts.scan import COLLECTION_ERROR
 from eksmon.registry import CollectionNeeds
 from eksmon.settings import Settings
@@ -152,7 +152,7 @@ def collection_error(
     text = message or (str(exc) if exc is not None else "source unavailable")
     where = f"cluster {cluster}" if cluster else f"{account}/{region}"
     resource = f"source/{source}"
-    return Finding(
+    return Finding.observed(
         check=COLLECTION_ERROR,
         severity=Severity.WARNING,
         title=f"eksmon could not read {source} for {where}",
@@ -165,7 +165,6 @@ def collection_error(
         region=region,
         cluster=cluster,
         resource=resource,
-        fingerprint=fingerprint(COLLECTION_ERROR, account, region, cluster, resource),
         details={"source": source, "error_code": code, "error": text[:500]},
-        observed_at=iso_utc(now),
+        now=now,
     )

@@ -88,6 +88,30 @@ class Finding(BaseModel):
         """Account, region and cluster: the unit of one notification."""
         return (self.account, self.region, self.cluster)
 
+    @classmethod
+    def observed(
+        cls,
+        *,
+        check: str,
+        account: str,
+        region: str,
+        cluster: str | None,
+        resource: str,
+        now: datetime,
+        **fields: Any,
+    ) -> Finding:
+        """A finding made now, its fingerprint derived from what it is about (never written by hand)."""
+        return cls(
+            check=check,
+            account=account,
+            region=region,
+            cluster=cluster,
+            resource=resource,
+            fingerprint=fingerprint(check, account, region, cluster, resource),
+            observed_at=iso_utc(now),
+            **fields,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class MetricPoint:

@@ -19,7 +19,7 @@ from eksmon.clusterfilter import FilterMiss
 from eksmon.context import collection_error
 from eksmon.kube.errors import KubeError
 from eksmon.links import ANCHOR_COVERAGE, ANCHOR_FILTERS, ANCHOR_RUN_TIME, readme_url
-from eksmon.models import Finding, Problem, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Problem, Severity
 from eksmon.parts.scan import FILTER_MATCHES_NOTHING, RUN_TIME
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def coverage_finding(
     checks = sorted({c for c, _ in unevaluated})
     lines = "; ".join(f"{c}: {reason}" for c, reason in unevaluated)
     resource = "coverage"
-    return Finding(
+    return Finding.observed(
         check=COVERAGE,
         severity=Severity.INFO,
         title=f"{len(checks)} check{'s' if len(checks) != 1 else ''} could not be evaluated for {where}",
@@ -58,9 +58,8 @@ def coverage_finding(
         region=region,
         cluster=cluster,
         resource=resource,
-        fingerprint=fingerprint(COVERAGE, account, region, cluster, resource),
         details={"unevaluated": [{"check": c, "reason": reason} for c, reason in unevaluated]},
-        observed_at=iso_utc(now),
+        now=now,
     )
 
 
@@ -111,7 +110,7 @@ def run_time_finding(
             "monitor.collection_error (resource source/deadline)."
         )
     resource = f"run/{monitor or 'scan'}"
-    return Finding(
+    return Finding.observed(
         check=RUN_TIME,
         severity=Severity.WARNING,
         title=title,
@@ -130,7 +129,6 @@ def run_time_finding(
         region=region,
         cluster=None,
         resource=resource,
-        fingerprint=fingerprint(RUN_TIME, account, region, None, resource),
         details={
             "duration_seconds": round(used_seconds, 2),
             "budget_seconds": round(budget_seconds, 2),
@@ -141,7 +139,7 @@ def run_time_finding(
             "account_region_pairs": pairs,
             "slowest_sources": [dict(s) for s in slowest],
         },
-        observed_at=iso_utc(now),
+        now=now,
     )
 
 
@@ -152,7 +150,7 @@ def filter_finding(
     scans: a monitor watching nothing says so. One per pattern, on the run's first account+region pair."""
     resource = f"filter/{miss.pattern}"
     who = f"The {monitor} monitor's" if monitor else "This scan's"
-    return Finding(
+    return Finding.observed(
         check=FILTER_MATCHES_NOTHING,
         severity=Severity.WARNING,
         title=f"clusters.include pattern {miss.pattern!r} matches no cluster",
@@ -164,14 +162,13 @@ def filter_finding(
         region=region,
         cluster=None,
         resource=resource,
-        fingerprint=fingerprint(FILTER_MATCHES_NOTHING, account, region, None, resource),
         details={
             "pattern": miss.pattern,
             "existing_clusters": list(miss.suggestions),
             "unlisted": list(miss.unread),
             **({"outside": miss.outside} if miss.outside else {}),
         },
-        observed_at=iso_utc(now),
+        now=now,
     )
 
 
@@ -182,7 +179,7 @@ def _seconds_text(seconds: float) -> str:
 def to_finding(
     spec: CheckSpec, problem: Problem, account: str, region: str, cluster: str | None, now: datetime
 ) -> Finding:
-    return Finding(
+    return Finding.observed(
         check=spec.id,
         severity=problem.severity,
         title=problem.title or spec.title,
@@ -193,9 +190,8 @@ def to_finding(
         region=region,
         cluster=cluster,
         resource=problem.resource,
-        fingerprint=fingerprint(spec.id, account, region, cluster, problem.resource),
         details=dict(problem.details),
-        observed_at=iso_utc(now),
+        now=now,
     )
 
 

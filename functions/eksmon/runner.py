@@ -25,7 +25,7 @@ from eksmon.engine import filter_finding, scan
 from eksmon.environment import ENV_CONFIG, ENV_FINDINGS_TABLE, ENV_TOPIC_ARN, LambdaEnvironment
 from eksmon.errors import ConfigError, ScanAborted
 from eksmon.links import ANCHOR_ALERTS, readme_url
-from eksmon.models import Finding, Severity, fingerprint, iso_utc
+from eksmon.models import Finding, Severity, iso_utc
 from eksmon.observability import logger
 from eksmon.partition import (
     ASSUMED_CLUSTERS,
@@ -340,7 +340,7 @@ TEST_CHECK = "monitor.notify_test"
 def sample_finding(account: str, region: str, now: datetime, severity: Severity = Severity.INFO) -> Finding:
     """The one finding `eksmon notify-test` sends: obviously a test, with every field filled in."""
     resource = "notify-test"
-    return Finding(
+    return Finding.observed(
         check=TEST_CHECK,
         severity=severity,
         title="eksmon test notification: alerts from this deployment reach you",
@@ -353,9 +353,8 @@ def sample_finding(account: str, region: str, now: datetime, severity: Severity 
         region=region,
         cluster=None,
         resource=resource,
-        fingerprint=fingerprint(TEST_CHECK, account, region, None, resource),
         details={"sent_at": iso_utc(now)},
-        observed_at=iso_utc(now),
+        now=now,
     )
 
 
