@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
-from eksmon.collectors.control_plane_metrics import (
+from eksmon.parts.cloudwatch import (
     AWS_EKS,
     ETCD_QUOTA_BYTES,
     LATENCY_METRICS,
