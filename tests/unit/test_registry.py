@@ -18,7 +18,7 @@ SPEC_IDS = {
     "cluster.control_plane_logging",
     "cluster.health_issue",
     "auth.config_map_only",
-    # issue 25: EKS's own health signals and the update history
+    # EKS's own health signals and the update history
     "cluster.nodegroup_health",
     "cluster.addon_health",
     "cluster.subnet_ip_headroom",
