@@ -12,12 +12,6 @@ from collections.abc import Sequence
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`])")
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut (identifiers only:
-    prose goes through :func:`fit_words`)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def fit_words(text: str, limit: int) -> str:
     """``text`` in at most ``limit`` characters, cut between words and never inside a `code span`
     (a command), an ellipsis marking the cut."""
