@@ -30,10 +30,9 @@ import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.client
 import botocore.exceptions
 import botocore.loaders
@@ -297,9 +296,6 @@ def _paginator(client: Any, operation: str) -> Any:
         with _CLIENT_STATE_LOCK:
             found = cache.setdefault(operation, found)
     return found
-
-
-SessionFactory = Callable[[], boto3.Session]
 
 
 def error_code(exc: BaseException) -> str:
